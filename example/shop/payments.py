@@ -1,0 +1,37 @@
+"""A simulated payment gateway: the shop's one outside service.
+
+It behaves like a real one where it matters for debugging: it takes time
+(``SHOP_PAYMENT_GATEWAY["LATENCY_MS"]``), it is sometimes unavailable
+(``["FAILURE_RATE"]``, 0..1), and one documented test card is always declined.
+"""
+
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+from shop.exceptions import PaymentDeclined, PaymentGatewayUnavailable
+
+# Like the test cards of real gateways: valid by Luhn, always declined by the "issuer".
+DECLINED_CARD_NUMBER = "4000000000000002"
+
+
+@dataclass(frozen=True)
+class Charge:
+    reference: str
+    amount: Decimal
+    card_last4: str
+
+
+def charge(amount, card_number, *, rng=random):
+    """Charge ``amount`` to the card; return a ``Charge`` or raise a payment error."""
+    config = settings.SHOP_PAYMENT_GATEWAY
+    time.sleep(config["LATENCY_MS"] / 1000)
+    if card_number == DECLINED_CARD_NUMBER:
+        raise PaymentDeclined("The card was declined by its issuer.")
+    if rng.random() < config["FAILURE_RATE"]:
+        raise PaymentGatewayUnavailable("The payment gateway did not answer; try again.")
+    return Charge(f"pay_{uuid.uuid4().hex[:24]}", amount, card_number[-4:])
