@@ -32,6 +32,7 @@ test: $(INSTALLED) lint
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Re-pin every dependency to the newest versions allowed by pyproject.toml.
 lock:

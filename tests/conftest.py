@@ -12,6 +12,9 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from flowscope.capture import recorder as recorder_module
+from flowscope.testing import capture_traces
+
 
 def require_service(name, configured):
     if configured:
@@ -41,3 +44,37 @@ def _empty_cache():
 def _fast_password_hashing(settings):
     """Hashing a password properly takes ~0.2 s on purpose; tests don't need that."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _loud_flowscope(settings):
+    """A bug in flowscope's capture fails the test instead of being logged and counted."""
+    settings.FLOWSCOPE = {
+        **settings.FLOWSCOPE,
+        "RAISE_INTERNAL_ERRORS": True,
+        "PROCESS_METRICS_INTERVAL": 0,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _traces_in_memory(request):
+    """Traces stay in memory unless a test asks for the real recorder: a background writer
+    must not write into other tests' databases."""
+    if "real_recorder" in request.fixturenames:
+        yield
+        return
+    with capture_traces():
+        yield
+
+
+@pytest.fixture
+def real_recorder(transactional_db):
+    """A real recorder (queue and writer thread) for this test, shut down after it."""
+    previous = recorder_module._recorder
+    recorder = recorder_module.Recorder()
+    recorder_module._recorder = recorder
+    try:
+        yield recorder
+    finally:
+        recorder.shutdown()
+        recorder_module._recorder = previous

@@ -11,4 +11,12 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app})
+from flowscope.capture.lifespan import flowscope_lifespan  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # On shutdown, flowscope writes the traces it still holds.
+        "lifespan": flowscope_lifespan,
+    }
+)

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that the API step it times covers every other middleware too.
+    "flowscope.capture.middleware.FlowscopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,7 +151,27 @@ SHOP_PAYMENT_GATEWAY = {
 }
 # The deliberately slow endpoint's delay (see shop/views/recommendations.py).
 SHOP_SLOW_ENDPOINT_DELAY_MS = int(os.environ.get("SHOP_SLOW_ENDPOINT_DELAY_MS", "1500"))
-SHOP_PRODUCT_CACHE_SECONDS = 300
+SHOP_PRODUCT_CACHE_SECONDS = int(os.environ.get("SHOP_PRODUCT_CACHE_SECONDS", "300"))
 
 # Flowscope's options and their defaults: docs/configuration.md.
-FLOWSCOPE = {}
+FLOWSCOPE = {
+    # The shop's four workflows. A client may also name its workflow in X-Workflow-Type.
+    "WORKFLOWS": {
+        "login": {
+            "routes": ["POST /api/v1/auth/login/"],
+            "complete_on": ["POST /api/v1/auth/login/"],
+        },
+        "product_fetch": {
+            "routes": [
+                "GET /api/v1/products/",
+                "GET /api/v1/products/<int:pk>/",
+                "GET /api/v1/products/<int:pk>/related/",
+            ]
+        },
+        "cart_update": {"routes": ["/api/v1/cart/items/", "/api/v1/cart/items/<int:item_id>/"]},
+        "checkout": {
+            "routes": ["POST /api/v1/orders/checkout/"],
+            "complete_on": ["POST /api/v1/orders/checkout/"],
+        },
+    },
+}

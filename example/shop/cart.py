@@ -13,9 +13,7 @@ def cart_for(user):
 
 def _check_stock(product, quantity):
     if quantity > product.stock:
-        raise ValidationError(
-            {"quantity": [f"Only {product.stock} of {product.name!r} in stock."]}
-        )
+        raise ValidationError({"quantity": [f"Only {product.stock} of {product.name!r} in stock."]})
 
 
 @transaction.atomic

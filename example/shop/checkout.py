@@ -26,12 +26,19 @@ def checkout(user, shipping_address, card_number):
         _check_stock(lines, products)
         total = sum(products[line.product_id].price * line.quantity for line in lines)
         order = Order.objects.create(
-            user=user, shipping_address=shipping_address, total=total,
-            card_last4=card_number[-4:], payment_reference="pending",
+            user=user,
+            shipping_address=shipping_address,
+            total=total,
+            card_last4=card_number[-4:],
+            payment_reference="pending",
         )
         OrderItem.objects.bulk_create(
-            OrderItem(order=order, product_id=line.product_id, quantity=line.quantity,
-                      unit_price=products[line.product_id].price)
+            OrderItem(
+                order=order,
+                product_id=line.product_id,
+                quantity=line.quantity,
+                unit_price=products[line.product_id].price,
+            )
             for line in lines
         )
         for line in lines:
@@ -46,8 +53,11 @@ def checkout(user, shipping_address, card_number):
 
 def _check_stock(lines, products):
     shortages = [
-        {"product_id": line.product_id, "requested": line.quantity,
-         "available": products[line.product_id].stock}
+        {
+            "product_id": line.product_id,
+            "requested": line.quantity,
+            "available": products[line.product_id].stock,
+        }
         for line in lines
         if line.quantity > products[line.product_id].stock
     ]

@@ -33,6 +33,7 @@ def api_not_found(request, *args, **kwargs):
 def server_error(request):
     """A crash under /api/ answers JSON; elsewhere Django's own 500 page."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Internal server error.", "code": "server_error"},
-                            status=500)
+        return JsonResponse(
+            {"detail": "Internal server error.", "code": "server_error"}, status=500
+        )
     return defaults.server_error(request)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+import flowscope
 from shop.exceptions import PaymentDeclined, PaymentGatewayUnavailable
 
 # Like the test cards of real gateways: valid by Luhn, always declined by the "issuer".
@@ -26,6 +27,7 @@ class Charge:
     card_last4: str
 
 
+@flowscope.step("payment_gateway.charge", layer="external")
 def charge(amount, card_number, *, rng=random):
     """Charge ``amount`` to the card; return a ``Charge`` or raise a payment error."""
     config = settings.SHOP_PAYMENT_GATEWAY

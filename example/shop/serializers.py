@@ -115,6 +115,12 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "status", "shipping_address", "total", "card_last4",
-            "payment_reference", "created_at", "items",
+            "id",
+            "status",
+            "shipping_address",
+            "total",
+            "card_last4",
+            "payment_reference",
+            "created_at",
+            "items",
         ]

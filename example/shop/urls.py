@@ -7,10 +7,10 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("products/", products.ProductListView.as_view(), name="product-list"),
     path("products/<int:pk>/", products.ProductDetailView.as_view(), name="product-detail"),
-    path("products/<int:pk>/related/", products.RelatedProductsView.as_view(),
-         name="product-related"),
-    path("recommendations/", recommendations.RecommendationsView.as_view(),
-         name="recommendations"),
+    path(
+        "products/<int:pk>/related/", products.RelatedProductsView.as_view(), name="product-related"
+    ),
+    path("recommendations/", recommendations.RecommendationsView.as_view(), name="recommendations"),
     path("cart/", cart.CartView.as_view(), name="cart"),
     path("cart/items/", cart.CartItemsView.as_view(), name="cart-items"),
     path("cart/items/<int:item_id>/", cart.CartItemDetailView.as_view(), name="cart-item"),

@@ -1,3 +1,5 @@
+import logging
+
 from django.apps import AppConfig
 
 
@@ -8,3 +10,10 @@ class FlowscopeConfig(AppConfig):
 
     def ready(self):
         from flowscope import checks  # noqa: F401  (registers the system checks)
+        from flowscope.capture import cache, database, errors
+
+        database.install()
+        cache.install()
+        root = logging.getLogger()
+        if not any(isinstance(h, errors.FlowscopeLogHandler) for h in root.handlers):
+            root.addHandler(errors.FlowscopeLogHandler())

@@ -12,6 +12,55 @@ from django.core.signals import setting_changed
 DEFAULTS = {
     # Master switch: False turns every capture hook into a no-op.
     "ENABLED": True,
+    # Share of workflows (0..1) whose steps are stored, decided per correlation ID.
+    # Errors are always stored, and every request counts in the performance rollups.
+    "SAMPLE_RATE": 1.0,
+    # Path prefixes never traced, on top of flowscope's own API, page, ingest and STATIC_URL.
+    "IGNORE_PATHS": [],
+    # Prefix under which flowscope's own API, page and ingest are mounted (never traced).
+    "INTERNAL_PATHS": ["/api/v1/debugging/", "/debugging/"],
+    # Workflow types by route: {name: {"routes": ["POST /api/v1/x/"], "complete_on": [...]}}.
+    # A request matching "routes" gives an untyped workflow its type; a 2xx on a
+    # "complete_on" route completes it, and a 4xx/5xx there fails it.
+    "WORKFLOWS": {},
+    # Idle time after which an in-progress workflow is marked timed_out.
+    "WORKFLOW_TIMEOUT_SECONDS": 1800,
+    # The same normalized SQL run this many times in one request is flagged as N+1.
+    "N_PLUS_ONE_THRESHOLD": 5,
+    # Steps kept per request; more are counted in the API step's metadata, not stored.
+    "MAX_STEPS_PER_REQUEST": 500,
+    # Extra key names whose values are masked everywhere (headers, bodies, logs, ...).
+    "SCRUB_KEYS": [],
+    # Request/response bodies larger than this (after scrubbing) are stored truncated.
+    "MAX_BODY_BYTES": 8192,
+    # JSON nested deeper than this is stored as a "[too deep]" marker.
+    "MAX_BODY_DEPTH": 20,
+    # Store response bodies: "errors" (status >= 400), "all" or "none".
+    "CAPTURE_RESPONSE_BODIES": "errors",
+    # Log records at this level and above become errors of the current workflow.
+    "LOG_LEVEL": "WARNING",
+    # Loggers whose records are not captured (flowscope records these events itself).
+    "IGNORE_LOGGERS": ["django.request", "django.server", "flowscope"],
+    # Recorder: queue bound (beyond it requests are dropped and counted, never blocked),
+    # batch size and the longest a finished request waits before it is written.
+    "QUEUE_SIZE": 10000,
+    "BATCH_SIZE": 200,
+    "FLUSH_INTERVAL": 0.2,
+    # Retries of a failing batch (with exponential backoff) before it is dropped.
+    "WRITE_RETRIES": 3,
+    # Seconds between process metric samples (CPU, memory, threads); 0 turns them off.
+    "PROCESS_METRICS_INTERVAL": 30,
+    # Thresholds that turn a performance rollup into an alert. "above": higher is worse.
+    "THRESHOLDS": {
+        "response_time_ms": {"warning": 500, "critical": 2000, "above": True},
+        "error_rate": {"warning": 0.05, "critical": 0.2, "above": True},
+        "query_count": {"warning": 20, "critical": 50, "above": True},
+        "cache_hit_ratio": {"warning": 0.5, "critical": 0.2, "above": False},
+    },
+    # Raise errors of flowscope's own capture code instead of logging them (for tests).
+    "RAISE_INTERNAL_ERRORS": False,
+    # Age after which flowscope_prune deletes stored data (e.g. "7d", "12h").
+    "RETENTION": "7d",
 }
 
 

@@ -45,13 +45,24 @@ def demo_server(tmp_path):
     env.update(FLOWSCOPE_VAR_DIR=str(tmp_path), SHOP_PAYMENT_LATENCY_MS="0")
     manage = [sys.executable, "manage.py"]
     for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
-        subprocess.run(manage + command, cwd=EXAMPLE_DIR, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(manage + command, cwd=EXAMPLE_DIR, env=env, check=True, capture_output=True)
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "ecommerce_project.asgi:application",
-         "--host", "127.0.0.1", "--port", str(port)],
-        cwd=EXAMPLE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ecommerce_project.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=EXAMPLE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         yield f"http://127.0.0.1:{port}", process
@@ -66,7 +77,8 @@ def test_demo_serves_the_seeded_shop(demo_server):
     status, products = wait_until_up(f"{base}/api/v1/products/", process)
     assert status == 200
     assert products["count"] == 240
-    status, login = get_json(f"{base}/api/v1/auth/login/",
-                             {"username": "alice", "password": "alice-demo-pass"})
+    status, login = get_json(
+        f"{base}/api/v1/auth/login/", {"username": "alice", "password": "alice-demo-pass"}
+    )
     assert status == 200
     assert login["user"]["username"] == "alice"

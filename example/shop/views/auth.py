@@ -11,8 +11,12 @@ from shop.serializers import LoginSerializer
 
 
 def user_data(user):
-    return {"id": user.pk, "username": user.username, "email": user.email,
-            "is_staff": user.is_staff}
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "email": user.email,
+        "is_staff": user.is_staff,
+    }
 
 
 class LoginView(APIView):

@@ -11,8 +11,11 @@ def cart_data(user):
     items = cart.cart_for(user).items.select_related("product__category")
     lines = CartItemSerializer(items, many=True).data
     total = sum(item.product.price * item.quantity for item in items)
-    return {"items": lines, "item_count": sum(line["quantity"] for line in lines),
-            "total": f"{total:.2f}"}
+    return {
+        "items": lines,
+        "item_count": sum(line["quantity"] for line in lines),
+        "total": f"{total:.2f}",
+    }
 
 
 class CartView(APIView):

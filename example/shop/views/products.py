@@ -55,12 +55,17 @@ class RelatedProductsView(APIView):
     def get(self, request, pk):
         product = Product.objects.filter(pk=pk).first()
         if product is None:
-            return Response({"detail": f"Product {pk} does not exist.", "code": "not_found"},
-                            status=404)
+            return Response(
+                {"detail": f"Product {pk} does not exist.", "code": "not_found"}, status=404
+            )
         related = Product.objects.filter(category_id=product.category_id).exclude(pk=pk)
         results = [
-            {"id": item.id, "name": item.name, "price": f"{item.price:.2f}",
-             "category": item.category.name}  # one query per item: the N+1
+            {
+                "id": item.id,
+                "name": item.name,
+                "price": f"{item.price:.2f}",
+                "category": item.category.name,
+            }  # one query per item: the N+1
             for item in related[: self.limit]
         ]
         return Response({"product_id": pk, "results": results})

@@ -19,11 +19,14 @@ class RecommendationsView(APIView):
 
     def get(self, request):
         time.sleep(settings.SHOP_SLOW_ENDPOINT_DELAY_MS / 1000)
-        best = (
-            Product.objects.annotate(sold=Sum("orderitem__quantity"))
-            .order_by("-sold", "id")[: self.limit]
+        best = Product.objects.annotate(sold=Sum("orderitem__quantity")).order_by("-sold", "id")[
+            : self.limit
+        ]
+        return Response(
+            {
+                "results": [
+                    {"id": p.id, "name": p.name, "price": f"{p.price:.2f}", "sold": p.sold or 0}
+                    for p in best
+                ]
+            }
         )
-        return Response({"results": [
-            {"id": p.id, "name": p.name, "price": f"{p.price:.2f}", "sold": p.sold or 0}
-            for p in best
-        ]})

@@ -26,12 +26,22 @@ print(json.dumps({
 
 
 def settings_with(tmp_path, **env):
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
-    clean.update(DJANGO_SETTINGS_MODULE="ecommerce_project.settings",
-                 FLOWSCOPE_VAR_DIR=str(tmp_path), **env)
-    out = subprocess.run([sys.executable, "-c", PRINT_SETTINGS], cwd=EXAMPLE_DIR, env=clean,
-                         capture_output=True, text=True, check=True).stdout
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    clean.update(
+        DJANGO_SETTINGS_MODULE="ecommerce_project.settings", FLOWSCOPE_VAR_DIR=str(tmp_path), **env
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=EXAMPLE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)
 
 
@@ -46,9 +56,14 @@ def test_defaults_need_nothing_installed(tmp_path):
 
 
 def test_environment_switches_to_postgres_and_redis(tmp_path):
-    found = settings_with(tmp_path, DATABASE_URL="postgres://u@db.internal:5432/shop",
-                          REDIS_URL="redis://cache.internal:6379/1", DEBUG="false",
-                          SECRET_KEY="s3cret", ALLOWED_HOSTS="shop.example.com, api.example.com")
+    found = settings_with(
+        tmp_path,
+        DATABASE_URL="postgres://u@db.internal:5432/shop",
+        REDIS_URL="redis://cache.internal:6379/1",
+        DEBUG="false",
+        SECRET_KEY="s3cret",
+        ALLOWED_HOSTS="shop.example.com, api.example.com",
+    )
     assert found["db"] == "django.db.backends.postgresql"
     assert found["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert found["layer"] == "channels_redis.core.RedisChannelLayer"
@@ -67,8 +82,7 @@ def test_product_reads_are_cached_in_redis(client):
     from shop.models import Category, Product
 
     category = Category.objects.create(name="Toys", slug="toys")
-    product = Product.objects.create(category=category, name="Kite", slug="kite", price=3,
-                                     stock=1)
+    product = Product.objects.create(category=category, name="Kite", slug="kite", price=3, stock=1)
     client.get(f"/api/v1/products/{product.pk}/")
     raw_key = cache.make_and_validate_key(f"catalog:product:{product.pk}")
     assert redis.Redis.from_url(os.environ["REDIS_URL"]).exists(raw_key)

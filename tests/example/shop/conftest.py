@@ -54,12 +54,26 @@ def catalogue(db):
     books = Category.objects.create(name="Books", slug="books")
     garden = Category.objects.create(name="Garden", slug="garden")
     products = [
-        Product.objects.create(category=books, name=f"Novel {i}", slug=f"novel-{i}",
-                               description="A gripping story", price=Decimal("12.50"), stock=10)
+        Product.objects.create(
+            category=books,
+            name=f"Novel {i}",
+            slug=f"novel-{i}",
+            description="A gripping story",
+            price=Decimal("12.50"),
+            stock=10,
+        )
         for i in range(25)
     ]
-    products.append(Product.objects.create(category=garden, name="Blue Trowel", slug="trowel",
-                                           description="Steel", price=Decimal("7.25"), stock=3))
+    products.append(
+        Product.objects.create(
+            category=garden,
+            name="Blue Trowel",
+            slug="trowel",
+            description="Steel",
+            price=Decimal("7.25"),
+            stock=3,
+        )
+    )
     return products
 
 

@@ -37,7 +37,9 @@ def test_checkout_places_a_paid_order(filled_cart, novel, trowel):
     assert order["card_last4"] == "4242"
     assert order["payment_reference"].startswith("pay_")
     assert [(i["product_id"], i["quantity"]) for i in order["items"]] == [
-        (novel.pk, 2), (trowel.pk, 3)]
+        (novel.pk, 2),
+        (trowel.pk, 3),
+    ]
     assert Product.objects.get(pk=novel.pk).stock == 8
     assert Product.objects.get(pk=trowel.pk).stock == 0
     assert filled_cart.get("/api/v1/cart/").json()["items"] == []
@@ -63,8 +65,10 @@ def test_empty_cart_is_400(api, catalogue):
 def test_declined_card_is_402_and_changes_nothing(filled_cart, novel, trowel):
     response = filled_cart.post(CHECKOUT, checkout_body(card=DECLINED_CARD), format="json")
     assert response.status_code == 402
-    assert response.json() == {"detail": "The card was declined by its issuer.",
-                               "code": "payment_declined"}
+    assert response.json() == {
+        "detail": "The card was declined by its issuer.",
+        "code": "payment_declined",
+    }
     assert_nothing_changed(novel, trowel)
 
 
@@ -80,26 +84,30 @@ def test_out_of_stock_is_409_naming_the_items(filled_cart, novel, trowel):
     Product.objects.filter(pk=trowel.pk).update(stock=1)
     response = filled_cart.post(CHECKOUT, checkout_body(), format="json")
     assert response.status_code == 409
-    assert response.json()["items"] == [
-        {"product_id": trowel.pk, "requested": 3, "available": 1}]
+    assert response.json()["items"] == [{"product_id": trowel.pk, "requested": 3, "available": 1}]
     assert not Order.objects.exists()
     assert Product.objects.get(pk=novel.pk).stock == 10
 
 
-@pytest.mark.parametrize("body, path", [
-    ({"payment": payment()}, ("shipping_address",)),
-    ({"shipping_address": "x"}, ("payment",)),
-    ({"shipping_address": "", "payment": payment()}, ("shipping_address",)),
-    ({"shipping_address": "x" * 501, "payment": payment()}, ("shipping_address",)),
-    ({"shipping_address": "x", "payment": "card"}, ("payment", "non_field_errors")),
-    ({"shipping_address": "x", "payment": payment(card="4242 4242 4242 4241")},
-     ("payment", "card_number")),
-    ({"shipping_address": "x", "payment": payment(card="12ab")}, ("payment", "card_number")),
-    ({"shipping_address": "x", "payment": payment(expiry="13/30")}, ("payment", "expiry")),
-    ({"shipping_address": "x", "payment": payment(expiry="01/20")}, ("payment", "expiry")),
-    ({"shipping_address": "x", "payment": payment(cvv="12")}, ("payment", "cvv")),
-    ({"shipping_address": "x", "payment": payment(cvv="12a4")}, ("payment", "cvv")),
-])
+@pytest.mark.parametrize(
+    "body, path",
+    [
+        ({"payment": payment()}, ("shipping_address",)),
+        ({"shipping_address": "x"}, ("payment",)),
+        ({"shipping_address": "", "payment": payment()}, ("shipping_address",)),
+        ({"shipping_address": "x" * 501, "payment": payment()}, ("shipping_address",)),
+        ({"shipping_address": "x", "payment": "card"}, ("payment", "non_field_errors")),
+        (
+            {"shipping_address": "x", "payment": payment(card="4242 4242 4242 4241")},
+            ("payment", "card_number"),
+        ),
+        ({"shipping_address": "x", "payment": payment(card="12ab")}, ("payment", "card_number")),
+        ({"shipping_address": "x", "payment": payment(expiry="13/30")}, ("payment", "expiry")),
+        ({"shipping_address": "x", "payment": payment(expiry="01/20")}, ("payment", "expiry")),
+        ({"shipping_address": "x", "payment": payment(cvv="12")}, ("payment", "cvv")),
+        ({"shipping_address": "x", "payment": payment(cvv="12a4")}, ("payment", "cvv")),
+    ],
+)
 def test_bad_checkout_input_names_the_field(filled_cart, novel, trowel, body, path):
     response = filled_cart.post(CHECKOUT, body, format="json")
     assert response.status_code == 400
@@ -114,8 +122,9 @@ def test_checkout_needs_login(anon, db):
     assert anon.post(CHECKOUT, checkout_body(), format="json").status_code == 401
 
 
-def test_a_failure_midway_leaves_no_half_written_order(filled_cart, user, novel, trowel,
-                                                        monkeypatch):
+def test_a_failure_midway_leaves_no_half_written_order(
+    filled_cart, user, novel, trowel, monkeypatch
+):
     def broken_bulk_create(*args, **kwargs):
         raise RuntimeError("disk full")
 

@@ -6,8 +6,9 @@ pytestmark = pytest.mark.django_db
 
 
 def place_order(client, product, quantity=1):
-    client.post("/api/v1/cart/items/", {"product_id": product.pk, "quantity": quantity},
-                format="json")
+    client.post(
+        "/api/v1/cart/items/", {"product_id": product.pk, "quantity": quantity}, format="json"
+    )
     return client.post("/api/v1/orders/checkout/", checkout_body(), format="json").json()
 
 

@@ -28,15 +28,19 @@ def test_page_past_the_end_is_404_json(anon, catalogue):
 
 def test_search_matches_name_and_description(anon, catalogue):
     assert [p["name"] for p in anon.get(PRODUCTS, {"search": "trowel"}).json()["results"]] == [
-        "Blue Trowel"]
+        "Blue Trowel"
+    ]
     assert anon.get(PRODUCTS, {"search": "gripping"}).json()["count"] == 25
 
 
 def test_category_filter(anon, catalogue):
     body = anon.get(PRODUCTS, {"category": "garden"}).json()
     assert body["count"] == 1
-    assert body["results"][0]["category"] == {"id": catalogue[-1].category_id, "name": "Garden",
-                                              "slug": "garden"}
+    assert body["results"][0]["category"] == {
+        "id": catalogue[-1].category_id,
+        "name": "Garden",
+        "slug": "garden",
+    }
 
 
 def test_unknown_category_is_400_naming_it(anon, catalogue):

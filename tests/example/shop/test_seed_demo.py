@@ -9,8 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def snapshot():
-    products = sorted(Product.objects.values_list("slug", "name", "price", "stock",
-                                                  "category__slug"))
+    products = sorted(
+        Product.objects.values_list("slug", "name", "price", "stock", "category__slug")
+    )
     return products, sorted(Category.objects.values_list("slug", flat=True))
 
 
@@ -28,7 +29,8 @@ def test_seed_is_idempotent_and_restores_the_catalogue(capsys):
 def test_demo_credentials_log_in(anon):
     call_command("seed_demo")
     for username, password, is_staff in DEMO_USERS:
-        response = anon.post("/api/v1/auth/login/", {"username": username, "password": password},
-                             format="json")
+        response = anon.post(
+            "/api/v1/auth/login/", {"username": username, "password": password}, format="json"
+        )
         assert response.status_code == 200, username
         assert response.json()["user"]["is_staff"] is is_staff

@@ -1,0 +1,132 @@
+"""The trace of the request being served, held in ``contextvars``.
+
+A ``Trace`` is built in memory while the request runs and handed to the recorder when the
+response is ready. Context variables (not thread locals) keep concurrent requests apart
+under ASGI, and asgiref copies them into the threads that run sync code for async views.
+"""
+
+import random
+import time
+from collections import Counter
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def new_span_id():
+    return f"{random.getrandbits(64):016x}"
+
+
+def now():
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True, eq=False)
+class Span:
+    """One timed step. ``started_at`` is wall-clock for display; durations use a monotonic
+    clock so that clock adjustments cannot produce negative times."""
+
+    layer: str
+    name: str
+    parent_span_id: str = ""
+    span_id: str = field(default_factory=new_span_id)
+    started_at: datetime = field(default_factory=now)
+    start_clock: float = field(default_factory=time.perf_counter)
+    duration_ms: float = 0.0
+    status: str = "ok"
+    metadata: dict = field(default_factory=dict)
+
+    def finish(self, status=None):
+        self.duration_ms = (time.perf_counter() - self.start_clock) * 1000
+        if status:
+            self.status = status
+
+
+@dataclass(slots=True, eq=False)
+class CapturedError:
+    kind: str  # "exception", "http" (an error answer) or "log" (a log record)
+    layer: str
+    error_type: str
+    message: str
+    severity: str = "error"
+    stack_trace: list = field(default_factory=list)
+    span_id: str = ""
+    created_at: datetime = field(default_factory=now)
+    request_context: dict = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Trace:
+    """Everything one request contributes to its workflow."""
+
+    correlation_id: str
+    trace_id: str
+    root: Span
+    sampled: bool = True
+    max_steps: int = 500
+    workflow_type: str = ""
+    complete: bool = False
+    user_id: int | None = None
+    spans: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    dropped_steps: int = 0
+    query_count: int = 0
+    sql_counts: Counter = field(default_factory=Counter)
+    workflow_metadata: dict = field(default_factory=dict)
+
+    def add_span(self, span):
+        """Keep ``span`` unless the request already has ``max_steps`` (then count it)."""
+        if len(self.spans) >= self.max_steps:
+            self.dropped_steps += 1
+            return False
+        self.spans.append(span)
+        return True
+
+    @property
+    def has_errors(self):
+        return bool(self.errors)
+
+
+_trace: ContextVar[Trace | None] = ContextVar("flowscope_trace", default=None)
+_parent: ContextVar[Span | None] = ContextVar("flowscope_parent_span", default=None)
+
+
+def current_trace():
+    return _trace.get()
+
+
+def current_parent():
+    """The span new steps hang under: the innermost open custom step, else the API step."""
+    parent = _parent.get()
+    if parent is not None:
+        return parent
+    trace = _trace.get()
+    return trace.root if trace is not None else None
+
+
+def activate(trace):
+    return _trace.set(trace), _parent.set(None)
+
+
+def deactivate(tokens):
+    trace_token, parent_token = tokens
+    _parent.reset(parent_token)
+    _trace.reset(trace_token)
+
+
+def set_parent(span):
+    return _parent.set(span)
+
+
+def reset_parent(token):
+    _parent.reset(token)
+
+
+def start_span(layer, name, **metadata):
+    """A new child of the current parent, or None when nothing is being traced."""
+    trace = _trace.get()
+    if trace is None or not trace.sampled:
+        return None
+    parent = current_parent()
+    span = Span(layer=layer, name=name, parent_span_id=parent.span_id, metadata=metadata)
+    return span if trace.add_span(span) else None

@@ -1,0 +1,67 @@
+"""Correlation IDs, W3C trace context and the per-workflow sampling decision."""
+
+import hashlib
+import re
+import uuid
+
+CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+WORKFLOW_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+HEX_TRACE_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def new_correlation_id():
+    """32 lowercase hex digits: also a valid W3C trace ID."""
+    return uuid.uuid4().hex
+
+
+def parse_traceparent(value):
+    """``(trace_id, parent_span_id)`` from a W3C ``traceparent`` header, or None."""
+    match = TRACEPARENT.fullmatch((value or "").strip().lower())
+    if not match or match[1] == "ff" or set(match[2]) == {"0"} or set(match[3]) == {"0"}:
+        return None
+    return match[2], match[3]
+
+
+def resolve(headers):
+    """Pick the request's correlation ID from its headers.
+
+    Returns ``(correlation_id, remote_parent_span_id, problem)``: an invalid
+    ``X-Correlation-ID`` is never an error for the app's user; it is replaced by a fresh ID
+    and described in ``problem`` so the dashboard can show it.
+    """
+    given = headers.get("X-Correlation-ID")
+    problem = None
+    if given is not None:
+        if CORRELATION_ID.fullmatch(given):
+            return given, "", None
+        problem = {"invalid_correlation_id": given[:100]}
+    parsed = parse_traceparent(headers.get("traceparent"))
+    if parsed:
+        return parsed[0], parsed[1], problem
+    return new_correlation_id(), "", problem
+
+
+def trace_id_for(correlation_id):
+    """The W3C trace ID that stands for a correlation ID in ``traceparent``."""
+    if HEX_TRACE_ID.fullmatch(correlation_id):
+        return correlation_id
+    return hashlib.sha256(correlation_id.encode()).hexdigest()[:32]
+
+
+def traceparent(trace_id, span_id, sampled):
+    return f"00-{trace_id}-{span_id}-{'01' if sampled else '00'}"
+
+
+def is_sampled(correlation_id, rate):
+    """The same answer for every request of a workflow, in every process."""
+    if rate >= 1:
+        return True
+    if rate <= 0:
+        return False
+    digest = hashlib.blake2b(correlation_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < rate
+
+
+def workflow_type_from_header(value):
+    return value if value and WORKFLOW_TYPE.fullmatch(value) else ""

@@ -1,0 +1,68 @@
+"""Database steps, through Django's own hook: ``connection.execute_wrappers``.
+
+The wrapper is added to every connection as it is created (``connection_created``) and to
+those already open when flowscope starts. Outside a traced request it only calls through,
+so the recorder's own writes (in its own thread, with no trace) are never traced.
+"""
+
+from django.db import connections
+from django.db.backends.signals import connection_created
+
+from flowscope.capture import context, sql
+from flowscope.capture.safety import capture_internal_errors
+from flowscope.capture.stacktrace import call_site
+
+
+def trace_query(execute, query, params, many, execution_context):
+    trace = context.current_trace()
+    if trace is None:
+        return execute(query, params, many, execution_context)
+    trace.query_count += 1
+    span = _start_span(trace, query, many, execution_context) if trace.sampled else None
+    if span is None:
+        return execute(query, params, many, execution_context)
+    try:
+        result = execute(query, params, many, execution_context)
+    except Exception as exc:
+        span.metadata["error"] = f"{type(exc).__name__}: {exc}"[:1000]
+        span.finish("error")
+        raise
+    span.finish()
+    return result
+
+
+def _start_span(trace, query, many, execution_context):
+    with capture_internal_errors():
+        normalized = sql.normalize(query)
+        trace.sql_counts[normalized] += 1
+        connection = execution_context["connection"]
+        return context.start_span(
+            "database",
+            normalized[:500],
+            vendor=connection.vendor,
+            alias=connection.alias,
+            sql=normalized,
+            operation=sql.operation(normalized),
+            many=many,
+            call_site=call_site(skip=3),
+        )
+    return None
+
+
+def install_on(connection, **kwargs):
+    if trace_query not in connection.execute_wrappers:
+        connection.execute_wrappers.append(trace_query)
+
+
+def install():
+    """Idempotent: wraps every connection now open and every one opened later."""
+    connection_created.connect(install_on, dispatch_uid="flowscope.capture.database")
+    for connection in connections.all(initialized_only=True):
+        install_on(connection)
+
+
+def uninstall():
+    connection_created.disconnect(dispatch_uid="flowscope.capture.database")
+    for connection in connections.all(initialized_only=True):
+        if trace_query in connection.execute_wrappers:
+            connection.execute_wrappers.remove(trace_query)

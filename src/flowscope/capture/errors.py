@@ -1,0 +1,108 @@
+"""Errors of the current request: unhandled exceptions, HTTP error answers, log records."""
+
+import logging
+import threading
+
+from flowscope.capture import context, stacktrace
+from flowscope.capture.recorder import get_recorder
+from flowscope.capture.scrubbing import scrub_text
+from flowscope.conf import flowscope_settings
+
+SEVERITY_BY_LEVEL = (
+    (logging.CRITICAL, "critical"),
+    (logging.ERROR, "error"),
+    (logging.WARNING, "warning"),
+)
+
+
+def type_name(exc):
+    cls = type(exc)
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
+def record_exception(trace, exc, layer="api", severity="error"):
+    """Add ``exc`` to the trace, linked to the step it escaped from (see ``flowscope.step``)."""
+    trace.errors.append(
+        context.CapturedError(
+            kind="exception",
+            layer=layer,
+            error_type=type_name(exc),
+            message=str(exc),
+            severity=severity,
+            stack_trace=stacktrace.from_exception(exc),
+            span_id=getattr(exc, "flowscope_span_id", trace.root.span_id),
+        )
+    )
+
+
+def record_http_error(trace, status_code, reason, detail="", severity="error"):
+    message = f"{status_code} {reason}" + (f": {detail}" if detail else "")
+    trace.errors.append(
+        context.CapturedError(
+            kind="http",
+            layer="api",
+            error_type=f"HTTP {status_code}",
+            message=message,
+            severity=severity,
+            span_id=trace.root.span_id,
+        )
+    )
+
+
+def severity_for(levelno):
+    return next(name for level, name in SEVERITY_BY_LEVEL if levelno >= level)
+
+
+class FlowscopeLogHandler(logging.Handler):
+    """Log records at ``LOG_LEVEL`` and above become errors: of the current workflow inside a
+    traced request, standalone otherwise (management commands, background threads)."""
+
+    def __init__(self):
+        super().__init__(level=flowscope_settings.LOG_LEVEL)
+        self._local = threading.local()
+
+    def emit(self, record):
+        if self._ignored(record) or getattr(self._local, "busy", False):
+            return
+        self._local.busy = True  # a record logged while capturing one is not captured
+        try:
+            error = self._to_error(record)
+            trace = context.current_trace()
+            if trace is not None:
+                error.span_id = context.current_parent().span_id
+                trace.errors.append(error)
+            else:
+                error.message = scrub_text(error.message)
+                get_recorder().submit(error)
+        except Exception:
+            self.handleError(record)
+        finally:
+            self._local.busy = False
+
+    def _ignored(self, record):
+        if not flowscope_settings.ENABLED:
+            return True
+        name = record.name
+        return any(
+            name == ignored or name.startswith(f"{ignored}.")
+            for ignored in flowscope_settings.IGNORE_LOGGERS
+        )
+
+    def _to_error(self, record):
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None:
+            error_type, frames = type_name(exc), stacktrace.from_exception(exc)
+        else:
+            error_type = f"log:{record.name}"
+            frames = [stacktrace.frame_dict(record.pathname, record.lineno, record.funcName)]
+        return context.CapturedError(
+            kind="log",
+            layer="api" if context.current_trace() else "custom",
+            error_type=error_type,
+            message=record.getMessage(),
+            severity=severity_for(record.levelno),
+            stack_trace=frames,
+            request_context={"logger": record.name, "level": record.levelname},
+        )

@@ -1,0 +1,219 @@
+"""Turns a batch of finished traces into rows: one transaction a batch, bulk inserts.
+
+Runs only in the recorder's thread. Workflow counters are incremented in SQL (``F()``), not
+overwritten, because several processes may write to the same workflow at once.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models.functions import Coalesce, Greatest
+
+from flowscope.analysis.fingerprints import fingerprint
+from flowscope.capture.context import CapturedError, Trace
+from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
+
+Status = WorkflowSession.Status
+FAILING = {"error", "critical"}
+
+
+@dataclass
+class CommittedBatch:
+    """What a committed batch wrote; handed to ``batch_committed`` receivers."""
+
+    workflows: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+    snapshots: list = field(default_factory=list)
+    timed_out: list = field(default_factory=list)
+
+    def __bool__(self):
+        return any((self.workflows, self.steps, self.errors, self.snapshots, self.timed_out))
+
+
+def is_stored(trace):
+    """Sampled traces are stored whole; an unsampled one only if it has errors."""
+    return trace.sampled or trace.has_errors
+
+
+def write(items):
+    """Write traces and standalone errors in one transaction; return what was written."""
+    traces = [item for item in items if isinstance(item, Trace) and is_stored(item)]
+    standalone = [item for item in items if isinstance(item, CapturedError)]
+    batch = CommittedBatch()
+    with transaction.atomic():
+        sessions = _upsert_workflows(traces)
+        batch.steps = _insert_steps(traces, sessions)
+        batch.errors = _insert_errors(traces, standalone, sessions, batch.steps)
+        batch.workflows = list(
+            WorkflowSession.objects.filter(pk__in=[s.pk for s in sessions.values()])
+        )
+    return batch
+
+
+def _upsert_workflows(traces):
+    by_id = defaultdict(list)
+    for trace in traces:
+        by_id[trace.correlation_id].append(trace)
+    sessions = {
+        s.correlation_id: s for s in WorkflowSession.objects.filter(correlation_id__in=list(by_id))
+    }
+    new = [_new_session(cid, group) for cid, group in by_id.items() if cid not in sessions]
+    if new:
+        # Another process may create the same workflow at the same moment: keep theirs.
+        WorkflowSession.objects.bulk_create(new, ignore_conflicts=True)
+        sessions.update(
+            (s.correlation_id, s)
+            for s in WorkflowSession.objects.filter(
+                correlation_id__in=[s.correlation_id for s in new]
+            )
+        )
+    for cid, group in by_id.items():
+        _apply(sessions[cid], group)
+    return sessions
+
+
+def _new_session(correlation_id, traces):
+    first = min(traces, key=lambda t: t.root.started_at)
+    return WorkflowSession(
+        correlation_id=correlation_id,
+        workflow_type="unknown",
+        started_at=first.root.started_at,
+        last_activity_at=first.root.started_at,
+        metadata=first.workflow_metadata,
+    )
+
+
+def _ended_at(trace):
+    return trace.root.started_at + timedelta(milliseconds=trace.root.duration_ms)
+
+
+def _apply(session, traces):
+    """One UPDATE: counters, type, user, and the status the traces lead to."""
+    last = max(_ended_at(t) for t in traces)
+    last_value = Value(last, output_field=DateTimeField())
+    updates = {
+        "request_count": F("request_count") + len(traces),
+        "step_count": F("step_count") + sum(1 + len(t.spans) for t in traces),
+        "error_count": F("error_count") + sum(len(t.errors) for t in traces),
+        "last_activity_at": Greatest(F("last_activity_at"), last_value),
+    }
+    if typed := next((t.workflow_type for t in traces if t.workflow_type), ""):
+        updates["workflow_type"] = Case(
+            When(workflow_type="unknown", then=Value(typed)), default=F("workflow_type")
+        )
+    if user_id := next((t.user_id for t in traces if t.user_id), None):
+        updates["user_id"] = Coalesce(F("user_id"), Value(user_id))
+    updates.update(_status_updates(session, traces, last, last_value))
+    WorkflowSession.objects.filter(pk=session.pk).update(**updates)
+
+
+def _status_updates(session, traces, last, last_value):
+    duration = (last - session.started_at).total_seconds() * 1000
+    if any(e.severity in FAILING for t in traces for e in t.errors):
+        return {"status": Status.FAILED, "ended_at": last_value, "duration_ms": duration}
+    failed = When(status=Status.FAILED, then=F("status"))
+    if any(t.complete for t in traces):
+        return {
+            "status": Case(failed, default=Value(Status.COMPLETED)),
+            "ended_at": Case(When(status=Status.FAILED, then=F("ended_at")), default=last_value),
+            "duration_ms": Case(
+                When(status=Status.FAILED, then=F("duration_ms")), default=Value(duration)
+            ),
+        }
+    # Activity after a timeout means the workflow was only slow: it is running again.
+    return {
+        "status": Case(
+            When(status=Status.TIMED_OUT, then=Value(Status.IN_PROGRESS)), default=F("status")
+        )
+    }
+
+
+def _insert_steps(traces, sessions):
+    steps = [
+        TraceStep(
+            workflow_id=sessions[trace.correlation_id].pk,
+            span_id=span.span_id,
+            parent_span_id=span.parent_span_id,
+            layer=span.layer,
+            name=span.name[:500],
+            status=span.status,
+            started_at=span.started_at,
+            duration_ms=round(span.duration_ms, 3),
+            metadata=span.metadata,
+        )
+        for trace in traces
+        for span in (trace.root, *trace.spans)
+    ]
+    TraceStep.objects.bulk_create(steps, batch_size=500)
+    if steps and steps[0].pk is None:  # a database that cannot return ids from bulk inserts
+        ids = dict(
+            TraceStep.objects.filter(workflow_id__in={s.workflow_id for s in steps}).values_list(
+                "span_id", "pk"
+            )
+        )
+        for step in steps:
+            step.pk = ids.get(step.span_id)
+    return steps
+
+
+def _insert_errors(traces, standalone, sessions, steps):
+    step_ids = {(s.workflow_id, s.span_id): s.pk for s in steps}
+    rows = []
+    for trace in traces:
+        workflow_id = sessions[trace.correlation_id].pk
+        rows += [
+            _error_row(e, workflow_id, step_ids.get((workflow_id, e.span_id))) for e in trace.errors
+        ]
+    rows += [_error_row(e, None, None) for e in standalone]
+    ErrorLog.objects.bulk_create(rows, batch_size=500)
+    return rows
+
+
+def _error_row(error, workflow_id, step_id):
+    return ErrorLog(
+        workflow_id=workflow_id,
+        step_id=step_id,
+        layer=error.layer,
+        error_type=error.error_type[:255],
+        message=error.message[:10000],
+        stack_trace=error.stack_trace,
+        severity=error.severity,
+        fingerprint=fingerprint(error.error_type, error.message, error.stack_trace),
+        created_at=error.created_at,
+        request_context=error.request_context,
+    )
+
+
+def write_snapshots(snapshots):
+    with transaction.atomic():
+        PerformanceSnapshot.objects.bulk_create(snapshots, batch_size=500)
+    return CommittedBatch(snapshots=snapshots)
+
+
+def time_out_idle_workflows(now, timeout_seconds, limit=500):
+    """Mark workflows idle for longer than the timeout as timed_out; return them."""
+    cutoff = now - timedelta(seconds=timeout_seconds)
+    idle = list(
+        WorkflowSession.objects.filter(status=Status.IN_PROGRESS, last_activity_at__lt=cutoff)[
+            :limit
+        ]
+    )
+    changed = []
+    for session in idle:
+        duration = (session.last_activity_at - session.started_at).total_seconds() * 1000
+        updated = WorkflowSession.objects.filter(
+            pk=session.pk,
+            status=Status.IN_PROGRESS,
+            last_activity_at=session.last_activity_at,
+        ).update(status=Status.TIMED_OUT, ended_at=session.last_activity_at, duration_ms=duration)
+        if updated:
+            changed.append(session.pk)
+    return CommittedBatch(timed_out=changed)
+
+
+def close_connection():
+    connection.close()

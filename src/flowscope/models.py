@@ -1,0 +1,158 @@
+"""What flowscope stores: workflows, their steps (spans), errors and performance rollups."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Layer(models.TextChoices):
+    FRONTEND = "frontend"
+    API = "api"
+    DATABASE = "database"
+    CACHE = "cache"
+    EXTERNAL = "external"
+    CUSTOM = "custom"
+
+
+class Severity(models.TextChoices):
+    WARNING = "warning"
+    ERROR = "error"
+    CRITICAL = "critical"
+
+
+class WorkflowSession(models.Model):
+    """One business workflow (login, checkout, ...): every request sharing a correlation ID."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        TIMED_OUT = "timed_out"
+
+    correlation_id = models.CharField(max_length=64, unique=True)
+    workflow_type = models.CharField(max_length=64, default="unknown")
+    status = models.CharField(max_length=20, choices=Status, default=Status.IN_PROGRESS)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    started_at = models.DateTimeField()
+    last_activity_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    request_count = models.PositiveIntegerField(default=0)
+    step_count = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["-started_at"], name="fs_wf_started"),
+            models.Index(fields=["status", "-started_at"], name="fs_wf_status"),
+            models.Index(fields=["workflow_type", "-started_at"], name="fs_wf_type"),
+            models.Index(fields=["status", "last_activity_at"], name="fs_wf_activity"),
+        ]
+
+    def __str__(self):
+        return f"{self.workflow_type} {self.correlation_id} ({self.status})"
+
+
+class TraceStep(models.Model):
+    """A span: one timed piece of work in one layer. DB and cache steps are children of the
+    API step that ran them (``parent_span_id``)."""
+
+    class Status(models.TextChoices):
+        OK = "ok"
+        ERROR = "error"
+
+    workflow = models.ForeignKey(WorkflowSession, on_delete=models.CASCADE, related_name="steps")
+    span_id = models.CharField(max_length=32)
+    parent_span_id = models.CharField(max_length=32, blank=True, default="")
+    layer = models.CharField(max_length=20, choices=Layer)
+    name = models.CharField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status, default=Status.OK)
+    started_at = models.DateTimeField()
+    duration_ms = models.FloatField()
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        indexes = [
+            models.Index(fields=["workflow", "started_at"], name="fs_step_workflow"),
+            models.Index(fields=["layer", "-started_at"], name="fs_step_layer"),
+            models.Index(fields=["-started_at"], name="fs_step_started"),
+        ]
+
+    def __str__(self):
+        return f"{self.layer}: {self.name}"
+
+
+class ErrorLog(models.Model):
+    """An error occurrence; occurrences of the same error share a ``fingerprint``."""
+
+    workflow = models.ForeignKey(
+        WorkflowSession, null=True, blank=True, on_delete=models.CASCADE, related_name="errors"
+    )
+    step = models.ForeignKey(
+        TraceStep, null=True, blank=True, on_delete=models.SET_NULL, related_name="errors"
+    )
+    layer = models.CharField(max_length=20, choices=Layer)
+    error_type = models.CharField(max_length=255)
+    message = models.TextField(blank=True)
+    stack_trace = models.JSONField(default=list, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity, default=Severity.ERROR)
+    fingerprint = models.CharField(max_length=64)
+    resolved = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    request_context = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="fs_err_created"),
+            models.Index(fields=["fingerprint", "-created_at"], name="fs_err_fingerprint"),
+            models.Index(fields=["layer", "-created_at"], name="fs_err_layer"),
+            models.Index(fields=["severity", "-created_at"], name="fs_err_severity"),
+            models.Index(fields=["resolved", "-created_at"], name="fs_err_resolved"),
+        ]
+
+    def __str__(self):
+        return f"{self.error_type}: {self.message[:80]}"
+
+
+class PerformanceSnapshot(models.Model):
+    """A rollup of one metric over one window for one (layer, component), from one process.
+
+    Each process writes its own rows (``source``); readers combine them. Percentiles from
+    different processes cannot be merged exactly, so combined views weight them by count.
+    """
+
+    metric = models.CharField(max_length=40)
+    layer = models.CharField(max_length=20)
+    component = models.CharField(max_length=255)
+    source = models.CharField(max_length=100)
+    window_start = models.DateTimeField()
+    window_seconds = models.PositiveIntegerField(default=60)
+    count = models.PositiveIntegerField(default=0)
+    value = models.FloatField()
+    p50 = models.FloatField(null=True, blank=True)
+    p95 = models.FloatField(null=True, blank=True)
+    p99 = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    is_alert = models.BooleanField(default=False)
+    severity = models.CharField(max_length=10, choices=Severity, blank=True, default="")
+
+    class Meta:
+        ordering = ["-window_start", "id"]
+        indexes = [
+            models.Index(fields=["metric", "-window_start"], name="fs_perf_metric"),
+            models.Index(fields=["layer", "-window_start"], name="fs_perf_layer"),
+            models.Index(fields=["component", "-window_start"], name="fs_perf_component"),
+            models.Index(fields=["is_alert", "-window_start"], name="fs_perf_alert"),
+        ]
+
+    def __str__(self):
+        return f"{self.metric} {self.layer}/{self.component} @ {self.window_start}"

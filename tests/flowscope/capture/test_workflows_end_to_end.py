@@ -1,0 +1,188 @@
+"""The shop's four workflows over real HTTP, each under one correlation ID, recorded by the
+real recorder into the real database."""
+
+import json
+import urllib.error
+import urllib.request
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from flowscope.models import ErrorLog, TraceStep, WorkflowSession
+from shop.models import Category, Product
+
+DECLINED = "4000000000000002"
+
+
+@pytest.fixture
+def shop(real_recorder, settings):
+    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
+    category = Category.objects.create(name="Books", slug="books")
+    products = [
+        Product.objects.create(
+            category=category, name=f"Book {i}", slug=f"b{i}", price=Decimal("9.99"), stock=50
+        )
+        for i in range(3)
+    ]
+    get_user_model().objects.create_user("alice", password="alice-real-Passw0rd!")
+    return products
+
+
+class Browser:
+    """A client that sends every request of one workflow under one correlation ID."""
+
+    def __init__(self, base, correlation_id, workflow_type=""):
+        self.base, self.token = base, None
+        self.headers = {"X-Correlation-ID": correlation_id, "Content-Type": "application/json"}
+        if workflow_type:
+            self.headers["X-Workflow-Type"] = workflow_type
+
+    def call(self, method, path, body=None, **headers):
+        headers = {**self.headers, **headers}
+        if self.token:
+            headers["Authorization"] = f"Token {self.token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data, headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, json.loads(error.read() or b"null")
+
+    def login(self):
+        status, body = self.call(
+            "POST", "/api/v1/auth/login/", {"username": "alice", "password": "alice-real-Passw0rd!"}
+        )
+        assert status == 200
+        self.token = body["token"]
+
+
+def checkout(browser, product, card):
+    browser.login()
+    browser.call("POST", "/api/v1/cart/items/", {"product_id": product.pk, "quantity": 1})
+    return browser.call(
+        "POST",
+        "/api/v1/orders/checkout/",
+        {
+            "shipping_address": "1 Main St",
+            "payment": {"card_number": card, "expiry": "12/39", "cvv": "123"},
+        },
+    )
+
+
+def recorded(recorder, correlation_id):
+    assert recorder.flush(10)
+    workflow = WorkflowSession.objects.get(correlation_id=correlation_id)
+    return workflow, list(workflow.steps.all())
+
+
+def assert_tree(steps):
+    """Every step hangs under a step of the same workflow; API steps are the roots."""
+    by_span = {step.span_id: step for step in steps}
+    for step in steps:
+        if step.layer == "api":
+            assert step.parent_span_id not in by_span
+        else:
+            assert step.parent_span_id in by_span, step
+
+
+def test_login_workflow(live_server, shop, real_recorder):
+    Browser(live_server.url, "wf-login").login()
+    workflow, steps = recorded(real_recorder, "wf-login")
+    assert (workflow.workflow_type, workflow.status) == ("login", "completed")
+    assert steps[0].name == "POST /api/v1/auth/login/"
+    assert {s.layer for s in steps} == {"api", "database"}
+    assert_tree(steps)
+
+
+def test_product_fetch_workflow_uses_database_and_cache(live_server, shop, real_recorder):
+    browser = Browser(live_server.url, "wf-products")
+    browser.call("GET", "/api/v1/products/")
+    browser.call("GET", f"/api/v1/products/{shop[0].pk}/")
+    browser.call("GET", f"/api/v1/products/{shop[0].pk}/", **{"X-Workflow-Complete": "true"})
+    workflow, steps = recorded(real_recorder, "wf-products")
+    assert (workflow.workflow_type, workflow.status, workflow.request_count) == (
+        "product_fetch",
+        "completed",
+        3,
+    )
+    api = [s for s in steps if s.layer == "api"]
+    assert [s.name for s in api] == [
+        "GET /api/v1/products/",
+        "GET /api/v1/products/<int:pk>/",
+        "GET /api/v1/products/<int:pk>/",
+    ]
+    gets = [
+        s
+        for s in steps
+        if s.name == "cache.get" and s.metadata["key"].startswith("catalog:product:")
+    ]
+    assert [s.metadata["hit"] for s in gets] == [False, True]
+    second_detail = [s for s in steps if s.parent_span_id == api[2].span_id]
+    assert [s.layer for s in second_detail] == ["cache"]  # served from the cache alone
+    assert_tree(steps)
+    assert workflow.step_count == len(steps)
+
+
+def test_cart_update_workflow(live_server, shop, real_recorder):
+    browser = Browser(live_server.url, "wf-cart", "cart_update")
+    browser.login()
+    status, cart = browser.call(
+        "POST", "/api/v1/cart/items/", {"product_id": shop[1].pk, "quantity": 2}
+    )
+    assert status == 201
+    browser.call(
+        "PATCH",
+        f"/api/v1/cart/items/{cart['items'][0]['id']}/",
+        {"quantity": 3},
+        **{"X-Workflow-Complete": "1"},
+    )
+    workflow, steps = recorded(real_recorder, "wf-cart")
+    assert (workflow.workflow_type, workflow.status, workflow.error_count) == (
+        "cart_update",
+        "completed",
+        0,
+    )
+    assert workflow.user.username == "alice"  # from the token, once authenticated
+    assert "PATCH /api/v1/cart/items/<int:item_id>/" in {s.name for s in steps}
+    assert_tree(steps)
+
+
+def test_checkout_workflow_spans_every_layer(live_server, shop, real_recorder):
+    status, _order = checkout(
+        Browser(live_server.url, "wf-checkout", "checkout"), shop[2], "4242424242424242"
+    )
+    assert status == 201
+    workflow, steps = recorded(real_recorder, "wf-checkout")
+    assert (workflow.workflow_type, workflow.status) == ("checkout", "completed")
+    assert workflow.duration_ms > 0
+    assert {s.layer for s in steps} == {"api", "database", "cache", "external"}
+    (payment,) = [s for s in steps if s.layer == "external"]
+    checkout_step = next(s for s in steps if s.name == "POST /api/v1/orders/checkout/")
+    assert payment.name == "payment_gateway.charge"
+    assert payment.parent_span_id == checkout_step.span_id
+    assert payment.duration_ms >= 5
+    assert_tree(steps)
+
+
+def test_declined_checkouts_fail_and_group_by_fingerprint(live_server, shop, real_recorder):
+    for correlation_id in ("wf-declined-1", "wf-declined-2"):
+        status, body = checkout(
+            Browser(live_server.url, correlation_id, "checkout"), shop[0], DECLINED
+        )
+        assert (status, body["code"]) == (402, "payment_declined")
+    first, _steps = recorded(real_recorder, "wf-declined-1")
+    assert first.status == "failed"
+    assert first.error_count == 1
+    errors = ErrorLog.objects.filter(workflow__correlation_id__startswith="wf-declined")
+    assert errors.count() == 2
+    assert len({e.fingerprint for e in errors}) == 1
+    error = errors.filter(workflow=first).get()
+    assert error.error_type == "HTTP 402"
+    assert error.message == "402 Payment Required: The card was declined by its issuer."
+    assert error.step.name == "POST /api/v1/orders/checkout/"
+    payment = TraceStep.objects.get(workflow=first, layer="external")
+    assert payment.status == "error"
+    assert "PaymentDeclined" in payment.metadata["error"]

@@ -1,0 +1,66 @@
+"""Views for capture tests: sync and async, touching the database, the cache and logging."""
+
+import asyncio
+import logging
+
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.urls import path, re_path
+
+import flowscope
+
+logger = logging.getLogger("tests.app")
+
+
+def sync_view(request, tag, **route_kwargs):
+    get_user_model().objects.filter(username=f"user-{tag}").exists()
+    cache.get(f"key-{tag}")
+    cache.set(f"key-{tag}", tag)
+    return JsonResponse({"tag": tag})
+
+
+async def async_view(request, tag):
+    await get_user_model().objects.filter(username=f"user-{tag}").aexists()
+    await asyncio.sleep(0.01)  # let other requests interleave
+    await cache.aget(f"key-{tag}")
+    return JsonResponse({"tag": tag})
+
+
+def echo_view(request):
+    """Reads the whole body and answers it back, byte for byte."""
+    return HttpResponse(request.body, content_type=request.content_type or "text/plain")
+
+
+def crash_view(request):
+    with flowscope.step("inventory.reserve"):
+        raise RuntimeError(f"inventory service exploded for order {request.GET.get('o', '7')}")
+
+
+def warn_view(request):
+    logger.warning("stock low for product %s", 42)
+    return JsonResponse({"ok": True})
+
+
+def server_error_view(request):
+    return JsonResponse({"detail": "upstream failed"}, status=503)
+
+
+def many_queries_view(request):
+    users = get_user_model().objects
+    for index in range(6):
+        users.filter(pk=index).exists()
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [
+    path("sync/<str:tag>/", sync_view),
+    path("async/<str:tag>/", async_view),
+    path("echo/", echo_view),
+    path("crash/", crash_view),
+    path("warn/", warn_view),
+    path("unavailable/", server_error_view),
+    path("n-plus-one/", many_queries_view),
+    re_path(r"^legacy/(?P<year>[0-9]{4})/$", sync_view, kwargs={"tag": "legacy"}),
+    path("static/thing/", sync_view, kwargs={"tag": "static"}),
+]
