@@ -3,6 +3,7 @@
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -65,7 +66,7 @@ def demo_server(tmp_path):
         text=True,
     )
     try:
-        yield f"http://127.0.0.1:{port}", process
+        yield f"http://127.0.0.1:{port}", process, tmp_path / "flowscope-demo.sqlite3"
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -73,7 +74,7 @@ def demo_server(tmp_path):
 
 
 def test_demo_serves_the_seeded_shop(demo_server):
-    base, process = demo_server
+    base, process, _ = demo_server
     status, products = wait_until_up(f"{base}/api/v1/products/", process)
     assert status == 200
     assert products["count"] == 240
@@ -82,3 +83,19 @@ def test_demo_serves_the_seeded_shop(demo_server):
     )
     assert status == 200
     assert login["user"]["username"] == "alice"
+
+
+def test_traces_are_written_by_the_time_the_server_has_stopped(demo_server):
+    """uvicorn's lifespan shutdown makes the recorder write what it still holds."""
+    base, process, database = demo_server
+    wait_until_up(f"{base}/api/v1/products/", process)
+    for page in (1, 2, 3):
+        get_json(f"{base}/api/v1/products/?page={page}")
+    process.terminate()
+    process.wait(timeout=10)  # uvicorn re-raises SIGTERM after its graceful shutdown
+    assert "Application shutdown complete" in process.stdout.read()
+    with sqlite3.connect(database) as db:
+        routes = db.execute(
+            "SELECT name FROM flowscope_tracestep WHERE layer = 'api' ORDER BY started_at"
+        ).fetchall()
+    assert routes[-3:] == [("GET /api/v1/products/",)] * 3

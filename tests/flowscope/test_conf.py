@@ -26,3 +26,16 @@ def test_a_typo_in_the_settings_dict_is_reported_by_manage_py_check(settings):
     messages = [m for m in checks.run_checks() if m.id == "flowscope.W001"]
     assert len(messages) == 1
     assert "ENABLD" in messages[0].msg
+
+
+def middleware_warnings(settings, middleware):
+    settings.MIDDLEWARE = middleware
+    return [m.id for m in checks.run_checks() if m.id.startswith("flowscope.W00")]
+
+
+def test_missing_or_misplaced_middleware_is_reported(settings):
+    ours = "flowscope.capture.middleware.FlowscopeMiddleware"
+    common = "django.middleware.common.CommonMiddleware"
+    assert middleware_warnings(settings, [common]) == ["flowscope.W002"]
+    assert middleware_warnings(settings, [common, ours]) == ["flowscope.W003"]
+    assert middleware_warnings(settings, [ours, common]) == []

@@ -1,75 +1,8 @@
 """The shop's four workflows over real HTTP, each under one correlation ID, recorded by the
 real recorder into the real database."""
 
-import json
-import urllib.error
-import urllib.request
-from decimal import Decimal
-
-import pytest
-from django.contrib.auth import get_user_model
-
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
-from shop.models import Category, Product
-
-DECLINED = "4000000000000002"
-
-
-@pytest.fixture
-def shop(real_recorder, settings):
-    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
-    category = Category.objects.create(name="Books", slug="books")
-    products = [
-        Product.objects.create(
-            category=category, name=f"Book {i}", slug=f"b{i}", price=Decimal("9.99"), stock=50
-        )
-        for i in range(3)
-    ]
-    get_user_model().objects.create_user("alice", password="alice-real-Passw0rd!")
-    return products
-
-
-class Browser:
-    """A client that sends every request of one workflow under one correlation ID."""
-
-    def __init__(self, base, correlation_id, workflow_type=""):
-        self.base, self.token = base, None
-        self.headers = {"X-Correlation-ID": correlation_id, "Content-Type": "application/json"}
-        if workflow_type:
-            self.headers["X-Workflow-Type"] = workflow_type
-
-    def call(self, method, path, body=None, **headers):
-        headers = {**self.headers, **headers}
-        if self.token:
-            headers["Authorization"] = f"Token {self.token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data, headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            with error:
-                return error.code, json.loads(error.read() or b"null")
-
-    def login(self):
-        status, body = self.call(
-            "POST", "/api/v1/auth/login/", {"username": "alice", "password": "alice-real-Passw0rd!"}
-        )
-        assert status == 200
-        self.token = body["token"]
-
-
-def checkout(browser, product, card):
-    browser.login()
-    browser.call("POST", "/api/v1/cart/items/", {"product_id": product.pk, "quantity": 1})
-    return browser.call(
-        "POST",
-        "/api/v1/orders/checkout/",
-        {
-            "shipping_address": "1 Main St",
-            "payment": {"card_number": card, "expiry": "12/39", "cvv": "123"},
-        },
-    )
+from tests.flowscope.capture.shop_client import DECLINED, Browser, checkout
 
 
 def recorded(recorder, correlation_id):

@@ -49,7 +49,8 @@ class Command(BaseCommand):
     def handle(self, *args, older_than=None, batch_size=1000, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
-        cutoff = timezone.now() - parse_age(older_than or flowscope_settings.RETENTION)
+        age = flowscope_settings.RETENTION if older_than is None else older_than
+        cutoff = timezone.now() - parse_age(age)
         old_workflows = WorkflowSession.objects.filter(last_activity_at__lt=cutoff)
         counts = {
             # Steps and errors first, so deleting a workflow never cascades over many rows.

@@ -1,0 +1,77 @@
+"""Traces built by hand, for tests of what is done with them after the request."""
+
+from datetime import UTC, datetime, timedelta
+
+from flowscope.capture.context import CapturedError, Span, Trace
+
+T0 = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
+
+
+def make_trace(
+    correlation_id="wf-1",
+    *,
+    at=T0,
+    duration_ms=100.0,
+    name="GET /api/v1/x/",
+    workflow_type="",
+    complete=False,
+    sampled=True,
+    errors=(),
+    spans=(),
+    status="ok",
+    query_count=0,
+):
+    root = Span(
+        layer="api",
+        name=name,
+        started_at=at,
+        duration_ms=duration_ms,
+        status=status,
+        metadata={"status_code": 200},
+    )
+    trace = Trace(
+        correlation_id=correlation_id,
+        trace_id="0" * 32,
+        root=root,
+        sampled=sampled,
+        workflow_type=workflow_type,
+        complete=complete,
+        query_count=query_count,
+    )
+    for span in spans:
+        span.parent_span_id = span.parent_span_id or root.span_id
+        trace.spans.append(span)
+    for error in errors:
+        error.span_id = error.span_id or root.span_id
+        trace.errors.append(error)
+    return trace
+
+
+def make_error(message="boom 1", severity="error", error_type="ValueError", frames=None):
+    return CapturedError(
+        kind="exception",
+        layer="api",
+        error_type=error_type,
+        message=message,
+        severity=severity,
+        stack_trace=frames
+        or [
+            {
+                "file": "/app/shop/views.py",
+                "line": 10,
+                "function": "pay",
+                "in_app": True,
+                "code": "",
+            }
+        ],
+    )
+
+
+def make_span(layer, name, duration_ms=5.0, at=T0, **metadata):
+    return Span(
+        layer=layer,
+        name=name,
+        started_at=at + timedelta(milliseconds=1),
+        duration_ms=duration_ms,
+        metadata=metadata,
+    )
