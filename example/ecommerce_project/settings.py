@@ -153,8 +153,12 @@ SHOP_PAYMENT_GATEWAY = {
 SHOP_SLOW_ENDPOINT_DELAY_MS = int(os.environ.get("SHOP_SLOW_ENDPOINT_DELAY_MS", "1500"))
 SHOP_PRODUCT_CACHE_SECONDS = int(os.environ.get("SHOP_PRODUCT_CACHE_SECONDS", "300"))
 
+# The key the storefront's browser SDK (and any OpenTelemetry exporter) sends with events.
+FLOWSCOPE_INGEST_KEY = os.environ.get("FLOWSCOPE_INGEST_KEY", "flowscope-demo-ingest-key")
+
 # Flowscope's options and their defaults: docs/configuration.md.
 FLOWSCOPE = {
+    "INGEST_KEYS": [FLOWSCOPE_INGEST_KEY],
     # The shop's four workflows. A client may also name its workflow in X-Workflow-Type.
     "WORKFLOWS": {
         "login": {

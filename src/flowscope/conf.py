@@ -57,6 +57,15 @@ DEFAULTS = {
         "query_count": {"warning": 20, "critical": 50, "above": True},
         "cache_hit_ratio": {"warning": 0.5, "critical": 0.2, "above": False},
     },
+    # Keys accepted by the ingest endpoints (X-Flowscope-Key); none: ingest is closed.
+    "INGEST_KEYS": [],
+    # Browser origins allowed to send events (CORS); "*" for any.
+    "INGEST_ORIGINS": [],
+    # Largest ingest body (bytes, after gzip inflation) and most browser events a request.
+    "INGEST_MAX_BYTES": 262144,
+    "INGEST_MAX_EVENTS": 500,
+    # Events or span batches per key, as a DRF throttle rate ("6000/min", "100/s").
+    "INGEST_RATE": "6000/min",
     # Raise errors of flowscope's own capture code instead of logging them (for tests).
     "RAISE_INTERNAL_ERRORS": False,
     # Age after which flowscope_prune deletes stored data (e.g. "7d", "12h").

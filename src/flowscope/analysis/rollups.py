@@ -97,6 +97,11 @@ class RollupBuffer:
         for span in trace.spans:
             self._add_span(window, span)
 
+    def add_external(self, record):
+        """Spans from the browser or OpenTelemetry: each in the window it started in."""
+        for span in record.spans:
+            self._add_span(self.window_start(span.started_at), span)
+
     def _add_span(self, window, span):
         if span.layer == "database":
             component = component_for_sql(span.metadata.get("sql", span.name))
@@ -143,7 +148,7 @@ class RollupBuffer:
         ]
         if layer != "cache":
             rows.append(self._row(key, "error_rate", series.count, series.errors / series.count))
-        if layer == "api":
+        if layer == "api" and series.queries.values:  # requests served here, not ingested
             queries = sorted(series.queries.values)
             rows.append(
                 self._row(key, "query_count", series.count, sum(queries) / len(queries), queries)

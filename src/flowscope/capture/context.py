@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 
 def new_span_id():
@@ -85,6 +85,52 @@ class Trace:
     @property
     def has_errors(self):
         return bool(self.errors)
+
+    # What the writer needs of any record (see ``ExternalSpans``):
+    request_count = 1
+
+    def all_spans(self):
+        return [self.root, *self.spans]
+
+    @property
+    def started_at(self):
+        return self.root.started_at
+
+    @property
+    def ended_at(self):
+        return self.root.started_at + timedelta(milliseconds=self.root.duration_ms)
+
+
+@dataclass(eq=False)
+class ExternalSpans:
+    """Spans of one workflow that arrive from outside the request: the browser SDK, or
+    another service through OpenTelemetry. Written like a ``Trace``, but not a request."""
+
+    correlation_id: str
+    spans: list
+    errors: list = field(default_factory=list)
+    sampled: bool = True
+    workflow_type: str = ""
+    complete: bool = False
+    user_id: int | None = None
+    workflow_metadata: dict = field(default_factory=dict)
+    request_count = 0
+
+    @property
+    def has_errors(self):
+        return bool(self.errors)
+
+    def all_spans(self):
+        return self.spans
+
+    @property
+    def started_at(self):
+        return min((s.started_at for s in self.spans), default=None) or self.errors[0].created_at
+
+    @property
+    def ended_at(self):
+        ends = [s.started_at + timedelta(milliseconds=s.duration_ms) for s in self.spans]
+        return max(ends, default=None) or self.errors[-1].created_at
 
 
 _trace: ContextVar[Trace | None] = ContextVar("flowscope_trace", default=None)

@@ -31,12 +31,14 @@ def resolve(headers):
     and described in ``problem`` so the dashboard can show it.
     """
     given = headers.get("X-Correlation-ID")
+    parsed = parse_traceparent(headers.get("traceparent"))
     problem = None
     if given is not None:
         if CORRELATION_ID.fullmatch(given):
-            return given, "", None
+            # A traceparent of the same trace names the caller's span (a browser fetch).
+            same_trace = parsed and parsed[0] == trace_id_for(given)
+            return given, parsed[1] if same_trace else "", None
         problem = {"invalid_correlation_id": given[:100]}
-    parsed = parse_traceparent(headers.get("traceparent"))
     if parsed:
         return parsed[0], parsed[1], problem
     return new_correlation_id(), "", problem

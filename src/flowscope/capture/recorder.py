@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass
 from flowscope.analysis.process_metrics import ProcessSampler
 from flowscope.analysis.rollups import RollupBuffer
 from flowscope.capture import writer
-from flowscope.capture.context import Trace, now
+from flowscope.capture.context import ExternalSpans, Trace, now
+from flowscope.capture.safety import capture_internal_errors
 from flowscope.conf import flowscope_settings
 from flowscope.signals import batch_committed
 
@@ -127,18 +128,30 @@ class Recorder:
             while not (self._stopping.is_set() and self.queue.empty()):
                 batch = self._take_batch()
                 try:
-                    for item in batch:
-                        if isinstance(item, Trace):  # rollups count every request served
-                            self._rollups.add(item)
-                    if batch:
-                        self._write(functools.partial(writer.write, batch), len(batch))
-                    self._periodic()
+                    self._process(batch)
                 finally:
                     for _ in batch:
                         self.queue.task_done()
             self._write_snapshots(self._rollups.take_all())
         finally:
             writer.close_connection()
+
+    def _process(self, batch):
+        # A bug in rollups or periodic work is logged and counted; the writer goes on.
+        with capture_internal_errors():
+            self._add_to_rollups(batch)
+        if batch:
+            self._write(functools.partial(writer.write, batch), len(batch))
+        with capture_internal_errors():
+            self._periodic()
+
+    def _add_to_rollups(self, batch):
+        """Rollups count every request served and every span ingested, stored or not."""
+        for item in batch:
+            if isinstance(item, Trace):
+                self._rollups.add(item)
+            elif isinstance(item, ExternalSpans):
+                self._rollups.add_external(item)
 
     def _take_batch(self):
         interval = flowscope_settings.FLUSH_INTERVAL

@@ -183,8 +183,8 @@ def _scrub_key(key):
 
 
 def _scrub(value, depth: int, max_depth: int, extras: tuple):
-    if isinstance(value, str):
-        return mask_card_numbers(value)
+    if isinstance(value, str):  # "/login?token=..." in a URL value: pairs masked too
+        return _scrub_text(value, extras)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -210,10 +210,11 @@ def _scrub(value, depth: int, max_depth: int, extras: tuple):
 def scrub(value, depth=0):
     """A scrubbed copy of a JSON-like value; the input is never modified.
 
-    Values under sensitive keys become ``[Filtered]`` whatever their type, strings and
-    integers are card-masked, tuples become lists and other types scrubbed text. At most
-    MAX_BODY_DEPTH levels of containers are kept (``value`` being at level ``depth``);
-    deeper ones become ``[too deep]``, which also bounds the recursion.
+    Values under sensitive keys become ``[Filtered]`` whatever their type; strings are
+    scrubbed as text (secret pairs and card numbers), integers card-masked, tuples become
+    lists and other types scrubbed text. At most MAX_BODY_DEPTH levels of containers are
+    kept (``value`` being at level ``depth``); deeper ones become ``[too deep]``, which
+    also bounds the recursion.
     """
     return _scrub(value, depth, flowscope_settings.MAX_BODY_DEPTH, _extra_keys())
 

@@ -13,7 +13,7 @@ from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce, Greatest
 
 from flowscope.analysis.fingerprints import fingerprint
-from flowscope.capture.context import CapturedError, Trace
+from flowscope.capture.context import CapturedError, ExternalSpans, Trace
 from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
 
 Status = WorkflowSession.Status
@@ -34,14 +34,15 @@ class CommittedBatch:
         return any((self.workflows, self.steps, self.errors, self.snapshots, self.timed_out))
 
 
-def is_stored(trace):
-    """Sampled traces are stored whole; an unsampled one only if it has errors."""
-    return trace.sampled or trace.has_errors
+def is_stored(record):
+    """Sampled records are stored whole; an unsampled one only if it has errors."""
+    return record.sampled or record.has_errors
 
 
 def write(items):
-    """Write traces and standalone errors in one transaction; return what was written."""
-    traces = [item for item in items if isinstance(item, Trace) and is_stored(item)]
+    """Write traces, external spans and standalone errors in one transaction; return what
+    was written."""
+    traces = [i for i in items if isinstance(i, Trace | ExternalSpans) and is_stored(i)]
     standalone = [item for item in items if isinstance(item, CapturedError)]
     batch = CommittedBatch()
     with transaction.atomic():
@@ -77,27 +78,23 @@ def _upsert_workflows(traces):
 
 
 def _new_session(correlation_id, traces):
-    first = min(traces, key=lambda t: t.root.started_at)
+    first = min(traces, key=lambda t: t.started_at)
     return WorkflowSession(
         correlation_id=correlation_id,
         workflow_type="unknown",
-        started_at=first.root.started_at,
-        last_activity_at=first.root.started_at,
+        started_at=first.started_at,
+        last_activity_at=first.started_at,
         metadata=first.workflow_metadata,
     )
 
 
-def _ended_at(trace):
-    return trace.root.started_at + timedelta(milliseconds=trace.root.duration_ms)
-
-
 def _apply(session, traces):
     """One UPDATE: counters, type, user, and the status the traces lead to."""
-    last = max(_ended_at(t) for t in traces)
+    last = max(t.ended_at for t in traces)
     last_value = Value(last, output_field=DateTimeField())
     updates = {
-        "request_count": F("request_count") + len(traces),
-        "step_count": F("step_count") + sum(1 + len(t.spans) for t in traces),
+        "request_count": F("request_count") + sum(t.request_count for t in traces),
+        "step_count": F("step_count") + sum(len(t.all_spans()) for t in traces),
         "error_count": F("error_count") + sum(len(t.errors) for t in traces),
         "last_activity_at": Greatest(F("last_activity_at"), last_value),
     }
@@ -146,7 +143,7 @@ def _insert_steps(traces, sessions):
             metadata=span.metadata,
         )
         for trace in traces
-        for span in (trace.root, *trace.spans)
+        for span in trace.all_spans()
     ]
     TraceStep.objects.bulk_create(steps, batch_size=500)
     if steps and steps[0].pk is None:  # a database that cannot return ids from bulk inserts

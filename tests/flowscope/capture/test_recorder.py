@@ -10,6 +10,7 @@ from django.test import Client
 from flowscope.capture import recorder as recorder_module
 from flowscope.capture import writer
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.signals import batch_committed
 from tests.flowscope.factories import make_trace
 
 pytestmark = pytest.mark.urls("tests.flowscope.capture.views")
@@ -124,3 +125,29 @@ def child_writes_only_its_own(recorder):
         return 0 if (inherited, written) == (2, ["child"]) else 1
     except BaseException:
         return 2
+
+
+def test_receivers_hear_of_each_batch_after_it_commits(real_recorder, monkeypatch):
+    heard = []
+
+    def receiver(sender, batch, **kwargs):
+        # Runs after the commit: the rows are there for anyone who reads them.
+        heard.append(
+            (batch, WorkflowSession.objects.filter(pk__in=[w.pk for w in batch.workflows]).count())
+        )
+
+    monkeypatch.setattr(recorder_module, "BACKOFF_SECONDS", 0.001)
+    batch_committed.connect(receiver)
+    try:
+        Client().get("/sync/heard/", HTTP_X_CORRELATION_ID="wf-heard")
+        real_recorder.flush(10)
+        monkeypatch.setattr(writer, "write", lambda items: 1 / 0)
+        Client().get("/sync/lost/")
+        real_recorder.flush(10)
+    finally:
+        batch_committed.disconnect(receiver)
+    assert len(heard) == 1
+    batch, visible = heard[0]
+    assert [w.correlation_id for w in batch.workflows] == ["wf-heard"]
+    assert [s.layer for s in batch.steps] == ["api", "database", "cache", "cache"]
+    assert visible == 1

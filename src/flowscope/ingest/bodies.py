@@ -1,0 +1,77 @@
+"""Reading an ingest body within limits: size (also after gzip inflation) and nesting."""
+
+import json
+import zlib
+
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
+
+from flowscope.conf import flowscope_settings
+
+MAX_NESTING = 32
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The body is too large."
+    default_code = "too_large"
+
+
+def too_large(size=None):
+    limit = flowscope_settings.INGEST_MAX_BYTES
+    return PayloadTooLarge(
+        f"The body is over the limit of {limit} bytes" + (f" ({size} bytes)." if size else ".")
+    )
+
+
+def read_body(request):
+    """The request body, inflated if gzip, never larger than ``INGEST_MAX_BYTES``."""
+    limit = flowscope_settings.INGEST_MAX_BYTES
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > limit:
+        raise too_large(declared)
+    body = request.body
+    if len(body) > limit:
+        raise too_large(len(body))
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        return inflate(body, limit)
+    if encoding not in ("", "identity"):
+        raise ParseError(f"Unsupported Content-Encoding {encoding!r}: use gzip or none.")
+    return body
+
+
+def inflate(body, limit):
+    """Gzip inflation that stops at ``limit`` bytes: a small bomb cannot expand."""
+    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise ParseError(f"The body is not valid gzip: {exc}.") from None
+    if len(data) > limit or inflater.unconsumed_tail:
+        raise too_large()
+    return data
+
+
+def parse_json(raw):
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        raise ParseError(f"The JSON is nested deeper than {MAX_NESTING} levels.") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(f"The body is not JSON: {exc}.") from None
+    if nesting(data) > MAX_NESTING:
+        raise ParseError(f"The JSON is nested deeper than {MAX_NESTING} levels.")
+    return data
+
+
+def nesting(value):
+    """Depth of nested lists and objects, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest

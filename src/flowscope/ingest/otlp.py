@@ -1,0 +1,233 @@
+"""OTLP/HTTP trace export (https://opentelemetry.io/docs/specs/otlp/): decoding with the
+official protobuf classes, and spans mapped to flowscope's layers by the semantic
+conventions."""
+
+import base64
+import re
+from datetime import UTC, datetime
+
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
+from opentelemetry.proto.trace.v1.trace_pb2 import Status as OtlpStatus
+from rest_framework.exceptions import ParseError
+
+from flowscope.capture import correlation
+from flowscope.capture.context import CapturedError, ExternalSpans, Span
+from flowscope.capture.scrubbing import scrub, scrub_text
+from flowscope.conf import flowscope_settings
+from flowscope.ingest import bodies
+
+CONTENT_TYPES = {"application/x-protobuf": "protobuf", "application/json": "json"}
+PROTOBUF, JSON = "application/x-protobuf", "application/json"
+CORRELATION_ATTRIBUTES = ("flowscope.correlation_id", "correlation.id")
+CACHE_SYSTEMS = {"redis", "memcached"}
+PYTHON_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)')
+ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+# HTTP answers as google.rpc codes: INVALID_ARGUMENT, UNAUTHENTICATED, RESOURCE_EXHAUSTED.
+RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 3, 415: 3, 429: 8}
+UNKNOWN = 2
+
+
+def encoding_of(content_type):
+    return CONTENT_TYPES.get((content_type or "").split(";")[0].strip().lower())
+
+
+def decode(raw, encoding):
+    export = ExportTraceServiceRequest()
+    try:
+        if encoding == "protobuf":
+            export.ParseFromString(raw)
+        else:
+            json_format.ParseDict(
+                _ids_to_base64(bodies.parse_json(raw)), export, ignore_unknown_fields=True
+            )
+    except (DecodeError, json_format.ParseError, ValueError, TypeError) as exc:
+        raise ParseError(f"Not an OTLP trace export: {exc}") from None
+    return export
+
+
+def _ids_to_base64(value):
+    """OTLP/JSON writes trace and span IDs in hex, where protobuf's JSON mapping wants
+    base64: convert them before parsing."""
+    if isinstance(value, list):
+        return [_ids_to_base64(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    converted = {}
+    for key, item in value.items():
+        if key in ID_FIELDS and isinstance(item, str):
+            try:
+                item = base64.b64encode(bytes.fromhex(item)).decode()
+            except ValueError:
+                raise ParseError(f"{key} {item!r} is not hex.") from None
+        converted[key] = _ids_to_base64(item)
+    return converted
+
+
+def attributes(key_values):
+    return {kv.key: any_value(kv.value) for kv in key_values}
+
+
+def any_value(value):
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [any_value(item) for item in value.array_value.values]
+    if kind == "kvlist_value":
+        return attributes(value.kvlist_value.values)
+    if kind == "bytes_value":
+        return value.bytes_value.hex()
+    return getattr(value, kind) if kind else None
+
+
+def to_records(export):
+    """``(records, rejected_count, message)`` for an export request."""
+    valid, problems = [], []
+    for resource_spans in export.resource_spans:
+        resource = attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for otlp_span in scope_spans.spans:
+                problem = invalid(otlp_span)
+                if problem:
+                    problems.append(problem)
+                else:
+                    valid.append((otlp_span, attributes(otlp_span.attributes), resource))
+    named = correlation_ids_by_trace(valid)
+    records = {}
+    for otlp_span, attrs, resource in valid:
+        cid = named.get(otlp_span.trace_id) or otlp_span.trace_id.hex()
+        _add(records, cid, otlp_span, attrs, resource)
+    message = "; ".join(sorted(set(problems)))[:500]
+    return list(records.values()), len(problems), message
+
+
+def correlation_ids_by_trace(spans):
+    """A correlation attribute on any span of a trace (or its resource) names the workflow of
+    every span of that trace in the export (usually only the entry span carries it)."""
+    named = {}
+    for otlp_span, attrs, resource in spans:
+        for source in (attrs, resource):
+            for name in CORRELATION_ATTRIBUTES:
+                value = str(source.get(name, ""))
+                if correlation.CORRELATION_ID.fullmatch(value):
+                    named.setdefault(otlp_span.trace_id, value)
+    return named
+
+
+def invalid(span):
+    if len(span.trace_id) != 16 or not any(span.trace_id):
+        return "invalid trace_id"
+    if len(span.span_id) != 8 or not any(span.span_id):
+        return "invalid span_id"
+    if not span.start_time_unix_nano or span.end_time_unix_nano < span.start_time_unix_nano:
+        return "invalid start or end time"
+    return ""
+
+
+def _add(records, cid, otlp_span, attrs, resource):
+    record = records.get(cid)
+    if record is None:
+        record = records[cid] = ExternalSpans(
+            correlation_id=cid,
+            spans=[],
+            sampled=correlation.is_sampled(cid, flowscope_settings.SAMPLE_RATE),
+            workflow_metadata={"entry_point": resource.get("service.name", "otlp")},
+        )
+    record.workflow_type = record.workflow_type or correlation.workflow_type_from_header(
+        str(attrs.get("flowscope.workflow_type", ""))
+    )
+    span = to_span(otlp_span, attrs, resource)
+    record.spans.append(span)
+    record.errors.extend(exception_errors(otlp_span, span))
+
+
+def layer_of(otlp_span, attrs):
+    system = attrs.get("db.system") or attrs.get("db.system.name")
+    if system:
+        return "cache" if str(system).lower() in CACHE_SYSTEMS else "database"
+    if any(key.startswith("messaging.") for key in attrs):
+        return "external"
+    if otlp_span.kind == OtlpSpan.SPAN_KIND_SERVER:
+        return "api"
+    if otlp_span.kind == OtlpSpan.SPAN_KIND_CLIENT:
+        return "external"
+    return "custom"
+
+
+def timestamp(unix_nano):
+    return datetime.fromtimestamp(unix_nano / 1e9, UTC)
+
+
+def to_span(otlp_span, attrs, resource):
+    failed = otlp_span.status.code == OtlpStatus.STATUS_CODE_ERROR
+    return Span(
+        layer=layer_of(otlp_span, attrs),
+        name=otlp_span.name[:500] or "(unnamed)",
+        span_id=otlp_span.span_id.hex(),
+        parent_span_id=otlp_span.parent_span_id.hex(),
+        started_at=timestamp(otlp_span.start_time_unix_nano),
+        duration_ms=(otlp_span.end_time_unix_nano - otlp_span.start_time_unix_nano) / 1e6,
+        status="error" if failed else "ok",
+        metadata=scrub(
+            {
+                "service": resource.get("service.name", ""),
+                "kind": OtlpSpan.SpanKind.Name(otlp_span.kind).removeprefix("SPAN_KIND_").lower(),
+                "otlp_trace_id": otlp_span.trace_id.hex(),
+                "attributes": attrs,
+                "status_message": otlp_span.status.message,
+            }
+        ),
+    )
+
+
+def exception_errors(otlp_span, span):
+    """Span events named ``exception`` (the semantic conventions) become errors."""
+    errors = []
+    for event in otlp_span.events:
+        if event.name != "exception":
+            continue
+        attrs = attributes(event.attributes)
+        stack = str(attrs.get("exception.stacktrace", ""))[:20_000]
+        errors.append(
+            CapturedError(
+                kind="exception",
+                layer=span.layer,
+                error_type=str(attrs.get("exception.type", "Exception"))[:255],
+                message=scrub_text(str(attrs.get("exception.message", ""))),
+                stack_trace=python_frames(stack),
+                span_id=span.span_id,
+                created_at=timestamp(event.time_unix_nano or otlp_span.start_time_unix_nano),
+                request_context={"service": span.metadata["service"], "span": span.name},
+            )
+        )
+    return errors
+
+
+def python_frames(stack):
+    return [
+        {"file": m["file"], "line": int(m["line"]), "function": m["fn"], "in_app": True, "code": ""}
+        for m in PYTHON_FRAME.finditer(stack)
+    ][-50:]
+
+
+def encode_response(encoding, rejected, message):
+    response = ExportTraceServiceResponse()
+    if rejected:
+        response.partial_success.rejected_spans = rejected
+        response.partial_success.error_message = message
+    if encoding == "protobuf":
+        return response.SerializeToString(), PROTOBUF
+    return json_format.MessageToJson(response, indent=None), JSON
+
+
+def encode_status(encoding, http_status, message):
+    """An error answer as the specification wants it: a ``google.rpc.Status``."""
+    status = status_pb2.Status(code=RPC_CODES.get(http_status, UNKNOWN), message=message)
+    if encoding == "protobuf":
+        return status.SerializeToString(), PROTOBUF
+    return json_format.MessageToJson(status, indent=None), JSON

@@ -1,0 +1,98 @@
+"""The ingest endpoints: browser events and OTLP/HTTP traces."""
+
+from django.http import HttpResponse
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from flowscope.capture.recorder import get_recorder
+from flowscope.conf import flowscope_settings
+from flowscope.ingest import bodies, events, otlp
+from flowscope.ingest.access import (
+    HasIngestKey,
+    IngestKeyAuthentication,
+    IngestKeyThrottle,
+    cors_headers,
+)
+
+
+class IngestAPIView(APIView):
+    """Key, rate limit and CORS, shared by both endpoints; bodies are read by hand, within
+    limits, so no DRF parser is involved."""
+
+    authentication_classes = [IngestKeyAuthentication]
+    permission_classes = [HasIngestKey]
+    throttle_classes = [IngestKeyThrottle]
+    parser_classes = []
+
+    def options(self, request, *args, **kwargs):
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def initial(self, request, *args, **kwargs):
+        if request.method == "OPTIONS":  # a CORS preflight carries no key
+            return
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for header, value in cors_headers(request).items():
+            response[header] = value
+        return response
+
+    @staticmethod
+    def submit(records):
+        recorder = get_recorder()
+        return sum(recorder.submit(record) for record in records)
+
+
+class BrowserEventsView(IngestAPIView):
+    """``POST {"events": [...]}`` from the browser SDK (docs/ingest.md)."""
+
+    def post(self, request):
+        payload = bodies.parse_json(bodies.read_body(request))
+        if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+            raise ParseError('The body must be {"events": [...]}.')
+        raw_events = payload["events"]
+        limit = flowscope_settings.INGEST_MAX_EVENTS
+        if len(raw_events) > limit:
+            raise bodies.PayloadTooLarge(f"{len(raw_events)} events; at most {limit} a request.")
+        valid, rejected = [], []
+        for index, raw in enumerate(raw_events):
+            event, errors = events.validate(raw)
+            if errors:
+                rejected.append({"index": index, "errors": errors})
+            else:
+                valid.append(event)
+        self.submit(events.to_records(valid))
+        if rejected:
+            return Response(
+                {"accepted": len(valid), "rejected": rejected}, status=status.HTTP_400_BAD_REQUEST
+            )
+        return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
+
+
+class OtlpTracesView(IngestAPIView):
+    """OTLP/HTTP ``/v1/traces``: protobuf or JSON, answered in the same encoding."""
+
+    def post(self, request):
+        encoding = otlp.encoding_of(request.content_type)
+        if encoding is None:
+            return HttpResponse(status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
+        export = otlp.decode(bodies.read_body(request), encoding)
+        records, rejected, message = otlp.to_records(export)
+        self.submit(records)
+        body, content_type = otlp.encode_response(encoding, rejected, message)
+        return HttpResponse(body, content_type=content_type)
+
+    def handle_exception(self, exc):
+        """Errors in the encoding the client sent (a ``google.rpc.Status``)."""
+        response = super().handle_exception(exc)
+        encoding = otlp.encoding_of(self.request.content_type) or "json"
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else ""
+        body, content_type = otlp.encode_status(encoding, response.status_code, str(detail))
+        answer = HttpResponse(body, status=response.status_code, content_type=content_type)
+        for header in ("WWW-Authenticate", "Retry-After"):
+            if header in response:
+                answer[header] = response[header]
+        return answer

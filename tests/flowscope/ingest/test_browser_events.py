@@ -1,0 +1,196 @@
+import gzip
+import json
+import time
+
+import pytest
+from django.test import Client
+
+from flowscope.capture.context import ExternalSpans
+from flowscope.testing import capture_traces
+
+URL = "/api/v1/debugging/ingest/"
+KEY = "test-ingest-key"
+CID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+@pytest.fixture(autouse=True)
+def ingest_settings(settings):
+    settings.FLOWSCOPE = {
+        **settings.FLOWSCOPE,
+        "INGEST_KEYS": [KEY],
+        "INGEST_ORIGINS": ["https://shop.example"],
+        "INGEST_MAX_BYTES": 4096,
+        "INGEST_MAX_EVENTS": 5,
+        "INGEST_RATE": "1000/min",
+    }
+
+
+def now_ms():
+    return time.time() * 1000
+
+
+def step(**fields):
+    return {
+        "type": "step",
+        "correlation_id": CID,
+        "name": "POST /api/v1/orders/checkout/",
+        "started_at": now_ms(),
+        "duration_ms": 120.5,
+        "span_id": "00f067aa0ba902b7",
+        "metadata": {"kind": "fetch", "status_code": 201},
+        **fields,
+    }
+
+
+def send(body, key=KEY, **extra):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    headers = {"HTTP_X_FLOWSCOPE_KEY": key} if key else {}
+    return Client().post(
+        URL, data, content_type=extra.pop("content_type", "application/json"), **headers, **extra
+    )
+
+
+def test_valid_events_are_accepted_and_recorded():
+    events = [
+        step(workflow_type="checkout", complete=True),
+        {
+            "type": "error",
+            "correlation_id": CID,
+            "error_type": "TypeError",
+            "message": "cart is undefined",
+            "stack": "render@https://shop.example/app.js:10:5\n"
+            "    at click (https://shop.example/app.js:20:7)",
+            "started_at": now_ms(),
+        },
+        {"type": "vital", "correlation_id": CID, "name": "LCP", "value": 812.4},
+    ]
+    with capture_traces() as records:
+        response = send({"events": events})
+    assert (response.status_code, response.json()) == (202, {"accepted": 3})
+    (record,) = records
+    assert isinstance(record, ExternalSpans)
+    assert (record.correlation_id, record.workflow_type, record.complete) == (CID, "checkout", True)
+    fetch, vital = record.spans
+    assert (fetch.layer, fetch.name, fetch.span_id, fetch.duration_ms) == (
+        "frontend",
+        "POST /api/v1/orders/checkout/",
+        "00f067aa0ba902b7",
+        120.5,
+    )
+    assert (vital.name, vital.duration_ms) == ("vital.LCP", 812.4)
+    (error,) = record.errors
+    assert (error.layer, error.error_type, error.message) == (
+        "frontend",
+        "TypeError",
+        "cart is undefined",
+    )
+    assert [f["function"] for f in error.stack_trace] == ["click", "render"]
+
+
+def test_a_mixed_batch_accepts_the_valid_and_names_each_invalid_one():
+    events = [
+        step(),
+        step(duration_ms=-1),
+        {"type": "nope", "correlation_id": CID},
+        step(correlation_id="bad id"),
+        "not an object",
+    ]
+    with capture_traces() as records:
+        response = send({"events": events})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [r["index"] for r in body["rejected"]] == [1, 2, 3, 4]
+    assert "duration_ms" in body["rejected"][0]["errors"]
+    assert "type" in body["rejected"][1]["errors"]
+    assert "correlation_id" in body["rejected"][2]["errors"]
+    assert len(records[0].spans) == 1
+
+
+@pytest.mark.parametrize("started_at", [0, "yesterday", now_ms() + 3 * 86_400_000, True])
+def test_times_must_be_real_and_recent(started_at):
+    response = send({"events": [step(started_at=started_at)]})
+    assert response.status_code == 400
+    assert "started_at" in response.json()["rejected"][0]["errors"]
+
+
+@pytest.mark.parametrize("key", [None, "wrong-key"])
+def test_a_missing_or_wrong_key_is_401(key):
+    with capture_traces() as records:
+        response = send({"events": [step()]}, key=key)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "X-Flowscope-Key"
+    assert records == []
+
+
+def test_the_key_may_come_in_the_query_for_send_beacon():
+    response = Client().post(
+        f"{URL}?key={KEY}",
+        json.dumps({"events": [step()]}),
+        content_type="text/plain;charset=UTF-8",
+    )
+    assert response.status_code == 202
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        ("not json at all", "application/json"),
+        ('{"events": "nope"}', "application/json"),
+        ("[1, 2]", "application/json"),
+        ("[" * 50 + "]" * 50, "application/json"),
+        ('{"events": [' + "[" * 40 + "]" * 40 + "]}", "application/json"),
+    ],
+)
+def test_bodies_that_are_not_an_event_list_are_400(body, content_type):
+    response = send(body, content_type=content_type)
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_oversized_bodies_and_batches_are_413():
+    big = {"events": [step(metadata={"blob": "x" * 5000})]}
+    assert send(big).status_code == 413
+    assert send({"events": [step() for _ in range(6)]}).status_code == 413
+
+
+def test_a_gzip_bomb_is_413_and_gzip_bodies_work():
+    ok = gzip.compress(json.dumps({"events": [step()]}).encode())
+    assert send(ok, HTTP_CONTENT_ENCODING="gzip").status_code == 202
+    bomb = gzip.compress(b'{"events": [' + b" " * 1_000_000 + b"]}")
+    assert len(bomb) < 4096
+    assert send(bomb, HTTP_CONTENT_ENCODING="gzip").status_code == 413
+
+
+def test_a_flood_from_one_key_is_throttled(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "INGEST_RATE": "3/min"}
+    answers = [send({"events": [step()]}).status_code for _ in range(5)]
+    assert answers == [202, 202, 202, 429, 429]
+
+
+def test_cors_for_allowed_origins_only():
+    preflight = Client().options(
+        URL, HTTP_ORIGIN="https://shop.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+    )
+    assert preflight.status_code == 204
+    assert preflight["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "X-Flowscope-Key" in preflight["Access-Control-Allow-Headers"]
+    response = send({"events": [step()]}, HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 202
+    assert "Access-Control-Allow-Origin" not in response
+
+
+def test_secrets_in_events_are_scrubbed():
+    events = [
+        step(metadata={"url": "/login?token=abc123", "password": "hunter2"}),
+        {
+            "type": "error",
+            "correlation_id": CID,
+            "error_type": "Error",
+            "message": "charge failed for 4242 4242 4242 4242",
+        },
+    ]
+    with capture_traces() as records:
+        send({"events": events})
+    text = repr(records[0].spans[0].metadata) + records[0].errors[0].message
+    assert "hunter2" not in text and "abc123" not in text and "4242 4242" not in text
