@@ -2,6 +2,8 @@
 PYTHON ?= python3
 PORT ?= 8000
 HOST ?= 127.0.0.1
+DEMO_TRAFFIC ?= 1
+DEMO_RATE ?= 0.5
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python example/manage.py
@@ -22,9 +24,18 @@ demo: $(INSTALLED)
 	$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) seed_demo
 	@echo ""
+	@echo "  Storefront:   http://$(HOST):$(PORT)/shop/"
 	@echo "  Shop API:     http://$(HOST):$(PORT)/api/v1/products/"
-	@echo "  Django admin: http://$(HOST):$(PORT)/admin/"
+	@echo "  Django admin: http://$(HOST):$(PORT)/admin/  (flowscope's tables are there too)"
+	@echo "  Ingest key:   $${FLOWSCOPE_INGEST_KEY:-flowscope-demo-ingest-key}"
+	@echo "  Demo traffic: $(if $(filter 0,$(DEMO_TRAFFIC)),off,on (DEMO_TRAFFIC=0 turns it off))"
 	@echo ""
+	@# Simulated customers in the background, stopped with the server.
+	@if [ "$(DEMO_TRAFFIC)" != "0" ]; then \
+	    $(MANAGE) simulate_traffic --base-url http://$(HOST):$(PORT) --rate $(DEMO_RATE) \
+	        --duration 604800 --wait-for-server 60 > var/demo-traffic.log 2>&1 & \
+	    trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	fi; \
 	$(BIN)/uvicorn ecommerce_project.asgi:application --app-dir example --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED) lint

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shop.views import auth, cart, orders, products, recommendations
+from shop.views import auth, cart, orders, products, recommendations, shipping
 
 urlpatterns = [
     path("auth/login/", auth.LoginView.as_view(), name="login"),
@@ -11,6 +11,7 @@ urlpatterns = [
         "products/<int:pk>/related/", products.RelatedProductsView.as_view(), name="product-related"
     ),
     path("recommendations/", recommendations.RecommendationsView.as_view(), name="recommendations"),
+    path("shipping/estimate/", shipping.ShippingEstimateView.as_view(), name="shipping-estimate"),
     path("cart/", cart.CartView.as_view(), name="cart"),
     path("cart/items/", cart.CartItemsView.as_view(), name="cart-items"),
     path("cart/items/<int:item_id>/", cart.CartItemDetailView.as_view(), name="cart-item"),

@@ -1,0 +1,133 @@
+"""What simulated customers do. Each scenario is one workflow, and most succeed; the rest
+meet the shop's real failure modes: a declined card, stock that ran out, the slow and the
+N+1 endpoints, bad input, and the deliberately buggy shipping estimate."""
+
+import random
+
+from shop.management.commands.seed_demo import DEMO_USERS
+from shop.payments import DECLINED_CARD_NUMBER
+
+GOOD_CARD = "4242 4242 4242 4242"
+CUSTOMERS = [(name, password) for name, password, is_staff in DEMO_USERS if not is_staff]
+SEARCHES = ["Classic", "Lamp", "Tent", "Kettle", "Puzzle", "Pro", "Compact", "Novel"]
+
+
+def login(browser, rng, password=None):
+    username, real_password = rng.choice(CUSTOMERS)
+    answer = browser.call(
+        "POST",
+        "/api/v1/auth/login/",
+        {"username": username, "password": password or real_password},
+        complete=browser.workflow_type == "login",
+    )
+    if answer.ok:
+        browser.token = answer.body["token"]
+    return answer
+
+
+def browse(browser, rng):
+    """Search, open a product or two; return a product with some stock, or None."""
+    answer = browser.call("GET", f"/api/v1/products/?search={rng.choice(SEARCHES)}")
+    if not answer.ok or not answer.body["results"]:
+        answer = browser.call("GET", f"/api/v1/products/?page={rng.randint(1, 12)}")
+    products = [p for p in (answer.body or {}).get("results", []) if p["stock"] >= 3]
+    if not products:
+        return None
+    product = rng.choice(products)
+    browser.call("GET", f"/api/v1/products/{product['id']}/")
+    return product
+
+
+def fill_cart(browser, rng):
+    product = browse(browser, rng)
+    if product is None:
+        browser.script_error("OutOfStockError", "Nothing left in stock to buy.")
+        return None
+    answer = browser.call(
+        "POST", "/api/v1/cart/items/", {"product_id": product["id"], "quantity": rng.randint(1, 2)}
+    )
+    return product if answer.ok else None
+
+
+def checkout(browser, card):
+    return browser.call(
+        "POST",
+        "/api/v1/orders/checkout/",
+        {
+            "shipping_address": "12 Simulated Street, Testville",
+            "payment": {"card_number": card, "expiry": "12/39", "cvv": "123"},
+        },
+    )
+
+
+def buy(browser, rng, card=GOOD_CARD):
+    browser.page_view(lcp_ms=rng.uniform(400, 2500))
+    if login(browser, rng).ok and fill_cart(browser, rng):
+        answer = checkout(browser, card)
+        if not answer.ok:
+            browser.script_error("CheckoutError", (answer.body or {}).get("detail", "failed"))
+
+
+def declined(browser, rng):
+    buy(browser, rng, card=DECLINED_CARD_NUMBER)
+
+
+def out_of_stock(browser, rng):
+    """Asks for more than is left: the cart refuses, and the page reports it."""
+    login(browser, rng)
+    product = browse(browser, rng)
+    if product:
+        answer = browser.call(
+            "POST",
+            "/api/v1/cart/items/",
+            {"product_id": product["id"], "quantity": product["stock"] + 5},
+        )
+        detail = (answer.body or {}).get("errors", {}).get("quantity", ["Out of stock"])[0]
+        browser.script_error("OutOfStockError", detail)
+
+
+def slow_recommendations(browser, rng):
+    browse(browser, rng)
+    browser.call("GET", "/api/v1/recommendations/", complete=True)
+
+
+def related_products(browser, rng):
+    product = browse(browser, rng)
+    if product:
+        browser.call("GET", f"/api/v1/products/{product['id']}/related/", complete=True)
+
+
+def bad_input(browser, rng):
+    if rng.random() < 0.5:
+        login(browser, rng, password="not-my-password")
+    elif login(browser, rng).ok and fill_cart(browser, rng):
+        checkout(browser, card="4242 4242 4242 4241")  # a typo: fails the Luhn check
+
+
+def shipping_estimate(browser, rng):
+    """Some customers ship to a country the estimate does not know: the endpoint crashes."""
+    browse(browser, rng)
+    country = rng.choice(["US", "GB", "DE", "FR", "JP", "BR"])
+    browser.call("GET", f"/api/v1/shipping/estimate/?country={country}", complete=True)
+
+
+def just_login(browser, rng):
+    login(browser, rng)
+
+
+# (workflow type, scenario, weight)
+SCENARIOS = [
+    ("checkout", buy, 45),
+    ("checkout", declined, 10),
+    ("cart_update", out_of_stock, 6),
+    ("product_fetch", slow_recommendations, 8),
+    ("product_fetch", related_products, 10),
+    ("login", bad_input, 8),
+    ("product_fetch", shipping_estimate, 8),
+    ("login", just_login, 5),
+]
+
+
+def pick(rng: random.Random):
+    workflow_type, scenario, _ = rng.choices(SCENARIOS, weights=[s[2] for s in SCENARIOS])[0]
+    return workflow_type, scenario

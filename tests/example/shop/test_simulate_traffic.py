@@ -1,0 +1,56 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from flowscope.models import ErrorLog, TraceStep, WorkflowSession
+
+
+@pytest.fixture
+def seeded_shop(real_recorder, settings):
+    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 0, "FAILURE_RATE": 0.0}
+    settings.SHOP_SLOW_ENDPOINT_DELAY_MS = 50
+    call_command("seed_demo")
+
+
+def test_simulated_customers_leave_complete_workflows(
+    live_server, seeded_shop, real_recorder, capsys
+):
+    call_command(
+        "simulate_traffic",
+        "--base-url",
+        live_server.url,
+        "--rate",
+        "20",
+        "--duration",
+        "4",
+        "--seed",
+        "7",
+    )
+    assert "workflows" in capsys.readouterr().out
+    assert real_recorder.flush(15)
+    statuses = dict(WorkflowSession.objects.values_list("status").annotate(n=Count("id")))
+    assert statuses["completed"] > statuses.get("failed", 0) > 0  # most succeed
+    types = set(WorkflowSession.objects.values_list("workflow_type", flat=True))
+    assert {"checkout", "product_fetch", "login"} <= types
+    assert set(TraceStep.objects.values_list("layer", flat=True)) == {
+        "frontend",
+        "api",
+        "database",
+        "cache",
+        "external",
+    }
+    error_types = set(ErrorLog.objects.values_list("error_type", flat=True))
+    assert {"HTTP 402", "KeyError"} <= error_types  # declined cards, the buggy endpoint
+    # The browser's fetch step is the parent of the API step it caused.
+    api = TraceStep.objects.filter(layer="api", name="POST /api/v1/auth/login/").first()
+    parent = TraceStep.objects.get(workflow=api.workflow, span_id=api.parent_span_id)
+    assert (parent.layer, parent.name) == ("frontend", api.name)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["--rate", "0"], ["--rate", "1000"], ["--duration", "0"], ["--base-url", "ftp://x"]],
+)
+def test_bounds_are_enforced(arguments):
+    with pytest.raises(CommandError):
+        call_command("simulate_traffic", *arguments)
