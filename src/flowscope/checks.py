@@ -42,3 +42,26 @@ def check_middleware(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.compatibility)
+def check_thresholds(app_configs=None, **kwargs):
+    problems = []
+    for metric, rule in flowscope_settings.THRESHOLDS.items():
+        levels = rule if isinstance(rule, dict) else {}
+        bad = [
+            name
+            for name in ("warning", "critical")
+            if not isinstance(levels.get(name, 0), int | float)
+            or isinstance(levels.get(name), bool)
+        ]
+        if not isinstance(rule, dict) or bad:
+            problems.append(
+                checks.Error(
+                    f"FLOWSCOPE['THRESHOLDS'][{metric!r}] must be a dict whose 'warning' and "
+                    "'critical' are numbers.",
+                    hint='e.g. {"warning": 500, "critical": 2000, "above": True}',
+                    id="flowscope.E001",
+                )
+            )
+    return problems

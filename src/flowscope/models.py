@@ -153,6 +153,12 @@ class PerformanceSnapshot(models.Model):
             models.Index(fields=["component", "-window_start"], name="fs_perf_component"),
             models.Index(fields=["is_alert", "-window_start"], name="fs_perf_alert"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "layer", "component", "source", "window_start", "window_seconds"],
+                name="fs_perf_one_row_per_window",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.metric} {self.layer}/{self.component} @ {self.window_start}"

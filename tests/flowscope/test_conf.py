@@ -39,3 +39,15 @@ def test_missing_or_misplaced_middleware_is_reported(settings):
     assert middleware_warnings(settings, [common]) == ["flowscope.W002"]
     assert middleware_warnings(settings, [common, ours]) == ["flowscope.W003"]
     assert middleware_warnings(settings, [ours, common]) == []
+
+
+def test_thresholds_that_are_not_numbers_are_reported(settings):
+    settings.FLOWSCOPE = {
+        "THRESHOLDS": {
+            "response_time_ms": {"warning": "500"},
+            "error_rate": {"warning": 0.1, "critical": 0.5},
+        }
+    }
+    errors = [m for m in checks.run_checks() if m.id == "flowscope.E001"]
+    assert len(errors) == 1
+    assert "response_time_ms" in errors[0].msg

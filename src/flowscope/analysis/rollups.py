@@ -17,6 +17,9 @@ from flowscope.models import PerformanceSnapshot
 
 RESERVOIR_SIZE = 1000
 MAX_COMPONENT = 255
+# A window is written this long after it ends, for spans that arrive late (browser batches,
+# OTLP exporters); what arrives later still is counted in ``late`` and left out.
+GRACE = timedelta(seconds=15)
 
 
 def percentile(sorted_values, fraction):
@@ -73,6 +76,8 @@ class RollupBuffer:
         self.source = source
         self.window_seconds = window_seconds
         self.series = {}  # (window_start, layer, component) -> Series
+        self.closed_before = None  # windows starting before this are written
+        self.late = 0
 
     def window_start(self, moment):
         epoch_seconds = int(moment.timestamp())
@@ -81,14 +86,18 @@ class RollupBuffer:
         )
 
     def _get(self, window, layer, component):
+        if self.closed_before is not None and window < self.closed_before:
+            self.late += 1
+            return Series()  # observed, but its window is already written
         key = (window, layer, component)
         if key not in self.series:
             self.series[key] = Series()
         return self.series[key]
 
     def add(self, trace):
+        """A request counts in the window it ended in, as a metric is observed then."""
         root = trace.root
-        window = self.window_start(root.started_at)
+        window = self.window_start(trace.ended_at)
         failed = root.status == "error"
         for component in (root.name, "*"):
             series = self._get(window, "api", component)
@@ -100,7 +109,8 @@ class RollupBuffer:
     def add_external(self, record):
         """Spans from the browser or OpenTelemetry: each in the window it started in."""
         for span in record.spans:
-            self._add_span(self.window_start(span.started_at), span)
+            ended = span.started_at + timedelta(milliseconds=span.duration_ms)
+            self._add_span(self.window_start(ended), span)
 
     def _add_span(self, window, span):
         if span.layer == "database":
@@ -120,7 +130,11 @@ class RollupBuffer:
 
     def take_closed(self, now):
         """Snapshots of every window that has ended by ``now``, removed from the buffer."""
-        cutoff = now - timedelta(seconds=self.window_seconds)
+        cutoff = now - timedelta(seconds=self.window_seconds) - GRACE
+        due = [window for window, _, _ in self.series if window <= cutoff]
+        if due:
+            newest = max(due) + timedelta(seconds=self.window_seconds)
+            self.closed_before = max(self.closed_before or newest, newest)
         return self._take(lambda window: window <= cutoff)
 
     def take_all(self):

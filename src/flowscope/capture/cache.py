@@ -13,7 +13,7 @@ from django.core.cache import caches
 
 from flowscope.capture import context
 from flowscope.capture.safety import capture_internal_errors
-from flowscope.capture.scrubbing import FILTERED, is_sensitive_key
+from flowscope.capture.scrubbing import FILTERED, is_sensitive_key, mask_card_numbers
 
 OPERATIONS = (
     "get",
@@ -38,16 +38,19 @@ MAX_KEYS_LISTED = 10
 _inside_cache_call = ContextVar("flowscope_inside_cache_call", default=False)
 
 
+MANY_KEYS = ("get_many", "delete_many")
+
+
 def _safe_key(key):
     key = str(key)
-    return FILTERED if is_sensitive_key(key) else key[:MAX_KEY_LENGTH]
+    return FILTERED if is_sensitive_key(key) else mask_card_numbers(key[:MAX_KEY_LENGTH])
 
 
 def _describe_call(operation, args, kwargs):
     if operation in ("clear",) or not args:
         return {}
     first = args[0]
-    if operation in ("get_many", "delete_many", "set_many"):
+    if operation in (*MANY_KEYS, "set_many"):
         keys = list(first)
         return {"keys": [_safe_key(k) for k in keys[:MAX_KEYS_LISTED]], "key_count": len(keys)}
     return {"key": _safe_key(first)}
@@ -60,7 +63,7 @@ def _outcome(operation, args, kwargs, result):
     if operation == "has_key":
         return {"hit": bool(result)}
     if operation == "get_many":
-        requested = len(list(args[0])) if args else 0
+        requested = len(args[0]) if args else 0
         return {"hits": len(result), "misses": requested - len(result)}
     return {}
 
@@ -71,6 +74,8 @@ def _traced(method, operation, alias):
         trace = context.current_trace()
         if trace is None or not trace.sampled or _inside_cache_call.get():
             return method(*args, **kwargs)
+        if operation in MANY_KEYS and args:  # keys may be a generator: read it only once
+            args = (list(args[0]), *args[1:])
         span = None
         with capture_internal_errors():
             span = context.start_span(
@@ -85,7 +90,7 @@ def _traced(method, operation, alias):
             result = method(*args, **kwargs)
         except Exception as exc:
             if span is not None:
-                span.metadata["error"] = f"{type(exc).__name__}: {exc}"[:1000]
+                span.metadata["error"] = context.describe_exception(exc)
                 span.finish("error")
             raise
         finally:

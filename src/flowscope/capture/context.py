@@ -12,6 +12,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+LAYERS = ("frontend", "api", "database", "cache", "external", "custom")
+MAX_ERRORS_PER_REQUEST = 100
+
+
+def describe_exception(exc):
+    """``"Type: message"``, capped, for a failed step's metadata (scrubbed before storing)."""
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
 
 def new_span_id():
     return f"{random.getrandbits(64):016x}"
@@ -70,16 +78,29 @@ class Trace:
     spans: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     dropped_steps: int = 0
+    dropped_errors: int = 0
     query_count: int = 0
     sql_counts: Counter = field(default_factory=Counter)
+    sql_call_sites: dict = field(default_factory=dict)  # normalized SQL -> first call site
     workflow_metadata: dict = field(default_factory=dict)
+    # Set once the request is finished and scrubbed: late additions (a task the view left
+    # running) are dropped and counted, so nothing unscrubbed follows the trace to the store.
+    closed: bool = False
 
     def add_span(self, span):
-        """Keep ``span`` unless the request already has ``max_steps`` (then count it)."""
-        if len(self.spans) >= self.max_steps:
+        """Keep ``span`` unless the request has ``max_steps`` or has ended (then count it)."""
+        if self.closed or len(self.spans) >= self.max_steps:
             self.dropped_steps += 1
             return False
         self.spans.append(span)
+        return True
+
+    def add_error(self, error):
+        """Keep ``error`` unless the request has too many or has ended (then count it)."""
+        if self.closed or len(self.errors) >= MAX_ERRORS_PER_REQUEST:
+            self.dropped_errors += 1
+            return False
+        self.errors.append(error)
         return True
 
     @property

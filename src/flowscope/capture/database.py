@@ -24,7 +24,7 @@ def trace_query(execute, query, params, many, execution_context):
     try:
         result = execute(query, params, many, execution_context)
     except Exception as exc:
-        span.metadata["error"] = f"{type(exc).__name__}: {exc}"[:1000]
+        span.metadata["error"] = context.describe_exception(exc)
         span.finish("error")
         raise
     span.finish()
@@ -34,7 +34,9 @@ def trace_query(execute, query, params, many, execution_context):
 def _start_span(trace, query, many, execution_context):
     with capture_internal_errors():
         normalized = sql.normalize(query)
+        site = call_site(skip=3)
         trace.sql_counts[normalized] += 1
+        trace.sql_call_sites.setdefault(normalized, site)  # even when the step is not kept
         connection = execution_context["connection"]
         return context.start_span(
             "database",
@@ -44,7 +46,7 @@ def _start_span(trace, query, many, execution_context):
             sql=normalized,
             operation=sql.operation(normalized),
             many=many,
-            call_site=call_site(skip=3),
+            call_site=site,
         )
     return None
 

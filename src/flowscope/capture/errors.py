@@ -24,7 +24,7 @@ def type_name(exc):
 
 def record_exception(trace, exc, layer="api", severity="error"):
     """Add ``exc`` to the trace, linked to the step it escaped from (see ``flowscope.step``)."""
-    trace.errors.append(
+    trace.add_error(
         context.CapturedError(
             kind="exception",
             layer=layer,
@@ -39,7 +39,7 @@ def record_exception(trace, exc, layer="api", severity="error"):
 
 def record_http_error(trace, status_code, reason, detail="", severity="error"):
     message = f"{status_code} {reason}" + (f": {detail}" if detail else "")
-    trace.errors.append(
+    trace.add_error(
         context.CapturedError(
             kind="http",
             layer="api",
@@ -60,7 +60,7 @@ class FlowscopeLogHandler(logging.Handler):
     traced request, standalone otherwise (management commands, background threads)."""
 
     def __init__(self):
-        super().__init__(level=flowscope_settings.LOG_LEVEL)
+        super().__init__()  # the level is read from settings at every record
         self._local = threading.local()
 
     def emit(self, record):
@@ -72,7 +72,7 @@ class FlowscopeLogHandler(logging.Handler):
             trace = context.current_trace()
             if trace is not None:
                 error.span_id = context.current_parent().span_id
-                trace.errors.append(error)
+                trace.add_error(error)
             else:
                 error.message = scrub_text(error.message)
                 get_recorder().submit(error)
@@ -82,7 +82,8 @@ class FlowscopeLogHandler(logging.Handler):
             self._local.busy = False
 
     def _ignored(self, record):
-        if not flowscope_settings.ENABLED:
+        level = logging.getLevelNamesMapping().get(str(flowscope_settings.LOG_LEVEL).upper())
+        if not flowscope_settings.ENABLED or record.levelno < (level or logging.WARNING):
             return True
         name = record.name
         return any(

@@ -1,8 +1,11 @@
 """``FlowscopeMiddleware``: put it first in ``MIDDLEWARE`` so it times everything after it."""
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+import sys
 
-from flowscope.capture import context, errors, requests
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import got_request_exception
+
+from flowscope.capture import context, errors, request_trace
 from flowscope.capture.recorder import get_recorder
 from flowscope.capture.safety import capture_internal_errors
 
@@ -50,22 +53,37 @@ class FlowscopeMiddleware:
         self._finish(request, response, trace)
         return response
 
-    def process_exception(self, request, exception):
-        """An exception escaping the view: recorded, then Django answers as it always does."""
-        trace = context.current_trace()
-        if trace is not None:
-            with capture_internal_errors():
-                errors.record_exception(trace, exception)
-
     @staticmethod
     def _begin(request):
         with capture_internal_errors():
-            return requests.begin(request)
+            return request_trace.begin(request)
         return None
 
     @staticmethod
     def _finish(request, response, trace):
+        finished = False
         with capture_internal_errors():
-            requests.finish(request, response, trace)
-            requests.add_response_headers(response, trace)
-            get_recorder().submit(trace)
+            request_trace.finish(request, response, trace)
+            finished = True
+        with capture_internal_errors():  # the headers even when describing failed
+            request_trace.add_response_headers(response, trace)
+        if finished:  # only a finished trace has been scrubbed
+            with capture_internal_errors():
+                get_recorder().submit(trace)
+
+
+def record_unhandled_exception(sender, request=None, **kwargs):
+    """Django sends ``got_request_exception`` from inside the ``except`` of any exception
+    that escapes a view or a middleware, while the request's trace is still current; the
+    answer stays Django's."""
+    trace = context.current_trace()
+    exc = sys.exc_info()[1]
+    if trace is not None and exc is not None:
+        with capture_internal_errors():
+            errors.record_exception(trace, exc)
+
+
+def install():
+    got_request_exception.connect(
+        record_unhandled_exception, dispatch_uid="flowscope.capture.middleware"
+    )

@@ -25,7 +25,7 @@ from flowscope.analysis.process_metrics import ProcessSampler
 from flowscope.analysis.rollups import RollupBuffer
 from flowscope.capture import writer
 from flowscope.capture.context import ExternalSpans, Trace, now
-from flowscope.capture.safety import capture_internal_errors
+from flowscope.capture.safety import capture_internal_errors, internal_errors
 from flowscope.conf import flowscope_settings
 from flowscope.signals import batch_committed
 
@@ -60,6 +60,7 @@ class Recorder:
         self._thread = None
         self._rollups = RollupBuffer(self.source)
         self._sampler = None
+        self._last_failure = None
         self._next_sample = self._next_sweep = 0.0
 
     # --- the request side -------------------------------------------------------------
@@ -87,6 +88,8 @@ class Recorder:
         with self._stats_lock:
             data = asdict(self.stats)
         data["queue_depth"] = self.queue.qsize()
+        data["internal_errors"] = internal_errors.count
+        data["late_rollup_observations"] = self._rollups.late
         data["writer_alive"] = bool(self._thread and self._thread.is_alive())
         return data
 
@@ -141,7 +144,7 @@ class Recorder:
         with capture_internal_errors():
             self._add_to_rollups(batch)
         if batch:
-            self._write(functools.partial(writer.write, batch), len(batch))
+            self._write_batch(batch)
         with capture_internal_errors():
             self._periodic()
 
@@ -170,26 +173,57 @@ class Recorder:
                 break
         return batch
 
-    def _write(self, action, item_count=0):
-        """Run ``action`` (one transaction) with retries and backoff; on final failure drop
-        what it held, count and log."""
-        retries = flowscope_settings.WRITE_RETRIES
+    def _attempt(self, action, retries):
+        """Run ``action`` (one transaction), retrying with backoff; the committed batch, or
+        None once the last attempt failed (its exception kept for the log)."""
         for attempt in range(retries + 1):
             try:
-                committed = action()
-            except Exception:
+                return action()
+            except Exception as exc:
                 writer.close_connection()  # the next attempt gets a fresh connection
-                if attempt == retries:
-                    self._count(failed_batches=1, dropped=item_count)
-                    logger.exception(
-                        "flowscope dropped a batch of %d after %d attempts", item_count, attempt + 1
-                    )
-                    return
-                self._count(retries=1)
-                time.sleep(BACKOFF_SECONDS * 2**attempt)
-                continue
-            self._after_commit(committed, item_count)
+                self._last_failure = exc
+                if attempt < retries:
+                    self._count(retries=1)
+                    time.sleep(BACKOFF_SECONDS * 2**attempt)
+        return None
+
+    def _write(self, action, item_count=0):
+        """Write with retries; on final failure drop what it held, count and log."""
+        committed = self._attempt(action, flowscope_settings.WRITE_RETRIES)
+        if committed is None:
+            self._count(failed_batches=1, dropped=item_count)
+            logger.error(
+                "flowscope dropped a write of %d items", item_count, exc_info=self._last_failure
+            )
             return
+        self._after_commit(committed, item_count)
+
+    def _write_batch(self, batch):
+        """A batch that keeps failing is written again one record at a time, once each, so
+        that one bad record (a value the database refuses) costs only itself."""
+        if len(batch) == 1:
+            self._write(functools.partial(writer.write, batch), 1)
+            return
+        committed = self._attempt(
+            functools.partial(writer.write, batch), flowscope_settings.WRITE_RETRIES
+        )
+        if committed is not None:
+            self._after_commit(committed, len(batch))
+            return
+        lost = 0
+        for item in batch:
+            committed = self._attempt(functools.partial(writer.write, [item]), 0)
+            if committed is None:
+                lost += 1
+            else:
+                self._after_commit(committed, 1)
+        self._count(failed_batches=1, dropped=lost)
+        logger.error(
+            "flowscope dropped %d of a batch of %d",
+            lost,
+            len(batch),
+            exc_info=self._last_failure if lost else None,
+        )
 
     def _after_commit(self, committed, item_count):
         with self._stats_lock:

@@ -174,9 +174,14 @@ def _as_text(value) -> str:
         return f"<unprintable {type(value).__name__}>"
 
 
+def storable(text: str) -> str:
+    """PostgreSQL stores no NUL character, in text or JSON: one would fail a whole batch."""
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
+
+
 def _scrub_key(key):
     if isinstance(key, str):
-        return mask_card_numbers(key)
+        return mask_card_numbers(storable(key))
     if key is None or isinstance(key, int | float):
         return key
     return mask_card_numbers(_as_text(key))
@@ -322,6 +327,7 @@ def _mask_pairs(text: str, extras: tuple) -> str:
 
 
 def _scrub_text(text: str, extras: tuple) -> str:
+    text = storable(text)
     if "=" in text or ":" in text:
         text = _mask_pairs(text, extras)
     return mask_card_numbers(text)

@@ -1,57 +1,74 @@
 """``flowscope.step``: a step of one's own code in the current workflow's trace."""
 
 import functools
+from contextvars import ContextVar
 from inspect import iscoroutinefunction
 
 from flowscope.capture import context
+from flowscope.capture.safety import capture_internal_errors
+
+# The steps open in this context, innermost last: (step object, span, parent token). Kept
+# here, not on the step object, so that one object can be entered by many threads or
+# tasks at once, or nested in itself.
+_open_steps: ContextVar[tuple] = ContextVar("flowscope_open_steps", default=())
 
 
 class step:
     """Time a block or a function as a step, child of whatever step encloses it.
 
-    ``layer`` is ``custom`` by default; use ``external`` for calls to outside services.
-    Outside a traced request it does nothing. An exception escaping the block marks the
-    step as failed and is re-raised untouched; if it goes on to become an error of the
-    request, that error is linked to this step.
+    ``layer`` is one of ``flowscope.models.Layer`` (``custom`` by default; ``external`` for
+    calls to outside services; anything else is recorded as ``custom``). Outside a traced
+    request it does nothing. An exception escaping the block marks the step as failed and
+    is re-raised untouched; if it becomes an error of the request, it is linked to this step.
     """
 
     def __init__(self, name, layer="custom", **metadata):
-        self.name, self.layer, self.metadata = name, layer, metadata
-        self._span = self._token = None
+        if layer not in context.LAYERS:
+            metadata["requested_layer"], layer = str(layer)[:50], "custom"
+        self.name, self.layer, self.metadata = str(name)[:500], layer, metadata
 
     def __enter__(self):
-        self._span = context.start_span(self.layer, self.name, **self.metadata)
-        if self._span is not None:
-            self._token = context.set_parent(self._span)
-        return self._span
+        span = None
+        with capture_internal_errors():
+            span = context.start_span(self.layer, self.name, **self.metadata)
+            if span is not None:
+                entry = (self, span, context.set_parent(span))
+                _open_steps.set((*_open_steps.get(), entry))
+        return span
 
     def __exit__(self, exc_type, exc, tb):
-        span, self._span = self._span, None
-        if span is None:
-            return False
-        context.reset_parent(self._token)
+        with capture_internal_errors():
+            self._close(exc_type, exc)
+        return False
+
+    def _close(self, exc_type, exc):
+        entries = _open_steps.get()
+        if not entries or entries[-1][0] is not self:
+            return  # entered outside a trace, or the trace ended: nothing to close
+        _, span, token = entries[-1]
+        _open_steps.set(entries[:-1])
+        context.reset_parent(token)
         if exc is None:
             span.finish()
-        else:
-            span.metadata["error"] = f"{exc_type.__name__}: {exc}"[:1000]
-            span.finish("error")
-            if not hasattr(exc, "flowscope_span_id"):
-                exc.flowscope_span_id = span.span_id
-        return False
+            return
+        span.metadata["error"] = context.describe_exception(exc)
+        span.finish("error")
+        if not hasattr(exc, "flowscope_span_id"):
+            exc.flowscope_span_id = span.span_id
 
     def __call__(self, func):
         if iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def run_async(*args, **kwargs):
-                with step(self.name, self.layer, **self.metadata):
+                with self:
                     return await func(*args, **kwargs)
 
             return run_async
 
         @functools.wraps(func)
         def run(*args, **kwargs):
-            with step(self.name, self.layer, **self.metadata):
+            with self:
                 return func(*args, **kwargs)
 
         return run

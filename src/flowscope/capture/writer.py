@@ -10,10 +10,11 @@ from datetime import timedelta
 
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from flowscope.analysis.fingerprints import fingerprint
 from flowscope.capture.context import CapturedError, ExternalSpans, Trace
+from flowscope.capture.scrubbing import storable
 from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
 
 Status = WorkflowSession.Status
@@ -72,8 +73,8 @@ def _upsert_workflows(traces):
                 correlation_id__in=[s.correlation_id for s in new]
             )
         )
-    for cid, group in by_id.items():
-        _apply(sessions[cid], group)
+    for cid in sorted(by_id):  # one lock order for every writer: no deadlock between them
+        _apply(sessions[cid], by_id[cid])
     return sessions
 
 
@@ -91,8 +92,11 @@ def _new_session(correlation_id, traces):
 def _apply(session, traces):
     """One UPDATE: counters, type, user, and the status the traces lead to."""
     last = max(t.ended_at for t in traces)
+    first = min(t.started_at for t in traces)
     last_value = Value(last, output_field=DateTimeField())
     updates = {
+        # Another process may have recorded a later request of this workflow first.
+        "started_at": Least(F("started_at"), Value(first, output_field=DateTimeField())),
         "request_count": F("request_count") + sum(t.request_count for t in traces),
         "step_count": F("step_count") + sum(len(t.all_spans()) for t in traces),
         "error_count": F("error_count") + sum(len(t.errors) for t in traces),
@@ -104,6 +108,7 @@ def _apply(session, traces):
         )
     if user_id := next((t.user_id for t in traces if t.user_id), None):
         updates["user_id"] = Coalesce(F("user_id"), Value(user_id))
+    session.started_at = min(session.started_at, first)
     updates.update(_status_updates(session, traces, last, last_value))
     WorkflowSession.objects.filter(pk=session.pk).update(**updates)
 
@@ -136,7 +141,7 @@ def _insert_steps(traces, sessions):
             span_id=span.span_id,
             parent_span_id=span.parent_span_id,
             layer=span.layer,
-            name=span.name[:500],
+            name=storable(span.name[:500]),
             status=span.status,
             started_at=span.started_at,
             duration_ms=round(span.duration_ms, 3),
@@ -175,8 +180,8 @@ def _error_row(error, workflow_id, step_id):
         workflow_id=workflow_id,
         step_id=step_id,
         layer=error.layer,
-        error_type=error.error_type[:255],
-        message=error.message[:10000],
+        error_type=storable(error.error_type[:255]),
+        message=storable(error.message[:10000]),
         stack_trace=error.stack_trace,
         severity=error.severity,
         fingerprint=fingerprint(error.error_type, error.message, error.stack_trace),
@@ -187,7 +192,7 @@ def _error_row(error, workflow_id, step_id):
 
 def write_snapshots(snapshots):
     with transaction.atomic():
-        PerformanceSnapshot.objects.bulk_create(snapshots, batch_size=500)
+        PerformanceSnapshot.objects.bulk_create(snapshots, batch_size=500, ignore_conflicts=True)
     return CommittedBatch(snapshots=snapshots)
 
 

@@ -32,8 +32,8 @@ def test_a_window_is_written_once_it_has_closed():
                 query_count=ms % 4,
             )
         )
-    assert buffer.take_closed(T0 + timedelta(seconds=59)) == []
-    rows = snapshots_by(buffer.take_closed(T0 + timedelta(seconds=60)))
+    assert buffer.take_closed(T0 + timedelta(seconds=74)) == []  # within the grace period
+    rows = snapshots_by(buffer.take_closed(T0 + timedelta(seconds=75)))
     latency = rows["response_time_ms", "api", "GET /r/"]
     assert (latency.count, latency.value, latency.p50, latency.p95, latency.p99) == (
         100,
@@ -87,3 +87,17 @@ def test_errors_cache_and_alerts(settings):
     assert (latency.p95, latency.severity) == (300, "warning")
     ratio = rows["cache_hit_ratio", "cache", "default"]
     assert (ratio.value, ratio.count, ratio.severity) == (0.4, 5, "warning")
+
+
+def test_requests_count_when_they_end_and_late_arrivals_are_left_out():
+    buffer = RollupBuffer("host:1")
+    buffer.add(make_trace(at=T0 + timedelta(seconds=59), duration_ms=1600))  # ends 12:01:00.6
+    buffer.add(make_trace(at=T0 + timedelta(seconds=10)))
+    first = buffer.take_closed(T0 + timedelta(seconds=80))
+    assert {row.window_start for row in first} == {T0}
+    assert snapshots_by(first)["response_time_ms", "api", "*"].count == 1
+    buffer.add(make_trace(at=T0 + timedelta(seconds=20)))  # its window is already written
+    assert buffer.late == 2  # counted for the route and for "*"
+    rest = buffer.take_all()
+    assert {row.window_start for row in rest} == {T0 + timedelta(minutes=1)}
+    assert snapshots_by(rest)["response_time_ms", "api", "*"].p50 == 1600

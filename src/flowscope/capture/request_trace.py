@@ -10,6 +10,8 @@ from django.utils.functional import SimpleLazyObject, empty
 
 from flowscope.capture import context, correlation, errors, workflows
 from flowscope.capture.scrubbing import (
+    FILTERED,
+    is_sensitive_key,
     scrub,
     scrub_body,
     scrub_headers,
@@ -19,7 +21,6 @@ from flowscope.capture.scrubbing import (
 from flowscope.conf import flowscope_settings
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-UNREADABLE_BODY_TYPES = ("multipart/", "application/octet-stream")
 MAX_ERROR_DETAIL = 500
 
 
@@ -50,7 +51,7 @@ def begin(request):
     trace.workflow_metadata = {
         "client_ip": request.META.get("REMOTE_ADDR", ""),
         "user_agent": request.headers.get("User-Agent", "")[:300],
-        **(problem or {}),
+        **scrub(problem or {}),
     }
     root.metadata["raw_body"] = _read_body(request)
     return trace
@@ -65,10 +66,12 @@ def _read_body(request):
     content_type = request.content_type or ""
     if size == 0:
         return None
-    if size > 16 * flowscope_settings.MAX_BODY_BYTES or content_type.startswith(
-        UNREADABLE_BODY_TYPES
-    ):
-        return f"[{content_type or 'body'} {size} bytes, not read]"
+    if content_type.startswith("multipart/"):
+        return f"[multipart {size} bytes]"
+    if content_type == "application/octet-stream":
+        return f"[binary {size} bytes]"
+    if size > 16 * flowscope_settings.MAX_BODY_BYTES:
+        return f"[truncated {size} bytes]"
     try:
         return request.body
     except Exception:  # e.g. over DATA_UPLOAD_MAX_MEMORY_SIZE: the view will meet it itself
@@ -85,18 +88,16 @@ def finish(request, response, trace):
     trace.user_id = _user_id(request)
     trace.workflow_metadata["entry_point"] = root.name
     final_step = workflows.completes(trace.workflow_type, root.name)
-    _record_http_errors(trace, response, final_step)
+    raised = any(e.kind == "exception" for e in trace.errors)
+    _record_http_errors(trace, response, final_step, raised)
     if status_code < 400 and (final_step or _header_true(request, "X-Workflow-Complete")):
         trace.complete = True
-    failed = (
-        status_code >= 500
-        or (final_step and status_code >= 400)
-        or any(e.kind == "exception" for e in trace.errors)
-    )
+    failed = raised or status_code >= 500 or (final_step and status_code >= 400)
     root.status = "error" if failed else "ok"
     _describe(request, response, trace)
     _flag_repeated_queries(trace)
     _scrub_errors(trace, root.metadata)
+    trace.closed = True
 
 
 def add_response_headers(response, trace):
@@ -125,10 +126,9 @@ def _header_true(request, name):
     return request.headers.get(name, "").strip().lower() in {"1", "true", "yes"}
 
 
-def _record_http_errors(trace, response, final_step):
+def _record_http_errors(trace, response, final_step, raised):
     status_code = response.status_code
-    has_exception = any(e.kind == "exception" for e in trace.errors)
-    if (status_code >= 500 and not has_exception) or (final_step and 400 <= status_code < 500):
+    if (status_code >= 500 and not raised) or (final_step and 400 <= status_code < 500):
         errors.record_http_error(
             trace, status_code, response.reason_phrase, _error_detail(response)
         )
@@ -151,7 +151,7 @@ def _describe(request, response, trace):
     raw_body = meta.pop("raw_body", None)
     meta.update(
         method=request.method,
-        path=request.path,
+        path=_safe_path(request),
         route=trace.root.name.split(" ", 1)[1],
         status_code=response.status_code,
         query_count=trace.query_count,
@@ -170,6 +170,18 @@ def _describe(request, response, trace):
         meta["response_body"] = scrub_body(response.content, response.get("Content-Type", ""))
     if trace.dropped_steps:
         meta["dropped_steps"] = trace.dropped_steps
+    if trace.dropped_errors:
+        meta["dropped_errors"] = trace.dropped_errors
+
+
+def _safe_path(request):
+    """The path with the values of sensitive URL parameters (``<token>``) masked."""
+    path = request.path
+    match = getattr(request, "resolver_match", None)
+    for name, value in match.kwargs.items() if match else ():
+        if is_sensitive_key(name) and str(value):
+            path = path.replace(str(value), FILTERED)
+    return scrub_text(path)
 
 
 def _keep_response_body(response):
@@ -184,10 +196,10 @@ def _flag_repeated_queries(trace):
     repeated = {sql: count for sql, count in trace.sql_counts.items() if count >= threshold}
     if not repeated:
         return
-    findings = []
-    for sql, count in sorted(repeated.items(), key=lambda item: -item[1]):
-        first = next(s for s in trace.spans if s.layer == "database" and s.metadata["sql"] == sql)
-        findings.append({"sql": sql, "count": count, "call_site": first.metadata["call_site"]})
+    findings = [
+        {"sql": sql, "count": count, "call_site": trace.sql_call_sites.get(sql)}
+        for sql, count in sorted(repeated.items(), key=lambda item: -item[1])
+    ]
     for span in trace.spans:
         if span.layer == "database" and span.metadata["sql"] in repeated:
             span.metadata["repeated"] = True
