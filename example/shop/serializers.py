@@ -74,7 +74,7 @@ def luhn_valid(digits):
 class PaymentSerializer(serializers.Serializer):
     card_number = serializers.CharField(max_length=32)
     expiry = serializers.CharField(max_length=5, help_text="MM/YY")
-    cvv = serializers.RegexField(r"^\d{3,4}$", error_messages={"invalid": "3 or 4 digits."})
+    cvv = serializers.RegexField(r"\A\d{3,4}\Z", error_messages={"invalid": "3 or 4 digits."})
 
     def validate_card_number(self, value):
         digits = re.sub(r"[ -]", "", value)

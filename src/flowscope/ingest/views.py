@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from flowscope.capture.recorder import get_recorder
 from flowscope.conf import flowscope_settings
+from flowscope.errors import FlowscopeErrorsMixin
 from flowscope.ingest import bodies, events, otlp
 from flowscope.ingest.access import (
     HasIngestKey,
@@ -17,7 +18,7 @@ from flowscope.ingest.access import (
 )
 
 
-class IngestAPIView(APIView):
+class IngestAPIView(FlowscopeErrorsMixin, APIView):
     """Key, rate limit and CORS, shared by both endpoints; bodies are read by hand, within
     limits, so no DRF parser is involved."""
 

@@ -194,3 +194,13 @@ def test_secrets_in_events_are_scrubbed():
         send({"events": events})
     text = repr(records[0].spans[0].metadata) + records[0].errors[0].message
     assert "hunter2" not in text and "abc123" not in text and "4242 4242" not in text
+
+
+def test_errors_have_flowscopes_shape_whatever_the_hosts_handler(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "EXCEPTION_HANDLER": "rest_framework.views.exception_handler",
+    }
+    response = send("not json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
