@@ -57,6 +57,16 @@ DEFAULTS = {
         "query_count": {"warning": 20, "critical": 50, "above": True},
         "cache_hit_ratio": {"warning": 0.5, "critical": 0.2, "above": False},
     },
+    # Who may use the dashboard API and page: DRF permission classes (dotted paths).
+    "PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    # How dashboard clients authenticate; None: session, plus token when
+    # rest_framework.authtoken is installed.
+    "AUTHENTICATION_CLASSES": None,
+    # Page size of the dashboard API's lists, and the most a client may ask for.
+    "PAGE_SIZE": 50,
+    "MAX_PAGE_SIZE": 200,
+    # How far back realtime_updates?since= may reach; older is clamped (and says so).
+    "REALTIME_MAX_LOOKBACK_SECONDS": 3600,
     # Keys accepted by the ingest endpoints (X-Flowscope-Key); none: ingest is closed.
     "INGEST_KEYS": [],
     # Browser origins allowed to send events (CORS); "*" for any.

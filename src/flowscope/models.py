@@ -1,7 +1,9 @@
 """What flowscope stores: workflows, their steps (spans), errors and performance rollups."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 
 class Layer(models.TextChoices):
@@ -42,6 +44,8 @@ class WorkflowSession(models.Model):
     last_activity_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
+    # Set by every write that changes the workflow: what realtime_updates?since= reads.
+    updated_at = models.DateTimeField(default=timezone.now)
     request_count = models.PositiveIntegerField(default=0)
     step_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
@@ -54,6 +58,7 @@ class WorkflowSession(models.Model):
             models.Index(fields=["status", "-started_at"], name="fs_wf_status"),
             models.Index(fields=["workflow_type", "-started_at"], name="fs_wf_type"),
             models.Index(fields=["status", "last_activity_at"], name="fs_wf_activity"),
+            models.Index(fields=["-updated_at"], name="fs_wf_updated"),
         ]
 
     def __str__(self):
@@ -144,6 +149,7 @@ class PerformanceSnapshot(models.Model):
     threshold = models.FloatField(null=True, blank=True)
     is_alert = models.BooleanField(default=False)
     severity = models.CharField(max_length=10, choices=Severity, blank=True, default="")
+    recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-window_start", "id"]
@@ -152,6 +158,7 @@ class PerformanceSnapshot(models.Model):
             models.Index(fields=["layer", "-window_start"], name="fs_perf_layer"),
             models.Index(fields=["component", "-window_start"], name="fs_perf_component"),
             models.Index(fields=["is_alert", "-window_start"], name="fs_perf_alert"),
+            models.Index(fields=["is_alert", "-recorded_at"], name="fs_perf_alert_recorded"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -162,3 +169,50 @@ class PerformanceSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.metric} {self.layer}/{self.component} @ {self.window_start}"
+
+
+class DashboardConfiguration(models.Model):
+    """A user's dashboard: what it shows, how often it refreshes, and the thresholds its
+    health model and alerts use (over ``FLOWSCOPE["THRESHOLDS"]``)."""
+
+    class Window(models.TextChoices):
+        MINUTES_15 = "15m"
+        HOUR_1 = "1h"
+        HOURS_6 = "6h"
+        HOURS_24 = "24h"
+        DAYS_7 = "7d"
+
+    WIDGETS = (
+        "system_health",
+        "active_workflows",
+        "recent_errors",
+        "performance_metrics",
+        "optimization_recommendations",
+        "charts",
+    )
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=100)
+    refresh_interval = models.PositiveIntegerField(
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text="Seconds between refreshes when the live feed is not available.",
+    )
+    widgets = models.JSONField(default=list, blank=True)
+    default_window = models.CharField(max_length=4, choices=Window, default=Window.HOUR_1)
+    thresholds = models.JSONField(default=dict, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="fs_config_unique_name"),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(is_default=True), name="fs_config_one_default"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.user})"

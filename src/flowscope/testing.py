@@ -20,6 +20,19 @@ class ListRecorder(list):
         self.append(item)
         return True
 
+    def snapshot(self):
+        """The recorder's counters, as the health endpoint reads them."""
+        return {
+            "queued": len(self),
+            "written": 0,
+            "dropped": 0,
+            "failed_batches": 0,
+            "retries": 0,
+            "last_flush_at": None,
+            "queue_depth": 0,
+            "writer_alive": True,
+        }
+
 
 @contextmanager
 def capture_traces():

@@ -43,6 +43,7 @@ def make_trace(
         trace.spans.append(span)
     for error in errors:
         error.span_id = error.span_id or root.span_id
+        error.created_at = at
         trace.errors.append(error)
     return trace
 

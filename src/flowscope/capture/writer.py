@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils import timezone
 
 from flowscope.analysis.fingerprints import fingerprint
 from flowscope.capture.context import CapturedError, ExternalSpans, Trace
@@ -101,6 +102,7 @@ def _apply(session, traces):
         "step_count": F("step_count") + sum(len(t.all_spans()) for t in traces),
         "error_count": F("error_count") + sum(len(t.errors) for t in traces),
         "last_activity_at": Greatest(F("last_activity_at"), last_value),
+        "updated_at": Value(timezone.now(), output_field=DateTimeField()),
     }
     if typed := next((t.workflow_type for t in traces if t.workflow_type), ""):
         updates["workflow_type"] = Case(
@@ -211,7 +213,12 @@ def time_out_idle_workflows(now, timeout_seconds, limit=500):
             pk=session.pk,
             status=Status.IN_PROGRESS,
             last_activity_at=session.last_activity_at,
-        ).update(status=Status.TIMED_OUT, ended_at=session.last_activity_at, duration_ms=duration)
+        ).update(
+            status=Status.TIMED_OUT,
+            ended_at=session.last_activity_at,
+            duration_ms=duration,
+            updated_at=now,
+        )
         if updated:
             changed.append(session.pk)
     return CommittedBatch(timed_out=changed)

@@ -43,7 +43,7 @@ class TimestampField(serializers.Field):
                 self.fail("invalid")
         if abs(moment - timezone.now()) > MAX_CLOCK_SKEW:
             self.fail("skewed")
-        return moment
+        return moment.astimezone(UTC)
 
 
 class EventSerializer(serializers.Serializer):

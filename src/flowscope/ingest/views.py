@@ -1,7 +1,10 @@
 """The ingest endpoints: browser events and OTLP/HTTP traces."""
 
 from django.http import HttpResponse
-from rest_framework import status
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +29,7 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
     permission_classes = [HasIngestKey]
     throttle_classes = [IngestKeyThrottle]
     parser_classes = []
+    schema = AutoSchema()
 
     def options(self, request, *args, **kwargs):
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -47,9 +51,27 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
         return sum(recorder.submit(record) for record in records)
 
 
+EVENTS_REQUEST = inline_serializer(
+    "IngestEvents", {"events": serializers.ListField(child=serializers.DictField(), max_length=500)}
+)
+ACCEPTED = inline_serializer(
+    "IngestAccepted",
+    {
+        "accepted": serializers.IntegerField(),
+        "rejected": serializers.ListField(child=serializers.DictField(), required=False),
+    },
+)
+
+
 class BrowserEventsView(IngestAPIView):
     """``POST {"events": [...]}`` from the browser SDK (docs/ingest.md)."""
 
+    @extend_schema(
+        request=EVENTS_REQUEST,
+        responses={202: ACCEPTED, 400: ACCEPTED},
+        auth=[],
+        description="Key in X-Flowscope-Key (or ?key= for sendBeacon).",
+    )
     def post(self, request):
         payload = bodies.parse_json(bodies.read_body(request))
         if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
@@ -76,6 +98,18 @@ class BrowserEventsView(IngestAPIView):
 class OtlpTracesView(IngestAPIView):
     """OTLP/HTTP ``/v1/traces``: protobuf or JSON, answered in the same encoding."""
 
+    @extend_schema(
+        request={
+            "application/x-protobuf": OpenApiTypes.BINARY,
+            "application/json": OpenApiTypes.OBJECT,
+        },
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/x-protobuf"): OpenApiTypes.BINARY,
+        },
+        auth=[],
+        description="An OTLP ExportTraceServiceRequest; key in X-Flowscope-Key.",
+    )
     def post(self, request):
         encoding = otlp.encoding_of(request.content_type)
         if encoding is None:

@@ -1,0 +1,76 @@
+"""The health model: per layer, throughput, error rate and latency over a window, each
+turned into a status by the thresholds (the user's dashboard configuration over settings).
+
+Cost is bounded: one aggregate query over the window (by the (layer, started_at) index) and
+one query that samples the most recent durations of each layer for the percentiles.
+"""
+
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
+
+from flowscope.analysis import alerts
+from flowscope.analysis.rollups import percentile
+from flowscope.models import TraceStep
+
+LAYERS = ("frontend", "api", "database", "cache", "external")
+SAMPLE = 500
+RANK = {"unknown": 0, "healthy": 1, "degraded": 2, "critical": 3}
+STATUS_BY_SEVERITY = {"": "healthy", "warning": "degraded", "critical": "critical"}
+
+
+def layer_health(since, until, thresholds=None):
+    """``(overall_status, {layer: {...}})`` for the window ``[since, until)``."""
+    minutes = max((until - since).total_seconds() / 60, 1 / 60)
+    window = TraceStep.objects.filter(started_at__gte=since, started_at__lt=until)
+    counts = {
+        row["layer"]: row
+        for row in window.values("layer").annotate(
+            count=Count("id"), errors=Count("id", filter=Q(status="error"))
+        )
+    }
+    samples = _recent_durations(window)
+    layers = {
+        layer: _layer(counts.get(layer), samples.get(layer, []), minutes, thresholds)
+        for layer in LAYERS
+    }
+    known = [entry["status"] for entry in layers.values() if entry["status"] != "unknown"]
+    overall = max(known, key=RANK.get) if known else "unknown"
+    return overall, layers
+
+
+def _recent_durations(window):
+    ranked = window.annotate(
+        rank=Window(RowNumber(), partition_by=F("layer"), order_by=F("started_at").desc())
+    )
+    samples = {}
+    for layer, duration in ranked.filter(rank__lte=SAMPLE).values_list("layer", "duration_ms"):
+        samples.setdefault(layer, []).append(duration)
+    return samples
+
+
+def _layer(counts, durations, minutes, thresholds):
+    if not counts:
+        return {
+            "status": "unknown",
+            "count": 0,
+            "throughput_rpm": 0.0,
+            "error_rate": None,
+            "p50_ms": None,
+            "p95_ms": None,
+        }
+    durations.sort()
+    error_rate = counts["errors"] / counts["count"]
+    p95 = percentile(durations, 0.95)
+    severities = [
+        alerts.evaluate("error_rate", error_rate, thresholds)[1],
+        alerts.evaluate("response_time_ms", p95, thresholds)[1],
+    ]
+    worst = max(severities, key=["", "warning", "critical"].index)
+    return {
+        "status": STATUS_BY_SEVERITY[worst],
+        "count": counts["count"],
+        "throughput_rpm": round(counts["count"] / minutes, 3),
+        "error_rate": round(error_rate, 4),
+        "p50_ms": percentile(durations, 0.5),
+        "p95_ms": p95,
+    }

@@ -1,0 +1,107 @@
+"""Everything the dashboard's overview shows, for one window, in a bounded number of
+queries: aggregation happens in the database, lists are capped."""
+
+from django.db.models import Count, F, FloatField, Max, Sum
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from flowscope.analysis import error_groups, health, recommendations
+from flowscope.models import ErrorLog, PerformanceSnapshot, WorkflowSession
+
+LIST_SIZE = 10
+
+
+def dashboard_data(since, until, thresholds, window_name):
+    overall, layers = health.layer_health(since, until, thresholds)
+    return {
+        "window": {"name": window_name, "since": since, "until": until},
+        "system_health": {"overall_status": overall, "layers": layers},
+        "active_workflows": active_workflows(),
+        "recent_errors": error_groups.describe(
+            error_groups.grouped(ErrorLog.objects.filter(created_at__gte=since))[:LIST_SIZE]
+        ),
+        "performance_metrics": performance_metrics(since, layers),
+        "optimization_recommendations": recommendations.recommend(
+            since, until, thresholds=thresholds, limit=5
+        ),
+        "generated_at": timezone.now(),
+    }
+
+
+def active_workflows(limit=LIST_SIZE * 2):
+    return list(
+        WorkflowSession.objects.filter(status=WorkflowSession.Status.IN_PROGRESS)
+        .select_related("user")
+        .order_by("-started_at")[:limit]
+    )
+
+
+def performance_metrics(since, layers):
+    snapshots = PerformanceSnapshot.objects.filter(window_start__gte=since)
+    return {
+        "layers": {
+            layer: {
+                key: entry[key]
+                for key in ("count", "throughput_rpm", "error_rate", "p50_ms", "p95_ms")
+            }
+            for layer, entry in layers.items()
+        },
+        "slowest_routes": slowest(snapshots, "api"),
+        "slowest_queries": slowest(snapshots, "database"),
+        "cache_hit_ratio": cache_hit_ratio(snapshots),
+        "process": process(snapshots),
+    }
+
+
+def slowest(snapshots, layer):
+    """Components by their worst minute's p95 (rollups from every process, combined)."""
+    rows = (
+        snapshots.filter(metric="response_time_ms", layer=layer)
+        .exclude(component="*")
+        .values("component")
+        .annotate(
+            requests=Sum("count"),
+            p95_ms=Max("p95"),
+            p99_ms=Max("p99"),
+            total_ms=Sum(F("value") * Cast("count", FloatField())),
+        )
+        .order_by("-p95_ms")[:LIST_SIZE]
+    )
+    return [
+        {
+            "component": row["component"],
+            "count": row["requests"],
+            "p95_ms": row["p95_ms"],
+            "p99_ms": row["p99_ms"],
+            "avg_ms": row["total_ms"] / row["requests"],
+        }
+        for row in rows
+        if row["requests"]
+    ]
+
+
+def cache_hit_ratio(snapshots):
+    row = snapshots.filter(metric="cache_hit_ratio").aggregate(
+        lookups=Sum("count"), hits=Sum(F("value") * Cast("count", FloatField()))
+    )
+    return row["hits"] / row["lookups"] if row["lookups"] else None
+
+
+def process(snapshots):
+    """The latest CPU and memory reading of each serving process."""
+    latest = (
+        snapshots.filter(layer="process", metric__in=("cpu_percent", "memory_mb"))
+        .values("source")
+        .annotate(last=Max("window_start"), samples=Count("id"))
+        .order_by("-last")[:LIST_SIZE]
+    )
+    readings = snapshots.filter(
+        layer="process",
+        metric__in=("cpu_percent", "memory_mb"),
+        source__in=[row["source"] for row in latest],
+        window_start__in=[row["last"] for row in latest],
+    )
+    result = {}
+    for reading in readings:
+        result.setdefault(reading.source, {})[reading.metric] = reading.value
+    return [{"source": source, **values} for source, values in result.items()]

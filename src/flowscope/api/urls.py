@@ -1,0 +1,65 @@
+from django.templatetags.static import static
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.views import config, dashboard, errors, health, performance, workflows
+
+router = SimpleRouter()
+router.register(
+    "dashboard-config", config.DashboardConfigurationViewSet, basename="dashboard-config"
+)
+
+SCHEMA_SETTINGS = {
+    "TITLE": "Flowscope API",
+    "DESCRIPTION": "Workflow debugging: health, workflows, errors, performance, ingest.",
+    "PREPROCESSING_HOOKS": ["flowscope.api.schema.only_flowscope_endpoints"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+
+class SchemaView(DashboardAccessMixin, SpectacularAPIView):
+    custom_settings = SCHEMA_SETTINGS
+
+
+class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
+    """Swagger UI from drf-spectacular-sidecar's static files: no CDN, works offline."""
+
+    @staticmethod
+    def _swagger_ui_resource(filename):
+        return static(f"drf_spectacular_sidecar/swagger-ui-dist/{filename}")
+
+    @staticmethod
+    def _swagger_ui_favicon():
+        return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")
+
+
+urlpatterns = [
+    path("dashboard-data/", dashboard.DashboardDataView.as_view(), name="dashboard-data"),
+    path(
+        "dashboard-data/realtime_updates/",
+        dashboard.RealtimeUpdatesView.as_view(),
+        name="realtime-updates",
+    ),
+    path("workflows/", workflows.WorkflowListView.as_view(), name="workflow-list"),
+    path(
+        "workflows/<str:correlation_id>/",
+        workflows.WorkflowDetailView.as_view(),
+        name="workflow-detail",
+    ),
+    path(
+        "workflows/<str:correlation_id>/compare/",
+        workflows.WorkflowCompareView.as_view(),
+        name="workflow-compare",
+    ),
+    path("errors/", errors.ErrorListView.as_view(), name="error-list"),
+    path("errors/<int:pk>/", errors.ErrorDetailView.as_view(), name="error-detail"),
+    path("errors/<int:pk>/resolve/", errors.ErrorResolutionView.as_view(), name="error-resolve"),
+    path("errors/<int:pk>/reopen/", errors.ErrorReopenView.as_view(), name="error-reopen"),
+    path("performance/", performance.PerformanceView.as_view(), name="performance"),
+    path("health/", health.HealthView.as_view(), name="health"),
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("schema/docs/", SwaggerView.as_view(url_name="flowscope:schema"), name="schema-docs"),
+    path("", include(router.urls)),
+]

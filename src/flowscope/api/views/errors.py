@@ -1,0 +1,83 @@
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.response import Response
+
+from flowscope.analysis import error_groups
+from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
+from flowscope.api.filters import UtcDateTimeFilter
+from flowscope.api.serializers import ErrorGroupSerializer, ErrorSerializer, WorkflowSerializer
+from flowscope.models import ErrorLog, Layer, Severity
+
+
+class ErrorFilter(django_filters.FilterSet):
+    layer = django_filters.ChoiceFilter(choices=Layer.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    resolved = django_filters.BooleanFilter()
+    since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    fingerprint = django_filters.CharFilter(max_length=64)
+
+    class Meta:
+        model = ErrorLog
+        fields = []
+
+
+class ErrorListView(DashboardAccessMixin, ListAPIView):
+    """Errors grouped by fingerprint (``?group=false``: every occurrence), newest first."""
+
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_class = ErrorFilter
+    queryset = ErrorLog.objects.select_related("workflow", "step").order_by("-created_at")
+
+    def grouping(self):
+        return self.request.query_params.get("group", "true").lower() not in ("false", "0")
+
+    def get_serializer_class(self):
+        return ErrorGroupSerializer if self.grouping() else ErrorSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("group", bool)])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        errors = self.filter_queryset(self.get_queryset())
+        if not self.grouping():
+            page = self.paginate_queryset(errors)
+            return self.get_paginated_response(ErrorSerializer(page, many=True).data)
+        page = self.paginate_queryset(error_groups.grouped(errors.order_by()))
+        groups = error_groups.describe(page)
+        return self.get_paginated_response(ErrorGroupSerializer(groups, many=True).data)
+
+
+class ErrorDetailView(DashboardAccessMixin, RetrieveAPIView):
+    """One occurrence, with the workflow and step it came from."""
+
+    serializer_class = ErrorSerializer
+    queryset = ErrorLog.objects.select_related("workflow__user", "step")
+
+    def retrieve(self, request, *args, **kwargs):
+        error = self.get_object()
+        data = ErrorSerializer(error).data
+        data["workflow"] = WorkflowSerializer(error.workflow).data if error.workflow else None
+        data["occurrences"] = ErrorLog.objects.filter(fingerprint=error.fingerprint).count()
+        return Response(data)
+
+
+class ErrorResolutionView(DashboardAPIView):
+    """Resolve (or reopen) an error's whole group: every occurrence of its fingerprint."""
+
+    resolved = True
+
+    @extend_schema(request=None, responses=ErrorGroupSerializer)
+    def post(self, request, pk):
+        error = get_object_or_404(ErrorLog, pk=pk)
+        group = ErrorLog.objects.filter(fingerprint=error.fingerprint)
+        group.update(resolved=self.resolved)
+        (described,) = error_groups.describe(error_groups.grouped(group))
+        return Response(ErrorGroupSerializer(described).data)
+
+
+class ErrorReopenView(ErrorResolutionView):
+    resolved = False

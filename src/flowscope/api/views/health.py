@@ -1,0 +1,95 @@
+"""Flowscope's own health: is its store, cache, channel layer and recorder working?"""
+
+import time
+import uuid
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.core.cache import cache
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from flowscope.api.access import DashboardAPIView
+from flowscope.capture.recorder import get_recorder
+
+STALE_RECORDER_SECONDS = 60
+
+
+def _timed(check):
+    started = time.perf_counter()
+    try:
+        details = check() or {}
+        status = "up"
+    except Exception as exc:  # a down component is an answer here, not an error
+        details, status = {"error": f"{type(exc).__name__}: {exc}"[:300]}, "down"
+    return {
+        "status": status,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+        **details,
+    }
+
+
+def check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"vendor": connection.vendor}
+
+
+def check_cache():
+    key = f"flowscope:health:{uuid.uuid4().hex}"
+    cache.set(key, 1, 10)
+    if cache.get(key) != 1:
+        raise RuntimeError("a value set was not read back")
+    cache.delete(key)
+
+
+def check_channel_layer():
+    layer = get_channel_layer()
+    if layer is None:
+        raise RuntimeError("no CHANNEL_LAYERS configured")
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.send)(channel, {"type": "health.ping"})
+    async_to_sync(layer.receive)(channel)
+    return {"backend": type(layer).__name__}
+
+
+def check_recorder():
+    stats = get_recorder().snapshot()
+    if stats["queued"] and not stats["writer_alive"] and stats["queue_depth"]:
+        raise RuntimeError("the writer thread is not running")
+    return stats
+
+
+CHECKS = {
+    "database": check_database,
+    "cache": check_cache,
+    "channel_layer": check_channel_layer,
+    "recorder": check_recorder,
+}
+
+
+class HealthView(DashboardAPIView):
+    """200 when every component is up, 503 when one is down. Anyone may ask; only staff see
+    the details."""
+
+    permission_classes = [AllowAny]
+
+    def get_permissions(self):
+        return [AllowAny()]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("Health", {"status": serializers.ChoiceField(["ok", "down"])}),
+            503: None,
+        }
+    )
+    def get(self, request):
+        components = {name: _timed(check) for name, check in CHECKS.items()}
+        down = [name for name, result in components.items() if result["status"] == "down"]
+        body = {"status": "down" if down else "ok"}
+        if request.user.is_staff:
+            body.update(components=components, down=down)
+        return Response(body, status=503 if down else 200)

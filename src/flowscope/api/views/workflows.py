@@ -1,0 +1,126 @@
+import django_filters
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+
+from flowscope.analysis import compare, timing
+from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
+from flowscope.api.filters import UtcDateTimeFilter
+from flowscope.api.serializers import ErrorSerializer, StepSerializer, WorkflowSerializer
+from flowscope.capture.correlation import CORRELATION_ID
+from flowscope.models import WorkflowSession
+
+MAX_STEPS = 5000
+ANY_OBJECT = inline_serializer("WorkflowAnalysis", {"workflow": WorkflowSerializer()})
+
+
+class WorkflowFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=WorkflowSession.Status.choices)
+    type = django_filters.CharFilter(field_name="workflow_type")
+    user = django_filters.CharFilter(field_name="user__username")
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    has_errors = django_filters.BooleanFilter(method="filter_has_errors")
+    q = django_filters.CharFilter(
+        field_name="correlation_id",
+        lookup_expr="startswith",
+        max_length=64,
+        label="correlation ID prefix",
+    )
+
+    class Meta:
+        model = WorkflowSession
+        fields = []
+
+    def filter_has_errors(self, queryset, name, value):
+        return queryset.filter(error_count__gt=0) if value else queryset.filter(error_count=0)
+
+
+class WorkflowListView(DashboardAccessMixin, ListAPIView):
+    """Workflows, newest first; filter, search by correlation ID prefix (``q``), order."""
+
+    serializer_class = WorkflowSerializer
+    queryset = WorkflowSession.objects.select_related("user")
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
+    filterset_class = WorkflowFilter
+    ordering_fields = ["started_at", "duration_ms", "error_count", "step_count", "last_activity_at"]
+    ordering = ["-started_at"]
+
+
+def workflow_or_404(correlation_id):
+    if not CORRELATION_ID.fullmatch(correlation_id):
+        raise ValidationError({"correlation_id": ["1 to 64 of A-Z a-z 0-9 . _ : -"]})
+    return get_object_or_404(
+        WorkflowSession.objects.select_related("user"), correlation_id=correlation_id
+    )
+
+
+def steps_of(workflow):
+    return list(workflow.steps.order_by("started_at", "id")[:MAX_STEPS])
+
+
+def errors_of(workflow):
+    return list(workflow.errors.select_related("step", "workflow").order_by("created_at"))
+
+
+class WorkflowDetailView(DashboardAPIView):
+    """One workflow: its steps as a tree, its errors, and where its time went."""
+
+    @extend_schema(responses=ANY_OBJECT)
+    def get(self, request, correlation_id):
+        workflow = workflow_or_404(correlation_id)
+        steps = steps_of(workflow)
+        return Response(
+            {
+                "workflow": WorkflowSerializer(workflow).data,
+                "steps": timing.step_tree(steps, lambda step: StepSerializer(step).data),
+                "steps_truncated": workflow.step_count > len(steps) == MAX_STEPS,
+                "errors": ErrorSerializer(errors_of(workflow), many=True).data,
+                "analysis": timing.analyze(steps),
+            }
+        )
+
+
+class WorkflowCompareView(DashboardAPIView):
+    """This workflow against another: ``?with=<correlation id>`` or ``?with=last_success``
+    (the last completed workflow of the same type)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("with", str, required=True)],
+        responses=inline_serializer("WorkflowComparison", {"subject": serializers.CharField()}),
+    )
+    def get(self, request, correlation_id):
+        subject = workflow_or_404(correlation_id)
+        baseline = self.baseline(subject, request.query_params.get("with", ""))
+        return Response(
+            compare.compare(
+                subject,
+                steps_of(subject),
+                errors_of(subject),
+                baseline,
+                steps_of(baseline),
+                errors_of(baseline),
+            )
+        )
+
+    @staticmethod
+    def baseline(subject, other):
+        if not other:
+            raise ValidationError({"with": ["A correlation ID or last_success is required."]})
+        if other != "last_success":
+            return workflow_or_404(other)
+        baseline = (
+            WorkflowSession.objects.filter(
+                workflow_type=subject.workflow_type, status=WorkflowSession.Status.COMPLETED
+            )
+            .exclude(pk=subject.pk)
+            .order_by("-started_at")
+            .first()
+        )
+        if baseline is None:
+            raise NotFound(f"No completed {subject.workflow_type} workflow to compare with.")
+        return baseline

@@ -1,0 +1,110 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from flowscope.capture import recorder as recorder_module
+from flowscope.models import DashboardConfiguration
+from tests.flowscope.api.conftest import client_for
+
+CONFIG = "/api/v1/debugging/dashboard-config/"
+HEALTH = "/api/v1/debugging/health/"
+pytestmark = pytest.mark.django_db
+
+VALID = {
+    "name": "Checkout watch",
+    "refresh_interval": 30,
+    "widgets": ["system_health"],
+    "default_window": "6h",
+    "thresholds": {"response_time_ms": {"warning": 200, "critical": 800}},
+}
+
+
+def test_create_read_update_delete(staff_client):
+    created = staff_client.post(CONFIG, VALID, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["is_default"] is True  # the first one is the default
+    url = f"{CONFIG}{body['id']}/"
+    assert (
+        staff_client.patch(url, {"refresh_interval": 5}, format="json").json()["refresh_interval"]
+        == 5
+    )
+    assert (
+        staff_client.put(url, {**VALID, "name": "Renamed"}, format="json").json()["name"]
+        == "Renamed"
+    )
+    assert staff_client.get(CONFIG).json()["count"] == 1
+    assert staff_client.delete(url).status_code == 204
+    assert staff_client.get(CONFIG).json()["count"] == 0
+
+
+def test_one_default_per_user(staff_client):
+    first = staff_client.post(CONFIG, VALID, format="json").json()
+    second = staff_client.post(
+        CONFIG, {**VALID, "name": "B", "is_default": True}, format="json"
+    ).json()
+    assert second["is_default"] is True
+    assert staff_client.get(f"{CONFIG}{first['id']}/").json()["is_default"] is False
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"refresh_interval": 0}, "refresh_interval"),
+        ({"refresh_interval": 86400}, "refresh_interval"),
+        ({"widgets": ["coffee_machine"]}, "widgets"),
+        ({"default_window": "2y"}, "default_window"),
+        ({"thresholds": {"happiness": {"warning": 1}}}, "thresholds"),
+        ({"thresholds": {"response_time_ms": {"warning": "slow"}}}, "thresholds"),
+        ({"thresholds": {"response_time_ms": {"warning": 900, "critical": 100}}}, "thresholds"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_invalid_values_are_400_naming_the_field(staff_client, change, field):
+    response = staff_client.post(CONFIG, {**VALID, **change}, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not DashboardConfiguration.objects.exists()
+
+
+def test_names_are_unique_per_user(staff_client):
+    staff_client.post(CONFIG, VALID, format="json")
+    assert "name" in staff_client.post(CONFIG, VALID, format="json").json()["errors"]
+
+
+def test_another_users_configuration_is_not_found(staff_client):
+    other = get_user_model().objects.create_user("other", is_staff=True)
+    theirs = client_for(other).post(CONFIG, VALID, format="json").json()
+    url = f"{CONFIG}{theirs['id']}/"
+    assert staff_client.get(url).status_code == 404
+    assert staff_client.patch(url, {"name": "mine"}, format="json").status_code == 404
+    assert staff_client.delete(url).status_code == 404
+    assert staff_client.get(CONFIG).json()["count"] == 0
+
+
+def test_health_tells_anyone_up_and_staff_the_details(anonymous_client, staff_client):
+    assert anonymous_client.get(HEALTH).json() == {"status": "ok"}
+    body = staff_client.get(HEALTH).json()
+    assert body["status"] == "ok"
+    assert set(body["components"]) == {"database", "cache", "channel_layer", "recorder"}
+    assert body["components"]["database"]["latency_ms"] >= 0
+    assert "dropped" in body["components"]["recorder"]
+
+
+def test_health_is_503_when_a_component_is_down(anonymous_client, staff_client, settings):
+    settings.CHANNEL_LAYERS = {}
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    assert anonymous_client.get(HEALTH).status_code == 503
+    body = staff_client.get(HEALTH).json()
+    assert (body["status"], body["down"]) == ("down", ["channel_layer"])
+    assert "no CHANNEL_LAYERS" in body["components"]["channel_layer"]["error"]
+
+
+def test_health_reports_a_dead_writer(staff_client, monkeypatch):
+    class DeadRecorder:
+        def snapshot(self):
+            return {"queued": 5, "writer_alive": False, "queue_depth": 5}
+
+    monkeypatch.setattr(recorder_module, "_recorder", DeadRecorder())
+    assert staff_client.get(HEALTH).status_code == 503

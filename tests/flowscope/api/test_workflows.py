@@ -1,0 +1,176 @@
+from datetime import timedelta
+
+import pytest
+
+from flowscope.capture import writer
+from tests.flowscope.factories import T0, make_error, make_span, make_trace
+
+URL = "/api/v1/debugging/workflows/"
+pytestmark = pytest.mark.django_db
+
+
+def checkout(cid, at, declined=False, cache_hit=True):
+    """A login and a checkout request; the declined one fails at payment."""
+    login = make_trace(
+        cid,
+        at=at,
+        name="POST /api/v1/auth/login/",
+        workflow_type="checkout",
+        spans=[make_span("database", "SELECT user", sql="SELECT user", at=at)],
+    )
+    pay_at = at + timedelta(seconds=1)
+    spans = [
+        make_span("cache", "cache.get", at=pay_at, key="catalog:product:1", hit=cache_hit),
+        make_span("database", "SELECT product", duration_ms=20, sql="SELECT product", at=pay_at),
+        make_span("external", "payment_gateway.charge", duration_ms=120, at=pay_at),
+    ]
+    if declined:
+        spans.append(make_span("database", "ROLLBACK", sql="ROLLBACK", at=pay_at))
+    pay = make_trace(
+        cid,
+        at=pay_at,
+        name="POST /api/v1/orders/checkout/",
+        duration_ms=300 if declined else 200,
+        spans=spans,
+        complete=not declined,
+        status="error" if declined else "ok",
+        errors=[make_error("402 Payment Required", error_type="HTTP 402")] if declined else (),
+    )
+    pay.root.metadata["status_code"] = 402 if declined else 201
+    writer.write([login, pay])
+
+
+@pytest.fixture
+def workflows(db):
+    checkout("good-1", T0)
+    checkout("good-2", T0 + timedelta(minutes=1))
+    checkout("bad-1", T0 + timedelta(minutes=2), declined=True, cache_hit=False)
+    writer.write(
+        [
+            make_trace(
+                "browse-1",
+                at=T0 + timedelta(minutes=3),
+                name="GET /api/v1/products/",
+                workflow_type="product_fetch",
+            )
+        ]
+    )
+
+
+def correlation_ids(response):
+    assert response.status_code == 200, response.json()
+    return [w["correlation_id"] for w in response.json()["results"]]
+
+
+def test_list_newest_first_with_counts(staff_client, workflows):
+    body = staff_client.get(URL).json()
+    assert body["count"] == 4
+    first = body["results"][0]
+    assert first["correlation_id"] == "browse-1"
+    bad = next(w for w in body["results"] if w["correlation_id"] == "bad-1")
+    assert (bad["status"], bad["workflow_type"], bad["request_count"], bad["error_count"]) == (
+        "failed",
+        "checkout",
+        2,
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ({"status": "failed"}, ["bad-1"]),
+        ({"type": "product_fetch"}, ["browse-1"]),
+        ({"has_errors": "true"}, ["bad-1"]),
+        ({"q": "good"}, ["good-2", "good-1"]),
+        (
+            {
+                "started_after": (T0 + timedelta(minutes=1)).isoformat(),
+                "started_before": (T0 + timedelta(minutes=3)).isoformat(),
+            },
+            ["bad-1", "good-2"],
+        ),
+        ({"ordering": "started_at", "type": "checkout"}, ["good-1", "good-2", "bad-1"]),
+    ],
+)
+def test_filters_and_ordering(staff_client, workflows, query, expected):
+    assert correlation_ids(staff_client.get(URL, query)) == expected
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"status": "exploded"}, "status"),
+        ({"started_after": "yesterday"}, "started_after"),
+        ({"q": "x" * 65}, "q"),
+    ],
+)
+def test_bad_filters_are_400_naming_the_field(staff_client, workflows, query, field):
+    response = staff_client.get(URL, query)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_page_size_is_bounded(staff_client, workflows, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "PAGE_SIZE": 2, "MAX_PAGE_SIZE": 3}
+    assert len(staff_client.get(URL).json()["results"]) == 2
+    assert len(staff_client.get(URL, {"page_size": 1000}).json()["results"]) == 3
+
+
+def test_empty_list(staff_client, db):
+    assert staff_client.get(URL).json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_detail_has_the_tree_errors_and_timing_analysis(staff_client, workflows):
+    body = staff_client.get(f"{URL}bad-1/").json()
+    assert body["workflow"]["status"] == "failed"
+    login, pay = body["steps"]
+    assert [c["layer"] for c in pay["children"]] == ["cache", "database", "external", "database"]
+    assert pay["offset_ms"] == 1000
+    assert body["errors"][0]["error_type"] == "HTTP 402"
+    analysis = body["analysis"]
+    assert analysis["time_per_layer"]["external"]["total_ms"] == 120
+    assert analysis["critical_path"][:1] == [login["span_id"]]
+    assert pay["span_id"] in analysis["critical_path"]
+    assert analysis["slowest_steps"][0] == pay["children"][2]["span_id"]
+    assert {q["sql"] for q in analysis["queries"]} == {"SELECT user", "SELECT product", "ROLLBACK"}
+    assert analysis["cache"] == {"hits": 0, "misses": 1, "hit_ratio": 0.0}
+
+
+def test_unknown_or_malformed_ids(staff_client, workflows):
+    assert staff_client.get(f"{URL}nope/").status_code == 404
+    response = staff_client.get(f"{URL}bad%20id/")
+    assert response.status_code == 400
+    assert "correlation_id" in response.json()["errors"]
+
+
+def test_compare_a_failed_checkout_with_the_last_good_one(staff_client, workflows):
+    body = staff_client.get(f"{URL}bad-1/compare/", {"with": "last_success"}).json()
+    assert (body["subject"], body["baseline"]) == ("bad-1", "good-2")
+    assert body["status"] == {"subject": "failed", "baseline": "completed"}
+    first = body["first_divergence"]
+    assert (first["name"], first["diverged"]) == (
+        "POST /api/v1/orders/checkout/",
+        "status code differs",
+    )
+    assert first["duration_delta_ms"] == 100
+    assert body["queries"]["added"] == [{"sql": "ROLLBACK", "count": 1}]
+    assert body["cache_hits_became_misses"] == ["catalog:product:1"]
+    assert body["new_errors"][0]["error_type"] == "HTTP 402"
+
+
+def test_compare_with_a_named_workflow_and_bad_input(staff_client, workflows):
+    assert (
+        staff_client.get(f"{URL}good-1/compare/", {"with": "good-2"}).json()["first_divergence"]
+        is None
+    )
+    assert staff_client.get(f"{URL}good-1/compare/").status_code == 400
+    assert staff_client.get(f"{URL}good-1/compare/", {"with": "ghost"}).status_code == 404
+    response = staff_client.get(f"{URL}browse-1/compare/", {"with": "last_success"})
+    assert response.status_code == 404
+    assert "No completed product_fetch" in response.json()["detail"]
