@@ -12,10 +12,13 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
 from flowscope.capture.lifespan import flowscope_lifespan  # noqa: E402
+from flowscope.realtime.routing import websocket_application  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # The live dashboard feed and live workflow traces.
+        "websocket": websocket_application(),
         # On shutdown, flowscope writes the traces it still holds.
         "lifespan": flowscope_lifespan,
     }

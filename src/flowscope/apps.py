@@ -15,6 +15,11 @@ class FlowscopeConfig(AppConfig):
         database.install()
         cache.install()
         middleware.install()
+        from flowscope.realtime import publisher
+        from flowscope.signals import batch_committed, recorder_tick
+
+        batch_committed.connect(publisher.on_batch_committed, dispatch_uid="flowscope.live")
+        recorder_tick.connect(publisher.on_recorder_tick, dispatch_uid="flowscope.live")
         root = logging.getLogger()
         if not any(isinstance(h, errors.FlowscopeLogHandler) for h in root.handlers):
             root.addHandler(errors.FlowscopeLogHandler())

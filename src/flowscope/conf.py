@@ -67,6 +67,10 @@ DEFAULTS = {
     "MAX_PAGE_SIZE": 200,
     # How far back realtime_updates?since= may reach; older is clamped (and says so).
     "REALTIME_MAX_LOOKBACK_SECONDS": 3600,
+    # Seconds between system_health messages on the dashboard WebSocket (sooner when a
+    # layer's status changes), and between checks that a socket's user is still staff.
+    "REALTIME_HEALTH_INTERVAL": 10,
+    "REALTIME_AUTH_RECHECK_SECONDS": 60,
     # Keys accepted by the ingest endpoints (X-Flowscope-Key); none: ingest is closed.
     "INGEST_KEYS": [],
     # Browser origins allowed to send events (CORS); "*" for any.

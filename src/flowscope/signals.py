@@ -6,3 +6,7 @@ from django.dispatch import Signal
 # ``flowscope.capture.writer.CommittedBatch`` (workflows, steps, errors, snapshots,
 # timed_out). Receivers must be quick: the next batch waits for them.
 batch_committed = Signal()
+
+# Sent by the recorder's thread between batches, every FLUSH_INTERVAL or so, with ``now``:
+# for periodic work that belongs to the writer side (publishing system health).
+recorder_tick = Signal()

@@ -27,7 +27,7 @@ from flowscope.capture import writer
 from flowscope.capture.context import ExternalSpans, Trace, now
 from flowscope.capture.safety import capture_internal_errors, internal_errors
 from flowscope.conf import flowscope_settings
-from flowscope.signals import batch_committed
+from flowscope.signals import batch_committed, recorder_tick
 
 logger = logging.getLogger("flowscope.recorder")
 
@@ -246,6 +246,9 @@ class Recorder:
             self._next_sweep = clock + TIMEOUT_SWEEP_SECONDS
             timeout = flowscope_settings.WORKFLOW_TIMEOUT_SECONDS
             self._write(functools.partial(writer.time_out_idle_workflows, now(), timeout))
+        for receiver, result in recorder_tick.send_robust(sender=Recorder, now=now()):
+            if isinstance(result, Exception):
+                logger.error("recorder_tick receiver %r failed: %r", receiver, result)
 
     def _write_snapshots(self, snapshots):
         if snapshots:

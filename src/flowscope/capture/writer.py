@@ -31,6 +31,8 @@ class CommittedBatch:
     errors: list = field(default_factory=list)
     snapshots: list = field(default_factory=list)
     timed_out: list = field(default_factory=list)
+    # correlation ID -> status before this batch; None for a workflow this batch created.
+    previous_status: dict = field(default_factory=dict)
 
     def __bool__(self):
         return any((self.workflows, self.steps, self.errors, self.snapshots, self.timed_out))
@@ -48,7 +50,7 @@ def write(items):
     standalone = [item for item in items if isinstance(item, CapturedError)]
     batch = CommittedBatch()
     with transaction.atomic():
-        sessions = _upsert_workflows(traces)
+        sessions, batch.previous_status = _upsert_workflows(traces)
         batch.steps = _insert_steps(traces, sessions)
         batch.errors = _insert_errors(traces, standalone, sessions, batch.steps)
         batch.workflows = list(
@@ -64,6 +66,7 @@ def _upsert_workflows(traces):
     sessions = {
         s.correlation_id: s for s in WorkflowSession.objects.filter(correlation_id__in=list(by_id))
     }
+    previous = {cid: session.status for cid, session in sessions.items()}
     new = [_new_session(cid, group) for cid, group in by_id.items() if cid not in sessions]
     if new:
         # Another process may create the same workflow at the same moment: keep theirs.
@@ -76,7 +79,7 @@ def _upsert_workflows(traces):
         )
     for cid in sorted(by_id):  # one lock order for every writer: no deadlock between them
         _apply(sessions[cid], by_id[cid])
-    return sessions
+    return sessions, {cid: previous.get(cid) for cid in by_id}
 
 
 def _new_session(correlation_id, traces):
@@ -220,7 +223,9 @@ def time_out_idle_workflows(now, timeout_seconds, limit=500):
             updated_at=now,
         )
         if updated:
-            changed.append(session.pk)
+            session.status, session.ended_at = Status.TIMED_OUT, session.last_activity_at
+            session.duration_ms = duration
+            changed.append(session)
     return CommittedBatch(timed_out=changed)
 
 

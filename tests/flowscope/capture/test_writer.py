@@ -68,7 +68,7 @@ def test_the_first_known_type_sticks():
 def test_idle_workflows_time_out_and_come_back_with_activity():
     writer.write([make_trace("idle"), make_trace("busy", at=T0 + timedelta(minutes=50))])
     changed = writer.time_out_idle_workflows(T0 + timedelta(minutes=60), timeout_seconds=1800)
-    assert changed.timed_out == [workflow("idle").pk]
+    assert [w.correlation_id for w in changed.timed_out] == ["idle"]
     idle = workflow("idle")
     assert (idle.status, idle.ended_at, idle.duration_ms) == (
         "timed_out",

@@ -1,0 +1,194 @@
+"""The WebSockets: the whole system live, and one workflow's trace live."""
+
+import asyncio
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from flowscope.analysis import overview
+from flowscope.api.serializers import StepSerializer, WorkflowSerializer
+from flowscope.api.windows import thresholds_for, user_configuration, window_for
+from flowscope.capture.correlation import CORRELATION_ID
+from flowscope.conf import flowscope_settings
+from flowscope.models import WorkflowSession
+from flowscope.realtime import auth, messages
+from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
+from flowscope.realtime.publisher import publisher
+
+MAX_MESSAGE_BYTES = 4096
+# Channels forgets group members after a day (group_expiry); rejoin well before that.
+GROUP_REFRESH_SECONDS = 3600
+
+
+class FlowscopeConsumer(AsyncWebsocketConsumer):
+    """Shared by both sockets: who may connect, staying allowed, staying in groups."""
+
+    groups_joined = ()
+
+    async def connect(self):
+        await self.accept()  # accept first: a close code only reaches an accepted socket
+        allowed, code = await auth.still_allowed(self.scope)
+        if not allowed:
+            await self.close(code=code)
+            return
+        publisher.attach(asyncio.get_running_loop())
+        self.housekeeping = asyncio.ensure_future(self.keep_alive())
+        await self.start()
+
+    async def disconnect(self, code):
+        task = getattr(self, "housekeeping", None)
+        if task:
+            task.cancel()
+        for group in list(self.groups_joined):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def join(self, groups):
+        self.groups_joined = {*self.groups_joined, *groups}
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave(self, groups):
+        self.groups_joined = set(self.groups_joined) - set(groups)
+        for group in groups:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def keep_alive(self):
+        """Check the user every REALTIME_AUTH_RECHECK_SECONDS; rejoin groups hourly."""
+        last_join = asyncio.get_running_loop().time()
+        while True:
+            await asyncio.sleep(flowscope_settings.REALTIME_AUTH_RECHECK_SECONDS)
+            allowed, code = await auth.still_allowed(self.scope)
+            if not allowed:
+                await self.close(code=code)
+                return
+            if asyncio.get_running_loop().time() - last_join > GROUP_REFRESH_SECONDS:
+                await self.join(tuple(self.groups_joined))
+                last_join = asyncio.get_running_loop().time()
+
+    async def send_json(self, content):
+        await self.send(text_data=json.dumps(content, default=str))
+
+    async def flowscope_events(self, event):
+        for message in event["events"]:
+            await self.send_json(message)
+
+
+class DashboardConsumer(FlowscopeConsumer):
+    """``ws/debugging/dashboard/``: topics ``workflows``, ``errors``, ``performance``,
+    ``system_health``; all subscribed at first."""
+
+    async def start(self):
+        await self.join([topic_group(topic) for topic in TOPICS])
+        await self.send_json(
+            {
+                "type": "connection_established",
+                "subscriptions": list(TOPICS),
+                "server_time": messages.server_time(),
+            }
+        )
+        await self.send_json({"type": "dashboard_snapshot", "data": await self.snapshot()})
+
+    @database_sync_to_async
+    def snapshot(self):
+        configuration = user_configuration(self.scope["user"])
+        request = type("Query", (), {"query_params": {}})()
+        name, since, until = window_for(request, configuration)
+        data = overview.dashboard_data(since, until, thresholds_for(configuration), name)
+        data["active_workflows"] = WorkflowSerializer(data["active_workflows"], many=True).data
+        return json.loads(json.dumps(data, default=str))
+
+    async def receive(self, text_data=None, bytes_data=None):
+        raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
+        if len(raw.encode()) > MAX_MESSAGE_BYTES:
+            return await self.error(f"Message over {MAX_MESSAGE_BYTES} bytes.")
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return await self.error("Not JSON.")
+        if not isinstance(message, dict):
+            return await self.error("A message is a JSON object with a type.")
+        handler = {
+            "subscribe": self.subscribe,
+            "unsubscribe": self.unsubscribe,
+            "ping": self.ping,
+        }.get(message.get("type"))
+        if handler is None:
+            return await self.error(f"Unknown message type {message.get('type')!r}.")
+        await handler(message)
+
+    async def error(self, text):
+        await self.send_json({"type": "error", "error": text})
+
+    def topics_of(self, message):
+        topics = message.get("topics")
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+            return None, '"topics" must be a list of topic names.'
+        unknown = sorted(set(topics) - set(TOPICS))
+        if unknown:
+            return None, f"Unknown topic(s) {', '.join(unknown)}; use {', '.join(TOPICS)}."
+        return topics, None
+
+    async def subscribe(self, message):
+        topics, problem = self.topics_of(message)
+        if problem:
+            return await self.error(problem)
+        await self.join([topic_group(topic) for topic in topics])
+        await self.send_json({"type": "subscribed", "topics": topics})
+
+    async def unsubscribe(self, message):
+        topics, problem = self.topics_of(message)
+        if problem:
+            return await self.error(problem)
+        await self.leave([topic_group(topic) for topic in topics])
+        await self.send_json({"type": "unsubscribed", "topics": topics})
+
+    async def ping(self, message):
+        await self.send_json(
+            {
+                "type": "pong",
+                "timestamp": message.get("timestamp"),
+                "server_time": messages.server_time(),
+            }
+        )
+
+
+class WorkflowTraceConsumer(FlowscopeConsumer):
+    """``ws/debugging/workflow/<correlation_id>/``: the trace so far, then every new step,
+    status change, error, and the end. A workflow that has not started yet is "pending"."""
+
+    async def connect(self):
+        self.correlation_id = self.scope["url_route"]["kwargs"]["correlation_id"]
+        if not CORRELATION_ID.fullmatch(self.correlation_id):
+            await self.accept()
+            await self.close(code=4400)
+            return
+        await super().connect()
+
+    async def start(self):
+        await self.join([workflow_group(self.correlation_id)])
+        await self.send_json({"type": "workflow_trace", "data": await self.trace()})
+
+    @database_sync_to_async
+    def trace(self):
+        workflow = WorkflowSession.objects.filter(correlation_id=self.correlation_id).first()
+        if workflow is None:
+            return {
+                "correlation_id": self.correlation_id,
+                "status": "pending",
+                "steps": [],
+                "server_time": timezone.now().isoformat(),
+            }
+        steps = workflow.steps.order_by("started_at", "id")[:5000]
+        return json.loads(
+            json.dumps(
+                {
+                    "correlation_id": self.correlation_id,
+                    "status": workflow.status,
+                    "workflow": WorkflowSerializer(workflow).data,
+                    "steps": StepSerializer(steps, many=True).data,
+                },
+                default=str,
+            )
+        )

@@ -1,0 +1,96 @@
+"""The messages clients receive, built from what the recorder committed. Shapes match what
+``dashboard-data/realtime_updates/`` answers, so polling and the socket say the same."""
+
+from django.utils import timezone
+
+from flowscope.api.serializers import SnapshotSerializer, StepSerializer, WorkflowSerializer
+
+ENDED = {
+    "completed": "workflow_completed",
+    "failed": "workflow_completed",
+    "timed_out": "workflow_completed",
+}
+
+
+def server_time():
+    return timezone.now().isoformat()
+
+
+def workflow_update(workflow, previous_status):
+    if previous_status is None:
+        change = "created"
+    elif previous_status != workflow.status:
+        change = workflow.status
+    else:
+        change = "updated"
+    return {
+        "type": "workflow_update",
+        "change": change,
+        "workflow": WorkflowSerializer(workflow).data,
+    }
+
+
+def workflow_status(workflow):
+    return {
+        "type": "workflow_status",
+        "correlation_id": workflow.correlation_id,
+        "status": workflow.status,
+        "workflow": WorkflowSerializer(workflow).data,
+    }
+
+
+def workflow_completed(workflow):
+    return {
+        "type": "workflow_completed",
+        "correlation_id": workflow.correlation_id,
+        "status": workflow.status,
+        "duration_ms": workflow.duration_ms,
+        "error_count": workflow.error_count,
+    }
+
+
+def trace_step(step, correlation_id):
+    return {
+        "type": "trace_step",
+        "correlation_id": correlation_id,
+        "step": StepSerializer(step).data,
+    }
+
+
+def error_notification(error, correlation_id):
+    return {
+        "type": "error_notification",
+        "error": {
+            "id": error.pk,
+            "fingerprint": error.fingerprint,
+            "error_type": error.error_type,
+            "message": error.message,
+            "severity": error.severity,
+            "layer": error.layer,
+            "created_at": error.created_at.isoformat(),
+            "correlation_id": correlation_id,
+        },
+    }
+
+
+def performance_alert(snapshot):
+    data = SnapshotSerializer(snapshot).data
+    return {
+        "type": "performance_alert",
+        "metric": snapshot.metric,
+        "layer": snapshot.layer,
+        "component": snapshot.component,
+        "value": snapshot.value,
+        "threshold": snapshot.threshold,
+        "severity": snapshot.severity,
+        "snapshot": data,
+    }
+
+
+def system_health(overall, layers):
+    return {
+        "type": "system_health",
+        "overall_status": overall,
+        "layers": layers,
+        "server_time": server_time(),
+    }

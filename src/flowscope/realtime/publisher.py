@@ -1,0 +1,147 @@
+"""Live events, published after each committed batch: one channel-layer message per group
+per batch, sent from the recorder's thread.
+
+The message is sent on the ASGI server's own event loop when this process serves
+WebSockets (the in-memory layer only works there, and Redis connections live there too);
+a process without sockets sends through Redis with ``async_to_sync``, and has nobody to
+tell with the in-memory layer. A full channel or a failing layer is counted and logged,
+never raised into the recorder.
+"""
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from flowscope.analysis.health import layer_health
+from flowscope.conf import flowscope_settings
+from flowscope.realtime import messages
+from flowscope.realtime.groups import topic_group, workflow_group
+
+logger = logging.getLogger("flowscope.realtime")
+HEALTH_CHECK_SECONDS = 2
+ENDED = {"completed", "failed", "timed_out"}
+
+
+class Publisher:
+    def __init__(self):
+        self.loop = None
+        self.counts = Counter()
+        self._lock = threading.Lock()
+        self._last_health = None
+        self._next_health_check = 0.0
+        self._next_health_publish = 0.0
+
+    def attach(self, loop):
+        """Called by consumers: the loop of the server that holds this process's sockets."""
+        self.loop = loop
+
+    def _count(self, name):
+        with self._lock:
+            self.counts[name] += 1
+
+    def send(self, group, events):
+        if not events:
+            return
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        message = {"type": "flowscope.events", "events": events}
+        loop = self.loop
+        if loop is not None and loop.is_running():
+            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+            future.add_done_callback(self._sent)
+        elif not isinstance(layer, InMemoryChannelLayer):
+            try:
+                async_to_sync(layer.group_send)(group, message)
+                self._count("published")
+            except Exception as exc:
+                self._failed(exc)
+
+    def _sent(self, future):
+        exc = future.exception()
+        if exc is None:
+            self._count("published")
+        else:
+            self._failed(exc)
+
+    def _failed(self, exc):
+        self._count("overflow" if isinstance(exc, ChannelFull) else "failed")
+        logger.warning("flowscope could not publish a live event: %r", exc)
+
+    # --- what to publish ----------------------------------------------------------------
+
+    def publish_batch(self, batch):
+        by_group = defaultdict(list)
+        cids = {w.pk: w.correlation_id for w in [*batch.workflows, *batch.timed_out]}
+        for step in batch.steps:
+            cid = cids.get(step.workflow_id)
+            if cid:
+                by_group[workflow_group(cid)].append(messages.trace_step(step, cid))
+        for error in batch.errors:
+            cid = cids.get(error.workflow_id)
+            note = messages.error_notification(error, cid)
+            by_group[topic_group("errors")].append(note)
+            if cid:
+                by_group[workflow_group(cid)].append(note)
+        for workflow in batch.workflows:
+            self._workflow_events(
+                by_group,
+                workflow,
+                batch.previous_status.get(workflow.correlation_id, workflow.status),
+            )
+        for workflow in batch.timed_out:
+            self._workflow_events(by_group, workflow, "in_progress")
+        by_group[topic_group("performance")] += [
+            messages.performance_alert(s) for s in batch.snapshots if s.is_alert
+        ]
+        for group, events in by_group.items():
+            self.send(group, events)
+
+    @staticmethod
+    def _workflow_events(by_group, workflow, previous):
+        by_group[topic_group("workflows")].append(messages.workflow_update(workflow, previous))
+        if previous == workflow.status:
+            return
+        group = by_group[workflow_group(workflow.correlation_id)]
+        group.append(messages.workflow_status(workflow))
+        if workflow.status in ENDED:
+            group.append(messages.workflow_completed(workflow))
+
+    def publish_health(self, now, force=False):
+        """Every REALTIME_HEALTH_INTERVAL, and as soon as a layer's status changes."""
+        clock = time.monotonic()
+        if not force and clock < self._next_health_check:
+            return
+        self._next_health_check = clock + HEALTH_CHECK_SECONDS
+        overall, layers = layer_health(now - timedelta(minutes=15), now)
+        statuses = (overall, {name: entry["status"] for name, entry in layers.items()})
+        if force or statuses != self._last_health or clock >= self._next_health_publish:
+            self._last_health = statuses
+            self._next_health_publish = clock + flowscope_settings.REALTIME_HEALTH_INTERVAL
+            self.send(topic_group("system_health"), [messages.system_health(overall, layers)])
+
+    def has_listeners(self):
+        layer = get_channel_layer()
+        return layer is not None and (
+            self.loop is not None or not isinstance(layer, InMemoryChannelLayer)
+        )
+
+
+publisher = Publisher()
+
+
+def on_batch_committed(sender, batch, **kwargs):
+    if publisher.has_listeners():
+        publisher.publish_batch(batch)
+
+
+def on_recorder_tick(sender, now, **kwargs):
+    if publisher.has_listeners():
+        publisher.publish_health(now)

@@ -1,0 +1,248 @@
+"""Both sockets through the example project's real ASGI stack (origin check, session and
+token auth), with Channels' WebsocketCommunicator."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.authtoken.models import Token
+
+from ecommerce_project.asgi import application
+from flowscope.realtime.publisher import publisher
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.urls("tests.flowscope.capture.views"),
+]
+ORIGIN = (b"origin", b"http://127.0.0.1")
+DASHBOARD = "/ws/debugging/dashboard/"
+
+
+def run(coroutine_function):
+    """Run an async test body on its own loop (consumers and the publisher share it)."""
+    return async_to_sync(coroutine_function)()
+
+
+def token_for(username, is_staff=True):
+    user = get_user_model().objects.create_user(username, password="pw", is_staff=is_staff)
+    return Token.objects.create(user=user).key
+
+
+def socket(path, token=None, origin=ORIGIN, cookie=None):
+    headers = [origin] if origin else []
+    if token:
+        headers.append((b"authorization", f"Token {token}".encode()))
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def receive(communicator, seconds=5):
+    return json.loads(await communicator.receive_from(seconds))
+
+
+async def until(communicator, message_type, seconds=10):
+    while True:
+        message = await receive(communicator, seconds)
+        if message["type"] == message_type:
+            return message
+
+
+async def closed_with(communicator):
+    connected, _ = await communicator.connect()
+    assert connected
+    output = await communicator.receive_output(5)
+    assert output["type"] == "websocket.close"
+    return output.get("code")
+
+
+def test_anonymous_is_closed_with_4401():
+    async def body():
+        return await closed_with(socket(DASHBOARD))
+
+    assert run(body) == 4401
+
+
+def test_non_staff_is_closed_with_4403():
+    token = token_for("customer", is_staff=False)
+
+    async def body():
+        return await closed_with(socket(DASHBOARD, token))
+
+    assert run(body) == 4403
+
+
+def test_a_foreign_origin_is_refused():
+    token = token_for("ops")
+
+    async def body():
+        communicator = socket(DASHBOARD, token, origin=(b"origin", b"https://evil.example"))
+        connected, _ = await communicator.connect()
+        assert not connected
+
+    run(body)
+
+
+def test_staff_get_the_greeting_and_a_snapshot_then_ping_and_topics():
+    token = token_for("ops")
+
+    async def body():
+        communicator = socket(DASHBOARD, token)
+        assert (await communicator.connect())[0]
+        hello = await receive(communicator)
+        assert hello["type"] == "connection_established"
+        assert hello["subscriptions"] == ["workflows", "errors", "performance", "system_health"]
+        snapshot = await receive(communicator)
+        assert snapshot["type"] == "dashboard_snapshot"
+        assert set(snapshot["data"]) >= {
+            "system_health",
+            "active_workflows",
+            "recent_errors",
+            "performance_metrics",
+            "optimization_recommendations",
+        }
+        await communicator.send_json_to({"type": "ping", "timestamp": 42})
+        pong = await receive(communicator)
+        assert (pong["type"], pong["timestamp"]) == ("pong", 42)
+        await communicator.send_json_to({"type": "unsubscribe", "topics": ["errors"]})
+        assert await receive(communicator) == {"type": "unsubscribed", "topics": ["errors"]}
+        await communicator.send_json_to({"type": "subscribe", "topics": ["errors"]})
+        assert await receive(communicator) == {"type": "subscribed", "topics": ["errors"]}
+        await communicator.disconnect()
+
+    run(body)
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("{nope", "Not JSON."),
+        ('["a"]', "A message is a JSON object with a type."),
+        ('{"type": "dance"}', "Unknown message type 'dance'."),
+        ('{"type": "subscribe", "topics": ["gossip"]}', "Unknown topic(s) gossip"),
+        ('{"type": "subscribe", "topics": "errors"}', '"topics" must be a list'),
+        ('{"type": "ping", "pad": "' + "x" * 5000 + '"}', "Message over 4096 bytes."),
+    ],
+)
+def test_bad_messages_get_an_error_and_the_socket_stays_open(text, error):
+    token = token_for("ops")
+
+    async def body():
+        communicator = socket(DASHBOARD, token)
+        await communicator.connect()
+        await until(communicator, "dashboard_snapshot")
+        await communicator.send_to(text_data=text)
+        answer = await receive(communicator)
+        assert answer["type"] == "error"
+        assert answer["error"].startswith(error)
+        await communicator.send_json_to({"type": "ping", "timestamp": 1})
+        assert (await receive(communicator))["type"] == "pong"
+        await communicator.disconnect()
+
+    run(body)
+
+
+def test_a_session_login_works_and_logging_out_closes_the_socket(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_AUTH_RECHECK_SECONDS": 0.2}
+    user = get_user_model().objects.create_user("sess", password="pw", is_staff=True)
+    browser = Client()
+    browser.force_login(user)
+    cookie = f"sessionid={browser.cookies['sessionid'].value}"
+
+    async def body():
+        communicator = socket(DASHBOARD, cookie=cookie)
+        assert (await communicator.connect())[0]
+        assert (await receive(communicator))["type"] == "connection_established"
+        await sync_to_async(browser.logout)()
+        while True:
+            output = await communicator.receive_output(5)
+            if output["type"] == "websocket.close":
+                return output["code"]
+
+    assert run(body) == 4401
+
+
+def test_losing_staff_status_closes_the_socket(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_AUTH_RECHECK_SECONDS": 0.2}
+    token = token_for("demoted")
+
+    async def body():
+        communicator = socket(DASHBOARD, token)
+        await communicator.connect()
+        await until(communicator, "dashboard_snapshot")
+        await sync_to_async(get_user_model().objects.filter(username="demoted").update)(
+            is_staff=False
+        )
+        while True:
+            output = await communicator.receive_output(5)
+            if output["type"] == "websocket.close":
+                return output["code"]
+
+    assert run(body) == 4403
+
+
+def test_an_invalid_correlation_id_is_closed_with_4400():
+    token = token_for("ops")
+
+    async def body():
+        return await closed_with(socket("/ws/debugging/workflow/bad%20id/", token))
+
+    assert run(body) == 4400
+
+
+def test_a_request_reaches_both_sockets_live(real_recorder):
+    token = token_for("ops")
+
+    async def body():
+        dashboard = socket(DASHBOARD, token)
+        trace = socket("/ws/debugging/workflow/wf-live/", token)
+        await dashboard.connect()
+        await until(dashboard, "dashboard_snapshot")
+        await trace.connect()
+        pending = await receive(trace)
+        assert (pending["type"], pending["data"]["status"]) == ("workflow_trace", "pending")
+        await sync_to_async(Client(raise_request_exception=False).get)(
+            "/crash/", HTTP_X_CORRELATION_ID="wf-live"
+        )
+        seen = {}
+        while len(seen) < 2:  # the two arrive in either order
+            message = await receive(dashboard)
+            if message["type"] in ("workflow_update", "error_notification"):
+                seen[message["type"]] = message
+        update = seen["workflow_update"]
+        assert (update["change"], update["workflow"]["correlation_id"]) == ("created", "wf-live")
+        assert update["workflow"]["status"] == "failed"
+        assert seen["error_notification"]["error"]["correlation_id"] == "wf-live"
+        step_names = set()
+        while True:
+            message = await receive(trace)
+            if message["type"] == "trace_step":
+                step_names.add(message["step"]["name"])
+            if message["type"] == "workflow_completed":
+                break
+        assert step_names == {"GET /crash/", "inventory.reserve"}
+        assert message["status"] == "failed"
+        await dashboard.disconnect()
+        await trace.disconnect()
+
+    run(body)
+    assert publisher.counts["failed"] == 0
+
+
+def test_an_existing_workflow_is_sent_whole_on_connect(real_recorder):
+    token = token_for("ops")
+    Client().get("/sync/one/", HTTP_X_CORRELATION_ID="wf-done")
+    assert real_recorder.flush(10)
+
+    async def body():
+        trace = socket("/ws/debugging/workflow/wf-done/", token)
+        await trace.connect()
+        first = await receive(trace)
+        assert first["data"]["status"] == "in_progress"
+        assert [s["layer"] for s in first["data"]["steps"]] == ["api", "database", "cache", "cache"]
+        await trace.disconnect()
+
+    run(body)
