@@ -1,0 +1,192 @@
+"""Live-event fan-out: N WebSocket clients on one uvicorn process with the Redis layer.
+
+Each round opens N dashboard sockets (the ``websockets`` library, staff token), then sends
+requests to the shop, each under its own correlation ID, one at a time. For every client
+it records when the ``workflow_update`` of each request arrived; latency is that moment
+minus the moment the request's response came back (the same clock: one machine). The
+recorder's batching (FLUSH_INTERVAL, 200 ms) is part of what is measured, as a user sees it.
+
+    REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/websocket_fanout.py \\
+        [--clients 100 500 1000] [--requests 20]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import websockets
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+EXAMPLE_DIR = REPO_DIR / "example"
+HOST = "127.0.0.1"
+
+
+def manage(env, *args):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=EXAMPLE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def start_server(env, port):
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "ecommerce_project.asgi:application",
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--ws-max-queue",
+            "64",
+        ],
+        cwd=EXAMPLE_DIR,
+        env=env,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://{HOST}:{port}/api/v1/products/?page_size=1", timeout=2)
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+class Client:
+    def __init__(self):
+        self.arrivals = {}  # correlation id -> monotonic time of its first workflow_update
+        self.closed = False
+
+    async def run(self, url, token, ready):
+        try:
+            async with websockets.connect(
+                url,
+                origin=f"http://{HOST}",
+                max_size=2**24,
+                additional_headers={"Authorization": f"Token {token}"},
+                open_timeout=60,
+            ) as socket:
+                ready.release()
+                async for raw in socket:
+                    message = json.loads(raw)
+                    if message["type"] == "workflow_update":
+                        cid = message["workflow"]["correlation_id"]
+                        self.arrivals.setdefault(cid, time.monotonic())
+        except (TimeoutError, OSError, websockets.ConnectionClosed):
+            self.closed = True
+            ready.release()
+
+
+def send_request(port, correlation_id):
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}/api/v1/products/?page_size=5",
+        headers={"X-Correlation-ID": correlation_id},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+    return time.monotonic()
+
+
+async def one_round(port, token, clients_count, requests, round_name):
+    url = f"ws://{HOST}:{port}/ws/debugging/dashboard/"
+    clients = [Client() for _ in range(clients_count)]
+    ready = asyncio.Semaphore(0)
+    tasks = [asyncio.create_task(c.run(url, token, ready)) for c in clients]
+    for _ in clients:
+        await ready.acquire()
+    await asyncio.sleep(2)  # let the snapshots go out before measuring
+    ends = {}
+    started = time.monotonic()
+    for index in range(requests):
+        cid = f"{round_name}-{index}"
+        ends[cid] = await asyncio.to_thread(send_request, port, cid)
+        await asyncio.sleep(0.25)
+    await asyncio.sleep(3)  # the last events' time to arrive
+    elapsed = time.monotonic() - started
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = [
+        (c.arrivals[cid] - end) * 1000
+        for c in clients
+        for cid, end in ends.items()
+        if cid in c.arrivals
+    ]
+    missing = sum(cid not in c.arrivals for c in clients for cid in ends)
+    return {
+        "clients": clients_count,
+        "requests": requests,
+        "messages": len(latencies),
+        "missing": missing,
+        "dropped_clients": sum(c.closed for c in clients),
+        "p50_ms": statistics.median(latencies) if latencies else None,
+        "p99_ms": (statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else None),
+        "max_ms": max(latencies, default=None),
+        "messages_per_s": len(latencies) / elapsed,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000])
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL"):
+        raise SystemExit("Set REDIS_URL (this measures the Redis channel layer).")
+    with tempfile.TemporaryDirectory() as var_dir:
+        env = {
+            **os.environ,
+            "FLOWSCOPE_VAR_DIR": var_dir,
+            "DEBUG": "false",
+            "CACHE_KEY_PREFIX": f"bench-{os.getpid()}",
+        }
+        env.pop("DATABASE_URL", None)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_demo")
+        token = manage(env, "drf_create_token", "admin").split()[2]
+        server = start_server(env, args.port)
+        try:
+            results = [
+                asyncio.run(one_round(args.port, token, n, args.requests, f"r{n}"))
+                for n in args.clients
+            ]
+        finally:
+            server.terminate()
+            server.wait(30)
+    print(f"# {platform.python_version()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+    print(
+        "| clients | requests | messages | missing | dropped clients | p50 ms | p99 ms "
+        "| max ms | messages/s |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        print(
+            f"| {r['clients']} | {r['requests']} | {r['messages']} | {r['missing']} "
+            f"| {r['dropped_clients']} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} "
+            f"| {r['max_ms']:.0f} | {r['messages_per_s']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
