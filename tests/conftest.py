@@ -14,6 +14,7 @@ from django.db import connection
 
 from flowscope.capture import recorder as recorder_module
 from flowscope.testing import capture_traces
+from tests.browser import CHROMIUM, require
 
 
 def require_service(name, configured):
@@ -78,3 +79,14 @@ def real_recorder(transactional_db):
     finally:
         recorder.shutdown()
         recorder_module._recorder = previous
+
+
+@pytest.fixture
+def playwright_api():
+    """Playwright's sync API, with Debian's Chromium there to drive."""
+    require(f"Chromium at {CHROMIUM}", CHROMIUM.exists())
+    try:
+        from playwright import sync_api
+    except ImportError:  # pragma: no cover - depends on the environment
+        require("The playwright package", False)
+    return sync_api

@@ -161,6 +161,107 @@ SHOP_PRODUCT_CACHE_SECONDS = int(os.environ.get("SHOP_PRODUCT_CACHE_SECONDS", "3
 # The key the storefront's browser SDK (and any OpenTelemetry exporter) sends with events.
 FLOWSCOPE_INGEST_KEY = os.environ.get("FLOWSCOPE_INGEST_KEY", "flowscope-demo-ingest-key")
 
+# The shop's workflows as the dashboard runs them by hand (manual-testing/test_workflow/).
+# Each step is one request; {placeholders} take a parameter (defaults below, overridable
+# per run) or a value extracted from an earlier answer. The customer is seed_demo's alice.
+CUSTOMER = {"username": "alice", "password": "alice-demo-pass"}
+AS_CUSTOMER = {"Authorization": "Token {token}"}
+LOG_IN = {
+    "name": "log in",
+    "method": "POST",
+    "path": "/api/v1/auth/login/",
+    "body": {"username": "{username}", "password": "{password}"},
+    "expected_status": 200,
+    "extract": {"token": "token"},
+}
+FIND_PRODUCT = {  # an empty search sends none: the first product of the catalogue
+    "name": "find a product",
+    "method": "GET",
+    "path": "/api/v1/products/",
+    "query": {"search": "{product}"},
+    "expected_status": 200,
+    "extract": {"product_id": "results.0.id"},
+}
+ADD_TO_CART = {
+    "name": "add it to the cart",
+    "method": "POST",
+    "path": "/api/v1/cart/items/",
+    "headers": AS_CUSTOMER,
+    "body": {"product_id": "{product_id}", "quantity": "{quantity}"},
+    "expected_status": 201,
+    "extract": {"item_id": "items[product.id={product_id}].id"},
+}
+SHOP_WORKFLOWS = {
+    "login": {
+        "description": "Sign in with a username and password.",
+        "params": CUSTOMER,
+        "steps": [LOG_IN],
+    },
+    "product_fetch": {
+        "description": "Search the catalogue and open the first match.",
+        "params": {"product": ""},
+        "steps": [
+            FIND_PRODUCT,
+            {
+                "name": "open the product",
+                "method": "GET",
+                "path": "/api/v1/products/{product_id}/",
+                "expected_status": 200,
+            },
+        ],
+    },
+    "cart_update": {
+        "description": "Sign in, add a product to the cart, change its quantity.",
+        "params": {**CUSTOMER, "product": "", "quantity": 1, "new_quantity": 2},
+        "steps": [
+            LOG_IN,
+            FIND_PRODUCT,
+            ADD_TO_CART,
+            {
+                "name": "change the quantity",
+                "method": "PATCH",
+                "path": "/api/v1/cart/items/{item_id}/",
+                "headers": AS_CUSTOMER,
+                "body": {"quantity": "{new_quantity}"},
+                "expected_status": 200,
+            },
+        ],
+    },
+    "checkout": {
+        "description": "Sign in, add a product to the cart, pay for the cart.",
+        "params": {
+            **CUSTOMER,
+            "product": "",
+            "quantity": 1,
+            "shipping_address": "1 Main St, Springfield",
+            "card_number": "4242424242424242",  # 4000000000000002 is always declined
+            "expiry": "12/39",
+            "cvv": "123",
+        },
+        "steps": [
+            LOG_IN,
+            FIND_PRODUCT,
+            ADD_TO_CART,
+            {
+                "name": "check out",
+                "method": "POST",
+                "path": "/api/v1/orders/checkout/",
+                "headers": AS_CUSTOMER,
+                "body": {
+                    "shipping_address": "{shipping_address}",
+                    "payment": {
+                        "card_number": "{card_number}",
+                        "expiry": "{expiry}",
+                        "cvv": "{cvv}",
+                    },
+                },
+                "expected_status": 201,
+                "extract": {"order_id": "id"},
+            },
+        ],
+    },
+}
+
 # Flowscope's options and their defaults: docs/configuration.md.
 FLOWSCOPE = {
     "INGEST_KEYS": [FLOWSCOPE_INGEST_KEY],
@@ -183,4 +284,6 @@ FLOWSCOPE = {
             "complete_on": ["POST /api/v1/orders/checkout/"],
         },
     },
+    # The same four, step by step, for the dashboard's manual testing.
+    "WORKFLOW_DEFINITIONS": SHOP_WORKFLOWS,
 }

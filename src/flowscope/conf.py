@@ -84,6 +84,18 @@ DEFAULTS = {
     "RAISE_INTERNAL_ERRORS": False,
     # Age after which flowscope_prune deletes stored data (e.g. "7d", "12h").
     "RETENTION": "7d",
+    # Workflows the dashboard can run by hand: {name: {"params": {...}, "steps": [...]}}, or
+    # the path of a JSON file holding such a dict (format: docs/configuration.md).
+    "WORKFLOW_DEFINITIONS": {},
+    # Largest body (bytes, once encoded) and most headers a manual test may send.
+    "MANUAL_TESTING_MAX_PAYLOAD_BYTES": 65536,
+    "MANUAL_TESTING_MAX_HEADERS": 50,
+    # Longest (ms) a tested request may take, and the most a test's timeout_ms may ask for.
+    "MANUAL_TESTING_TIMEOUT_MS": 10000,
+    # Response bodies longer than this (bytes) are shown and stored truncated, saying so.
+    "MANUAL_TESTING_MAX_RESPONSE_BYTES": 65536,
+    # Tested requests in flight at once per process; a timed-out one counts until it ends.
+    "MANUAL_TESTING_MAX_CONCURRENT": 4,
 }
 
 
@@ -101,15 +113,20 @@ class FlowscopeSettings:
     def __getattr__(self, name):
         if name.startswith("_") or name not in self.defaults:
             raise AttributeError(f"Unknown flowscope setting: {name!r}")
-        if name not in self._cache:
-            self._cache[name] = self.user_settings.get(name, self.defaults[name])
-        return self._cache[name]
+        value = self.user_settings.get(name, self.defaults[name])
+        # Kept as an instance attribute: the next read does not come here at all (the hot
+        # path reads settings on every request and query).
+        setattr(self, name, value)
+        self._cache[name] = value
+        return value
 
     def unknown_keys(self):
         """Keys of the user's ``FLOWSCOPE`` dict that flowscope does not know (typos)."""
         return sorted(set(self.user_settings) - set(self.defaults))
 
     def reload(self):
+        for name in self._cache:
+            delattr(self, name)
         self._cache.clear()
 
 

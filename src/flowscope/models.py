@@ -216,3 +216,68 @@ class DashboardConfiguration(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.user})"
+
+
+class Report(models.Model):
+    """A generated report, kept as built: what a developer attaches to a ticket."""
+
+    class Type(models.TextChoices):
+        WORKFLOW = "workflow"
+        SYSTEM_HEALTH = "system_health"
+        PERFORMANCE = "performance"
+
+    report_type = models.CharField(max_length=20, choices=Type)
+    title = models.CharField(max_length=300)
+    parameters = models.JSONField(default=dict)
+    generated_at = models.DateTimeField(default=timezone.now)
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    summary = models.JSONField(default=dict)
+    sections = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        indexes = [models.Index(fields=["report_type", "-generated_at"], name="fs_report_type")]
+
+    def __str__(self):
+        return self.title
+
+
+class TestRun(models.Model):
+    """A manual test from the dashboard (one endpoint, or one workflow run), kept to be
+    listed, opened, linked to its trace and run again. ``request`` and ``result`` are stored
+    scrubbed, like any capture: a password or token sent by a test never reaches this row."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    class Kind(models.TextChoices):
+        ENDPOINT = "endpoint"
+        WORKFLOW = "workflow"
+
+    kind = models.CharField(max_length=10, choices=Kind)
+    request = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    passed = models.BooleanField()
+    correlation_id = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.FloatField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at"], name="fs_testrun_created"),
+            models.Index(fields=["kind", "-created_at"], name="fs_testrun_kind"),
+            models.Index(fields=["passed", "-created_at"], name="fs_testrun_passed"),
+            models.Index(fields=["correlation_id"], name="fs_testrun_correlation"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} test {self.correlation_id} ({'passed' if self.passed else 'failed'})"

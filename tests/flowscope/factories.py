@@ -27,7 +27,7 @@ def make_trace(
         started_at=at,
         duration_ms=duration_ms,
         status=status,
-        metadata={"status_code": 200},
+        metadata={"status_code": 200, "query_count": query_count},
     )
     trace = Trace(
         correlation_id=correlation_id,

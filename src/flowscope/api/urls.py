@@ -4,12 +4,24 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.api.views import config, dashboard, errors, health, performance, workflows
+from flowscope.api.views import (
+    config,
+    dashboard,
+    errors,
+    health,
+    manual_testing,
+    performance,
+    reports,
+    workflows,
+)
 
 router = SimpleRouter()
 router.register(
     "dashboard-config", config.DashboardConfigurationViewSet, basename="dashboard-config"
 )
+router.register("reports", reports.ReportViewSet, basename="report")
+router.register("manual-testing", manual_testing.ManualTestingViewSet, basename="manual-testing")
+router.register("test-runs", manual_testing.TestRunViewSet, basename="test-run")
 
 SCHEMA_SETTINGS = {
     "TITLE": "Flowscope API",

@@ -41,6 +41,7 @@ _inside_cache_call = ContextVar("flowscope_inside_cache_call", default=False)
 MANY_KEYS = ("get_many", "delete_many")
 
 
+@functools.lru_cache(maxsize=4096)  # the same keys come back request after request
 def _safe_key(key):
     key = str(key)
     return FILTERED if is_sensitive_key(key) else mask_card_numbers(key[:MAX_KEY_LENGTH])

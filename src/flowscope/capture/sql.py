@@ -6,6 +6,7 @@ lists and multi-row ``VALUES`` are folded too, so that the same query always has
 normalized text — which is what N+1 detection and per-query rollups group by.
 """
 
+import functools
 import re
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
@@ -18,6 +19,7 @@ _SPACE = re.compile(r"\s+")
 MAX_LENGTH = 2000
 
 
+@functools.lru_cache(maxsize=4096)  # Django sends the same SQL text again and again
 def normalize(sql):
     sql = _STRING.sub("?", sql)
     sql = _PLACEHOLDER.sub("?", sql)

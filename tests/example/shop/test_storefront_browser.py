@@ -10,78 +10,24 @@ event loop counts as "async context"), so each test talks to the database only b
 opens the browser and after it has closed it.
 """
 
-import contextlib
 import json
-import os
 import re
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from flowscope.models import ErrorLog, WorkflowSession
 from shop.models import Category, Product
+from tests.browser import browser_page
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PASSWORD = "alice-real-Passw0rd!"
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
 HEX32 = re.compile(r"[0-9a-f]{32}")
 HEX16 = re.compile(r"[0-9a-f]{16}")
 INGEST_PATH = "/api/v1/debugging/ingest/"
-
-
-def require(what, available):
-    """Skip without ``what``; with FLOWSCOPE_REQUIRE_SERVICES=1, fail instead."""
-    if available:
-        return
-    message = f"{what} is not available"
-    if os.environ.get("FLOWSCOPE_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{message}, and FLOWSCOPE_REQUIRE_SERVICES=1 requires it", pytrace=False)
-    pytest.skip(message)
-
-
-@pytest.fixture
-def playwright_api():
-    require(f"Chromium at {CHROMIUM}", CHROMIUM.exists())
-    try:
-        from playwright import sync_api
-    except ImportError:  # pragma: no cover - depends on the environment
-        require("The playwright package", False)
-    return sync_api
-
-
-@contextlib.contextmanager
-def browser_page(sync_api, init_script=None):
-    """A fresh Chromium page and the console errors and page errors it logged."""
-    problems = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.set_default_timeout(15_000)
-            page.on(
-                "console",
-                lambda message: (
-                    message.type == "error" and problems.append(f"console: {message.text}")
-                ),
-            )
-            page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
-            if init_script:
-                page.add_init_script(init_script)
-            yield page, problems
-        finally:
-            browser.close()
 
 
 @pytest.fixture

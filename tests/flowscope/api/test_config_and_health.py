@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from flowscope.capture import recorder as recorder_module
 from flowscope.models import DashboardConfiguration
-from tests.flowscope.api.conftest import client_for
+from tests.flowscope.conftest import client_for
 
 CONFIG = "/api/v1/debugging/dashboard-config/"
 HEALTH = "/api/v1/debugging/health/"

@@ -1,0 +1,547 @@
+"""What flowscope's capture costs: RPS of the shop's product list with the middleware ON/OFF.
+
+Two uvicorn servers (one worker each) serve the example project from their own copy of a
+freshly seeded SQLite database: ON with the example settings as they are (100% sampling,
+database and cache steps), OFF with ``bench/settings_without_flowscope.py``. A separate
+load-generator process (``bench/loadgen.py``) drives one server at a time, alternating ON and
+OFF within each round (and which goes first), because on a small shared machine the speed
+drifts and only interleaving makes the two sides comparable. The product cache is disabled
+(``SHOP_PRODUCT_CACHE_SECONDS=0``), so every request has cache and database steps.
+
+After an ON run it waits for the recorder to write what it queued, so that the writer's work
+is not left to slow the next OFF run, and finally counts the rows written: each request
+without ``X-Correlation-ID`` is its own workflow, so requests answered minus workflows stored
+is what was dropped.
+
+    .venv/bin/python bench/capture_overhead.py [--rounds 6] [--duration 10] [--concurrency 8]
+        [--ref COMMIT]   # serve a clean export of a commit instead of the working tree
+
+Results and the command that produced them: docs/benchmarks.md.
+"""
+
+import argparse
+import io
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+HOST = "127.0.0.1"
+PATH = "/api/v1/products/"
+DATABASE_FILE = "flowscope-demo.sqlite3"  # the name the example's settings give it
+ON_SETTINGS = "ecommerce_project.settings"
+OFF_SETTINGS = "bench.settings_without_flowscope"
+LOGIN_PATH = "/api/v1/auth/login/"
+HEALTH_PATH = "/api/v1/debugging/health/"
+ADMIN_PASSWORD = "admin-demo-pass"  # seed_demo's staff account: see the README
+
+
+@dataclass
+class Server:
+    name: str
+    settings: str
+    root: Path  # the checkout whose code it serves
+    var_dir: Path
+    port: int = 0
+    process: subprocess.Popen | None = None
+    answered: int = 0  # every response it gave, warm-ups and checks included
+    runs: list = field(default_factory=list)
+    log: Path | None = None
+
+    @property
+    def database(self):
+        return self.var_dir / DATABASE_FILE
+
+    @property
+    def example(self):
+        return self.root / "example"
+
+
+# --- setting up -------------------------------------------------------------------------
+
+
+def export_ref(ref, workdir):
+    """A clean copy of a commit, plus this bench: the working tree may be mid-edit."""
+    commit = git("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
+    root = workdir / f"src-{commit[:12]}"
+    archive = subprocess.run(
+        ["git", "-C", str(REPO_DIR), "archive", commit], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(root, filter="data")
+    shutil.copytree(BENCH_DIR, root / "bench", dirs_exist_ok=True)
+    return root, commit
+
+
+def git(*args):
+    return subprocess.run(
+        ["git", "-C", str(REPO_DIR), *args], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def describe_code(root, commit):
+    if commit:
+        return f"commit {commit} (exported to {root})"
+    return f"working tree at {git('rev-parse', 'HEAD').strip()}" + (
+        " with uncommitted changes" if git("status", "--porcelain").strip() else ""
+    )
+
+
+def server_env(root, var_dir, settings, debug):
+    """The same environment for both sides but the settings module."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
+    }
+    env.update(
+        FLOWSCOPE_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE=settings,
+        PYTHONPATH=os.pathsep.join(str(root / sub) for sub in ("", "src", "example")),
+        SHOP_PRODUCT_CACHE_SECONDS="0",
+        SHOP_PAYMENT_LATENCY_MS="0",
+        DEBUG="true" if debug else "false",
+    )
+    return env
+
+
+def migrate_and_seed(server, debug):
+    env = server_env(server.root, server.var_dir, ON_SETTINGS, debug)
+    for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=server.example,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode:
+            sys.exit(f"manage.py {command[0]} failed:\n{done.stderr[-3000:]}")
+
+
+def prepare_databases(on, off, debug):
+    """Migrate and seed once, then give the OFF side an identical copy."""
+    migrate_and_seed(on, debug)
+    off.var_dir.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(on.database) as source, sqlite3.connect(off.database) as copy:
+        source.backup(copy)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_server(server, debug, log_dir):
+    server.port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "ecommerce_project.asgi:application",
+        "--app-dir", str(server.example), "--host", HOST, "--port", str(server.port),
+        "--workers", "1", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    server.log = log_dir / f"uvicorn-{server.name}.log"
+    log = open(server.log, "w")  # noqa: SIM115 (open as long as the server runs)
+    server.process = subprocess.Popen(
+        command,
+        cwd=server.root,
+        env=server_env(server.root, server.var_dir, server.settings, debug),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def fetch(server, path, body=None, token=None):
+    """One JSON request to the server (only ever 127.0.0.1)."""
+    request = urllib.request.Request(
+        f"http://{HOST}:{server.port}{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Token {token}"} if token else {}),
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, response.headers, json.loads(response.read())
+
+
+def get(server, path=PATH):
+    """A traced request: counted in what the ON server must store."""
+    answer = fetch(server, path)
+    server.answered += 1
+    return answer
+
+
+def fail(server, message):
+    """Stop with the server's own words: its log goes with the temp dir."""
+    log = server.log.read_text()[-3000:] if server.log and server.log.exists() else ""
+    sys.exit(f"{server.name}: {message}\n{log}")
+
+
+def wait_until_up(server, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            fail(server, "uvicorn exited")
+        try:
+            return get(server)
+        except OSError:
+            time.sleep(0.2)
+    fail(server, f"no answer within {seconds} s")
+
+
+def check_server(server, traced):
+    """Fail loudly unless the server is the one it claims to be, serving the seeded shop."""
+    status, headers, body = wait_until_up(server)
+    has_header = headers.get("X-Correlation-ID") is not None
+    if status != 200 or body.get("count") != 240:
+        fail(server, f"unexpected answer {status} {str(body)[:200]}")
+    if has_header != traced:
+        fail(server, f"X-Correlation-ID present={has_header}, expected {traced}")
+
+
+def stop_server(server, timeout=30):
+    """SIGTERM: uvicorn's lifespan shutdown lets the recorder write what it still holds."""
+    if server.process is None or server.process.poll() is not None:
+        return
+    server.process.terminate()
+    try:
+        server.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+def run_load(server, args):
+    """One measured run against one server, from a fresh load-generator process."""
+    command = [
+        sys.executable, str(BENCH_DIR / "loadgen.py"), "--port", str(server.port),
+        "--path", PATH, "--pages", str(args.pages), "--concurrency", str(args.concurrency),
+        "--warmup", str(args.warmup), "--duration", str(args.duration),
+    ]  # fmt: skip
+    timeout = args.warmup + args.duration + 60
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        fail(server, f"the load generator failed:\n{done.stderr}")
+    result = json.loads(done.stdout)
+    server.answered += result["total_responses"]
+    server.runs.append(result)
+    return result
+
+
+def count_workflows(database):
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as db:
+        return db.execute("SELECT COUNT(*) FROM flowscope_workflowsession").fetchone()[0]
+
+
+def wait_for_recorder(server, timeout=30.0, patience=3.0):
+    """Wait until every answered request is stored (or nothing moves for ``patience``):
+    the writer's backlog belongs to the ON run, not to the OFF run that follows."""
+    started = time.monotonic()
+    backlog = server.answered - count_workflows(server.database)
+    last, last_change = backlog, started
+    while last > 0 and time.monotonic() - started < timeout:
+        time.sleep(0.1)
+        pending = server.answered - count_workflows(server.database)
+        if pending != last:
+            last, last_change = pending, time.monotonic()
+        elif time.monotonic() - last_change > patience:
+            break
+    return {"backlog": backlog, "drain_s": round(time.monotonic() - started, 2)}
+
+
+def cpu_seconds(server=None):
+    """CPU time of a server (all its threads), or of the finished load generators."""
+    if server is None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    times = psutil.Process(server.process.pid).cpu_times()
+    return times.user + times.system
+
+
+def busy_seconds():
+    """CPU time the whole machine spent busy, every process together."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0)
+
+
+def clocks(server):
+    """Server CPU, load-generator CPU, machine busy time, wall time: all in seconds."""
+    return cpu_seconds(server), cpu_seconds(), busy_seconds(), time.monotonic()
+
+
+def run_round(number, on, off, args):
+    """ON and OFF, in turn. CPU per request is the cost that RPS on a shared machine hides
+    (the ON side's includes the writer catching up after the run); "others" is the CPU that
+    neither the server nor the load generator used, in cores: other tenants of the machine."""
+    order = (on, off) if number % 2 else (off, on)
+    row = {"round": number, "first": order[0].name}
+    for server in order:
+        before = clocks(server)
+        result = run_load(server, args)
+        if server is on:
+            row["recorder"] = wait_for_recorder(on)
+        used = [now - then for now, then in zip(clocks(server), before, strict=True)]
+        per_request = 1000 / result["total_responses"]
+        result["server_cpu_ms"] = used[0] * per_request
+        result["loadgen_cpu_ms"] = used[1] * per_request
+        result["others_cores"] = max(0.0, used[2] - used[0] - used[1]) / used[3]
+        row[server.name] = result
+        time.sleep(args.pause)
+    report_round(row)
+    return row
+
+
+# --- reporting --------------------------------------------------------------------------
+
+
+def report_round(row):
+    on, off, recorder = row["ON"], row["OFF"], row["recorder"]
+    print(
+        f"| {row['round']} | {row['first']} | {on['rps']:.1f} | {off['rps']:.1f} "
+        f"| {on['rps'] / off['rps']:.3f} | {on['p50_ms']:.1f} / {on['p99_ms']:.1f} "
+        f"| {off['p50_ms']:.1f} / {off['p99_ms']:.1f} "
+        f"| {on['server_cpu_ms']:.2f} / {off['server_cpu_ms']:.2f} "
+        f"| {on['others_cores']:.2f} / {off['others_cores']:.2f} "
+        f"| {recorder['backlog']} / {recorder['drain_s']:.1f} s |",
+        flush=True,
+    )
+
+
+def pooled(runs, fraction):
+    """Nearest-rank percentile over every measured answer of every round."""
+    latencies = sorted(value for run in runs for value in run["latencies_ms"])
+    return latencies[max(1, math.ceil(fraction * len(latencies))) - 1]
+
+
+def summary(rows):
+    on = [row["ON"]["rps"] for row in rows]
+    off = [row["OFF"]["rps"] for row in rows]
+    ratios = [row["ON"]["rps"] / row["OFF"]["rps"] for row in rows]
+    cpu = {
+        f"{side.lower()}_{name}": statistics.median(row[side][name] for row in rows)
+        for side in ("ON", "OFF")
+        for name in ("server_cpu_ms", "loadgen_cpu_ms")
+    }
+    return {
+        **cpu,
+        "median_on": statistics.median(on),
+        "median_off": statistics.median(off),
+        "ratio": statistics.median(on) / statistics.median(off),
+        "median_paired_ratio": statistics.median(ratios),
+        "min_ratio": min(ratios),
+        "max_ratio": max(ratios),
+        "on_p50": pooled([r["ON"] for r in rows], 0.5),
+        "on_p99": pooled([r["ON"] for r in rows], 0.99),
+        "off_p50": pooled([r["OFF"] for r in rows], 0.5),
+        "off_p99": pooled([r["OFF"] for r in rows], 0.99),
+    }
+
+
+def report_summary(result, target):
+    print(
+        f"\nmedian RPS: ON {result['median_on']:.1f}, OFF {result['median_off']:.1f}; "
+        f"ratio ON/OFF {result['ratio']:.3f} (per-round ratios: median "
+        f"{result['median_paired_ratio']:.3f}, range {result['min_ratio']:.3f}"
+        f"..{result['max_ratio']:.3f}); target >= {target:.2f}: "
+        f"{'MET' if result['ratio'] >= target else 'MISSED'}"
+    )
+    print(
+        f"median CPU ms per request: server ON {result['on_server_cpu_ms']:.2f}, OFF "
+        f"{result['off_server_cpu_ms']:.2f} (ON/OFF "
+        f"{result['on_server_cpu_ms'] / result['off_server_cpu_ms']:.2f}); load generator "
+        f"{result['on_loadgen_cpu_ms']:.2f} / {result['off_loadgen_cpu_ms']:.2f}"
+    )
+    print(
+        f"latency over all rounds (ms): ON p50 {result['on_p50']:.1f} p99 "
+        f"{result['on_p99']:.1f}; OFF p50 {result['off_p50']:.1f} p99 {result['off_p99']:.1f}"
+    )
+
+
+def recorder_counters(server):
+    """The recorder's own counters, from flowscope's health endpoint (staff only) where the
+    code has one; None otherwise. The admin login that gets the token is a traced request."""
+    try:
+        _, _, login = fetch(server, LOGIN_PATH, {"username": "admin", "password": ADMIN_PASSWORD})
+        server.answered += 1
+        wait_for_recorder(server)
+        _, _, health = fetch(server, HEALTH_PATH, token=login["token"])
+    except (OSError, KeyError, ValueError):
+        return None
+    return health.get("components", {}).get("recorder")
+
+
+def report_counters(counters):
+    if counters is None:
+        print("recorder counters: not available (no health endpoint in this code)")
+        return
+    names = ("queued", "written", "dropped", "failed_batches", "retries", "internal_errors")
+    print("recorder counters: " + ", ".join(f"{n} {counters.get(n)}" for n in names))
+
+
+def stored_rows(database):
+    """What the ON server's recorder wrote, read straight from its SQLite file."""
+    queries = {
+        "workflows": "SELECT COUNT(*) FROM flowscope_workflowsession",
+        "requests_in_workflows": "SELECT COALESCE(SUM(request_count), 0) "
+        "FROM flowscope_workflowsession",
+        "steps": "SELECT COUNT(*) FROM flowscope_tracestep",
+        "api_steps": "SELECT COUNT(*) FROM flowscope_tracestep WHERE layer = 'api'",
+        "database_steps": "SELECT COUNT(*) FROM flowscope_tracestep WHERE layer = 'database'",
+        "cache_steps": "SELECT COUNT(*) FROM flowscope_tracestep WHERE layer = 'cache'",
+        "cache_get_misses": "SELECT COUNT(*) FROM flowscope_tracestep WHERE layer = 'cache' "
+        "AND name = 'cache.get' AND json_extract(metadata, '$.hit') = 0",
+        "errors": "SELECT COUNT(*) FROM flowscope_errorlog",
+        "snapshots": "SELECT COUNT(*) FROM flowscope_performancesnapshot",
+    }
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        return {name: db.execute(sql).fetchone()[0] for name, sql in queries.items()}
+
+
+def report_rows(on, off):
+    rows = stored_rows(on.database)
+    rows["answered"] = on.answered
+    # Every request is its own workflow, so the difference was dropped: at 100% sampling.
+    all_stored = on.settings == ON_SETTINGS
+    rows["dropped"] = on.answered - rows["workflows"] if all_stored else "n/a (sampling)"
+    rows["off_workflows"] = count_workflows(off.database)
+    print(
+        f"\nON server answered {on.answered} requests (warm-ups and checks included); stored "
+        f"{rows['workflows']} workflows ({rows['requests_in_workflows']} requests), "
+        f"{rows['steps']} steps (api {rows['api_steps']}, database {rows['database_steps']}, "
+        f"cache {rows['cache_steps']}; cache.get misses {rows['cache_get_misses']}), "
+        f"{rows['errors']} errors, {rows['snapshots']} rollup rows; dropped "
+        f"{rows['dropped']}. OFF server stored {rows['off_workflows']} workflows."
+    )
+    print(f"load-generator answers carrying X-Correlation-ID: ON {headers(on)}, OFF {headers(off)}")
+    return rows
+
+
+def headers(server):
+    carried = sum(run["total_with_correlation_id"] for run in server.runs)
+    return f"{carried} of {sum(run['total_responses'] for run in server.runs)}"
+
+
+def machine():
+    import django
+    import uvicorn
+
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), "")
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} CPUs ({cpu}); "
+        f"Python {platform.python_version()}; Django {django.__version__}; "
+        f"uvicorn {uvicorn.__version__}; load average at start {os.getloadavg()[0]:.2f}"
+    )
+
+
+# --- the run ----------------------------------------------------------------------------
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=6, help="ON+OFF pairs (default 6)")
+    parser.add_argument("--duration", type=float, default=10.0, help="measured s per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured s per run")
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections")
+    parser.add_argument("--pages", type=int, default=10, help="cycle ?page=1..N")
+    parser.add_argument("--pause", type=float, default=0.5, help="s between runs")
+    parser.add_argument("--target", type=float, default=0.90, help="ON/OFF to meet")
+    parser.add_argument(
+        "--debug",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Django DEBUG in both servers (the example's default is on)",
+    )
+    parser.add_argument(
+        "--on-settings",
+        default=ON_SETTINGS,
+        help="diagnostics only, e.g. bench.settings_unsampled (row checks then do not apply)",
+    )
+    parser.add_argument(
+        "--ref", help="serve this git commit (exported clean) instead of the working tree"
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")
+    return parser.parse_args()
+
+
+def measure(on, off, args, workdir, code):
+    print(f"machine: {machine()}\ncode: {code}\nworkdir: {workdir}", flush=True)
+    prepare_databases(on, off, args.debug)
+    for server in (on, off):
+        start_server(server, args.debug, workdir)
+    check_server(on, traced=True)
+    check_server(off, traced=False)
+    wait_for_recorder(on)
+    print(
+        f"\nON settings: {on.settings}; OFF settings: {off.settings}"
+        f"\nGET {PATH}?page=1..{args.pages}, concurrency {args.concurrency}, "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s measured per run, DEBUG={args.debug}\n"
+        "\n| round | first | ON rps | OFF rps | ON/OFF | ON p50 / p99 ms "
+        "| OFF p50 / p99 ms | server CPU ms/request ON / OFF | others' CPU (cores) ON / OFF "
+        "| ON backlog at end / drained in |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        flush=True,
+    )
+    rows = [run_round(number, on, off, args) for number in range(1, args.rounds + 1)]
+    result = summary(rows)
+    report_summary(result, args.target)
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
+    result["recorder"] = recorder_counters(on)
+    for server in (on, off):
+        stop_server(server)
+    report_counters(result["recorder"])
+    result["rows"] = report_rows(on, off)
+    return rows, result
+
+
+def main():
+    args = parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="flowscope-bench-"))
+    on = off = None
+    try:
+        root, commit = export_ref(args.ref, workdir) if args.ref else (REPO_DIR, None)
+        on = Server("ON", args.on_settings, root, workdir / "on")
+        off = Server("OFF", OFF_SETTINGS, root, workdir / "off")
+        rows, result = measure(on, off, args, workdir, describe_code(root, commit))
+    finally:
+        for server in (on, off):
+            if server is not None:
+                stop_server(server)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        for row in rows:  # the raw latencies are only needed for the pooled percentiles
+            for side in ("ON", "OFF"):
+                row[side].pop("latencies_ms")
+        args.json.write_text(
+            json.dumps({"args": vars(args), "rounds": rows, **result}, default=str)
+        )
+    non_200 = sum(row[side]["non_200"] for row in rows for side in ("ON", "OFF"))
+    if non_200:
+        sys.exit(f"{non_200} answers were not 200: the figures are not valid")
+
+
+if __name__ == "__main__":
+    main()

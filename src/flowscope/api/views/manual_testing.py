@@ -1,0 +1,243 @@
+"""Manual API testing: one endpoint, a whole workflow, the project's endpoints; and the
+history of runs (``test-runs/``), each linked to its trace and runnable again.
+
+Every tested request is dispatched in-process and traced like real traffic, under a
+correlation ID of its own run (see ``flowscope.probes``).
+"""
+
+import time
+
+import django_filters
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from flowscope.api.access import DashboardAccessMixin
+from flowscope.capture.correlation import new_correlation_id
+from flowscope.capture.scrubbing import scrub
+from flowscope.models import TestRun
+from flowscope.probes import definitions, discovery, endpoint_test, history, workflow_run
+from flowscope.probes.environ import Origin
+from flowscope.probes.serializers import EndpointTestRequest, WorkflowTestRequest
+
+TRUE = ("1", "true", "yes")
+
+RUN_FIELDS = {
+    "passed": serializers.BooleanField(),
+    "correlation_id": serializers.CharField(),
+    "test_run_id": serializers.IntegerField(),
+    "trace_url": serializers.URLField(),
+}
+ENDPOINT_RESULT = inline_serializer(
+    "EndpointTestResult",
+    {
+        **RUN_FIELDS,
+        "status_code": serializers.IntegerField(allow_null=True),
+        "expected_status": serializers.IntegerField(allow_null=True),
+        "response_time_ms": serializers.FloatField(),
+        "response_headers": serializers.DictField(child=serializers.CharField()),
+        "response_body": serializers.JSONField(),
+        "response_truncated": serializers.BooleanField(),
+        "response_size": serializers.IntegerField(),
+        "assertion_results": serializers.ListField(child=serializers.DictField()),
+        "error": serializers.CharField(required=False),
+    },
+)
+WORKFLOW_RESULT = inline_serializer(
+    "WorkflowTestResult",
+    {
+        **RUN_FIELDS,
+        "workflow": serializers.CharField(),
+        "total_time_ms": serializers.FloatField(),
+        "steps": serializers.ListField(child=serializers.DictField()),
+    },
+)
+ANY_RESULT = inline_serializer("TestRunResult", RUN_FIELDS)
+
+
+class WorkflowDefinitionsInvalid(APIException):
+    status_code = 500
+    default_code = "workflow_definitions_invalid"
+
+
+class RerunRequest(serializers.Serializer):
+    """Values for what was masked when the run was stored (or to change on the re-run)."""
+
+    headers = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    query = serializers.DictField(child=serializers.JSONField(), required=False)
+    payload = serializers.JSONField(required=False, allow_null=True)
+    assertions = serializers.ListField(child=serializers.DictField(), required=False)
+    params = serializers.DictField(child=serializers.JSONField(), required=False)
+
+
+def run_test(kind, request, data):
+    """Validate ``data`` as a test of ``kind``, run it, store it; the result to answer."""
+    spec = _validated(
+        EndpointTestRequest if kind == TestRun.Kind.ENDPOINT else WorkflowTestRequest, data
+    )
+    correlation_id = new_correlation_id()
+    origin = Origin.of(request)
+    started = time.perf_counter()
+    if kind == TestRun.Kind.ENDPOINT:
+        result = endpoint_test.run(spec, origin, correlation_id)
+    else:
+        result = workflow_run.run(spec["workflow"], spec["params"], origin, correlation_id)
+    duration_ms = (time.perf_counter() - started) * 1000
+    run = history.record(kind, spec, result, request.user, duration_ms)
+    return {**result, "test_run_id": run.pk, "trace_url": trace_url(request, correlation_id)}
+
+
+def _validated(serializer_class, data):
+    serializer = serializer_class(data=data)
+    try:
+        serializer.is_valid(raise_exception=True)
+    except ImproperlyConfigured as exc:  # the project's WORKFLOW_DEFINITIONS
+        raise WorkflowDefinitionsInvalid(str(exc)) from exc
+    return serializer.validated_data
+
+
+def trace_url(request, correlation_id):
+    path = reverse("flowscope:workflow-detail", kwargs={"correlation_id": correlation_id})
+    return request.build_absolute_uri(path)
+
+
+class OutsideRequestTransactionMixin:
+    """Never inside ``ATOMIC_REQUESTS``' transaction: the tested requests write on
+    connections of their own, and on SQLite that transaction would hold the write lock
+    they wait for."""
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return transaction.non_atomic_requests(super().as_view(*args, **kwargs))
+
+
+class ManualTestingViewSet(OutsideRequestTransactionMixin, DashboardAccessMixin, viewsets.ViewSet):
+    """Try the project's API from the dashboard, traced like real traffic."""
+
+    @extend_schema(request=EndpointTestRequest, responses=ENDPOINT_RESULT)
+    @action(detail=False, methods=["post"])
+    def test_endpoint(self, request):
+        return Response(run_test(TestRun.Kind.ENDPOINT, request, request.data))
+
+    @extend_schema(request=WorkflowTestRequest, responses=WORKFLOW_RESULT)
+    @action(detail=False, methods=["post"])
+    def test_workflow(self, request):
+        return Response(run_test(TestRun.Kind.WORKFLOW, request, request.data))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("include_internal", bool)],
+        responses=inline_serializer(
+            "AvailableEndpoints",
+            {"count": serializers.IntegerField(), "results": serializers.ListField()},
+        ),
+    )
+    @action(detail=False, methods=["get"])
+    def available_endpoints(self, request):
+        include = request.query_params.get("include_internal", "").lower() in TRUE
+        found = discovery.endpoints(include_internal=include)
+        return Response({"count": len(found), "results": found})
+
+    @extend_schema(
+        responses=inline_serializer("WorkflowDefinitions", {"results": serializers.ListField()})
+    )
+    @action(detail=False, methods=["get"])
+    def workflows(self, request):
+        """The workflows ``test_workflow`` can run, with their parameters' defaults."""
+        try:
+            configured = definitions.all_workflows().values()
+        except ImproperlyConfigured as exc:
+            raise WorkflowDefinitionsInvalid(str(exc)) from exc
+        return Response({"results": [_definition(workflow) for workflow in configured]})
+
+
+def _definition(workflow):
+    return {
+        "name": workflow.name,
+        "description": workflow.description,
+        "workflow_type": workflow.workflow_type,
+        "params": scrub(workflow.params),
+        "steps": [
+            {"name": step.name, "method": step.method, "path": step.path} for step in workflow.steps
+        ],
+    }
+
+
+class TestRunSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.get_username", default=None)
+    name = serializers.SerializerMethodField()
+    trace_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TestRun
+        fields = ["id", "kind", "name", "passed", "correlation_id", "trace_url", "created_by",
+                  "created_at", "duration_ms", "request", "result"]  # fmt: skip
+
+    def get_name(self, run) -> str:
+        if run.kind == TestRun.Kind.WORKFLOW:
+            return run.request.get("workflow", "")
+        return f"{run.request.get('method', '')} {run.request.get('path', '')}"
+
+    def get_trace_url(self, run) -> str:
+        return trace_url(self.context["request"], run.correlation_id)
+
+
+class TestRunListSerializer(TestRunSerializer):
+    """Without the (possibly large) response bodies: a summary instead."""
+
+    summary = serializers.SerializerMethodField()
+
+    class Meta(TestRunSerializer.Meta):
+        fields = [*TestRunSerializer.Meta.fields[:-1], "summary"]
+
+    def get_summary(self, run) -> dict:
+        result = run.result
+        if run.kind == TestRun.Kind.WORKFLOW:
+            steps = result.get("steps", [])
+            failed = next((s["name"] for s in steps if not s["passed"] and not s["skipped"]), None)
+            return {"steps": len(steps), "failed_step": failed}
+        return {key: result.get(key) for key in ("status_code", "expected_status", "error")}
+
+
+class TestRunFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=TestRun.Kind.choices)
+    passed = django_filters.BooleanFilter()
+    correlation_id = django_filters.CharFilter(max_length=64)
+
+    class Meta:
+        model = TestRun
+        fields = []
+
+
+class TestRunViewSet(
+    OutsideRequestTransactionMixin,
+    DashboardAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The history of manual test runs, newest first; any of them can be run again."""
+
+    queryset = TestRun.objects.select_related("created_by")
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_class = TestRunFilter
+
+    def get_serializer_class(self):
+        return TestRunListSerializer if self.action == "list" else TestRunSerializer
+
+    @extend_schema(request=RerunRequest, responses=ANY_RESULT)
+    @action(detail=True, methods=["post"])
+    def rerun(self, request, pk=None):
+        """Run the same test again (a new run, under a new correlation ID). Values masked
+        when it was stored must be sent again: ``headers``, ``query``, ``payload``,
+        ``assertions`` for an endpoint test, ``params`` for a workflow."""
+        previous = self.get_object()
+        overrides = _validated(RerunRequest, request.data)
+        data, masked = history.rerun_request(previous, overrides)
+        if masked:
+            raise ValidationError(masked)
+        return Response({**run_test(previous.kind, request, data), "rerun_of": previous.pk})

@@ -1,0 +1,137 @@
+"""Reports: generate (stored), list, read, delete, export."""
+
+import django_filters
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.views.workflows import workflow_or_404
+from flowscope.capture.correlation import CORRELATION_ID
+from flowscope.models import Layer, Report
+from flowscope.reports import exporters, generate
+from flowscope.reports.periods import PeriodSerializer
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    generated_by = serializers.CharField(source="generated_by.get_username", default=None)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "report_type",
+            "title",
+            "parameters",
+            "generated_at",
+            "generated_by",
+            "summary",
+            "sections",
+        ]
+
+
+class ReportListSerializer(ReportSerializer):
+    class Meta(ReportSerializer.Meta):
+        fields = ["id", "report_type", "title", "parameters", "generated_at", "generated_by"]
+
+
+class WorkflowReportRequest(serializers.Serializer):
+    correlation_id = serializers.RegexField(rf"\A{CORRELATION_ID.pattern}\Z")
+
+
+class PerformanceReportRequest(PeriodSerializer):
+    routes = serializers.ListField(
+        child=serializers.CharField(max_length=500), required=False, max_length=50
+    )
+    layers = serializers.ListField(child=serializers.ChoiceField(Layer.values), required=False)
+
+    def validate(self, data):
+        return {
+            **super().validate(data),
+            "routes": data.get("routes", []),
+            "layers": data.get("layers", []),
+        }
+
+
+class ReportFilter(django_filters.FilterSet):
+    type = django_filters.ChoiceFilter(field_name="report_type", choices=Report.Type.choices)
+
+    class Meta:
+        model = Report
+        fields = []
+
+
+class ReportViewSet(
+    DashboardAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Report.objects.select_related("generated_by")
+    filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
+    filterset_class = ReportFilter
+
+    def get_serializer_class(self):
+        return ReportListSerializer if self.action == "list" else ReportSerializer
+
+    def perform_content_negotiation(self, request, force=False):
+        if self.action == "export":  # ?format= names the export, not a DRF renderer
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    def created(self, report):
+        return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WorkflowReportRequest, responses={201: ReportSerializer})
+    @action(detail=False, methods=["post"])
+    def generate_workflow_report(self, request):
+        data = self._valid(WorkflowReportRequest, request)
+        session = workflow_or_404(data["correlation_id"])
+        return self.created(generate.workflow_report(session, request.user))
+
+    @extend_schema(request=PeriodSerializer, responses={201: ReportSerializer})
+    @action(detail=False, methods=["post"])
+    def generate_system_health_report(self, request):
+        period = self._valid(PeriodSerializer, request)
+        return self.created(
+            generate.system_health_report(period["start"], period["end"], request.user)
+        )
+
+    @extend_schema(request=PerformanceReportRequest, responses={201: ReportSerializer})
+    @action(detail=False, methods=["post"])
+    def generate_performance_report(self, request):
+        data = self._valid(PerformanceReportRequest, request)
+        return self.created(
+            generate.performance_report(
+                data["start"], data["end"], data["routes"], data["layers"], request.user
+            )
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=list(exporters.FORMATS))],
+        responses={
+            (200, "application/octet-stream"): inline_serializer(
+                "ReportExport", {"file": serializers.FileField()}
+            )
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        fmt = request.query_params.get("format", "json")
+        if fmt not in exporters.FORMATS:
+            raise ValidationError({"format": [f"Use one of {', '.join(exporters.FORMATS)}."]})
+        body, content_type, filename = exporters.export(generate.as_dict(self.get_object()), fmt)
+        response = HttpResponse(body, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @staticmethod
+    def _valid(serializer_class, request):
+        serializer = serializer_class(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data

@@ -1,0 +1,254 @@
+"""The workflow report: one workflow, complete enough to attach to a bug ticket."""
+
+import statistics
+from datetime import timedelta
+
+from django.db.models import Sum
+
+from flowscope.analysis import timing
+from flowscope.analysis.recommendations import recommend
+from flowscope.models import TraceStep, WorkflowSession
+from flowscope.reports.sections import fields, ms, ratio, table, text
+
+PEERS = 200
+PEER_PERIOD = timedelta(hours=24)
+
+
+def build(workflow):
+    steps = list(workflow.steps.order_by("started_at", "id")[:5000])
+    errors = list(workflow.errors.select_related("step").order_by("created_at"))
+    analysis = timing.analyze(steps)
+    return {
+        "title": f"Workflow report: {workflow.workflow_type} {workflow.correlation_id}",
+        "summary": summary(workflow),
+        "sections": [
+            step_table(steps, analysis),
+            fields(
+                "time_per_layer",
+                "Time per layer (self, ms)",
+                {
+                    layer: entry["self_ms"]
+                    for layer, entry in sorted(analysis["time_per_layer"].items())
+                },
+            ),
+            critical_path(steps, analysis),
+            slowest(steps, analysis),
+            queries(analysis),
+            fields(
+                "cache",
+                "Cache",
+                {
+                    "Hits": analysis["cache"]["hits"],
+                    "Misses": analysis["cache"]["misses"],
+                    "Hit ratio": ratio(analysis["cache"]["hit_ratio"]),
+                },
+            ),
+            error_table(errors),
+            frontend(steps),
+            advice(workflow, steps),
+            comparison(workflow, steps),
+        ],
+    }
+
+
+def summary(workflow):
+    return {
+        "Correlation ID": workflow.correlation_id,
+        "Type": workflow.workflow_type,
+        "Status": workflow.status,
+        "User": workflow.user.get_username() if workflow.user else None,
+        "Started": workflow.started_at.isoformat(),
+        "Duration (ms)": ms(workflow.duration_ms),
+        "Requests": workflow.request_count,
+        "Steps": workflow.step_count,
+        "Errors": workflow.error_count,
+    }
+
+
+def _flatten(nodes, depth=0):
+    for node in nodes:
+        yield depth, node
+        yield from _flatten(node["children"], depth + 1)
+
+
+def step_table(steps, analysis):
+    critical = set(analysis["critical_path"])
+    slow = set(analysis["slowest_steps"])
+    tree = timing.step_tree(steps, lambda s: {"step": s})
+    rows = []
+    for depth, node in _flatten(tree):
+        step = node["step"]
+        flags = [
+            name
+            for name, on in (
+                ("critical path", step.span_id in critical),
+                ("N+1", step.metadata.get("repeated")),
+                ("slow", step.span_id in slow),
+            )
+            if on
+        ]
+        rows.append(
+            [
+                "  " * depth + step.name,
+                step.layer,
+                step.status,
+                node["offset_ms"],
+                ms(step.duration_ms),
+                ", ".join(flags),
+            ]
+        )
+    return table(
+        "steps",
+        "Step tree",
+        ["Step", "Layer", "Status", "Start (ms)", "Duration (ms)", "Flags"],
+        rows,
+    )
+
+
+def critical_path(steps, analysis):
+    by_span = {s.span_id: s for s in steps}
+    rows = [
+        [by_span[sid].name, by_span[sid].layer, ms(by_span[sid].duration_ms)]
+        for sid in analysis["critical_path"]
+    ]
+    return table("critical_path", "Critical path", ["Step", "Layer", "Duration (ms)"], rows)
+
+
+def slowest(steps, analysis):
+    by_span = {s.span_id: s for s in steps}
+    rows = [
+        [by_span[sid].name, by_span[sid].layer, ms(by_span[sid].duration_ms)]
+        for sid in analysis["slowest_steps"]
+    ]
+    return table("slowest", "Slowest steps", ["Step", "Layer", "Duration (ms)"], rows)
+
+
+def queries(analysis):
+    rows = []
+    for query in analysis["queries"]:
+        site = query["call_site"] or {}
+        where = f"{site.get('file', '')}:{site.get('line', '')} {site.get('function', '')}"
+        rows.append(
+            [
+                query["sql"],
+                query["count"],
+                query["total_ms"],
+                query["n_plus_one"],
+                query["repeated"],
+                where.strip(": "),
+            ]
+        )
+    return table(
+        "queries", "Queries", ["SQL", "Count", "Total (ms)", "N+1", "Repeated", "Called from"], rows
+    )
+
+
+def stack_text(frames):
+    return "\n".join(
+        f"{'*' if f.get('in_app') else ' '} {f['file']}:{f['line']} in {f['function']}"
+        for f in frames
+    )
+
+
+def error_table(errors):
+    rows = [
+        [
+            e.created_at.isoformat(),
+            e.layer,
+            e.severity,
+            e.error_type,
+            e.message,
+            e.step.name if e.step else None,
+            stack_text(e.stack_trace),
+        ]
+        for e in errors
+    ]
+    return table(
+        "errors",
+        "Errors",
+        ["When", "Layer", "Severity", "Type", "Message", "Step", "Stack (* = your code)"],
+        rows,
+    )
+
+
+def frontend(steps):
+    rows = [[s.name, ms(s.duration_ms), s.status] for s in steps if s.layer == "frontend"]
+    return table("frontend", "Browser timings", ["Step", "Duration (ms)", "Status"], rows)
+
+
+def advice(workflow, steps):
+    """The recommendations over this workflow's time that concern its routes or queries."""
+    names = {s.name for s in steps} | {s.metadata.get("sql") for s in steps}
+    end = workflow.ended_at or workflow.last_activity_at
+    found = [
+        r
+        for r in recommend(
+            workflow.started_at - timedelta(seconds=1), end + timedelta(seconds=1), limit=None
+        )
+        if names & {r["evidence"].get("route"), r["evidence"].get("sql")}
+        or workflow.correlation_id in r["evidence"].get("examples", [])
+    ]
+    body = "\n\n".join(
+        f"[{r['severity']}] {r['title']}\n{r['explanation']}\nSuggestion: {r['suggestion']}"
+        for r in found
+    )
+    return text("recommendations", "Recommendations", body or "None apply.")
+
+
+def comparison(workflow, steps):
+    """This workflow against the median of completed ones of its type around it."""
+    peers = list(
+        WorkflowSession.objects.filter(
+            workflow_type=workflow.workflow_type,
+            status=WorkflowSession.Status.COMPLETED,
+            started_at__gte=workflow.started_at - PEER_PERIOD,
+            started_at__lte=workflow.started_at + PEER_PERIOD,
+        )
+        .exclude(pk=workflow.pk)
+        .order_by("-started_at")
+        .values_list("pk", "duration_ms")[:PEERS]
+    )
+    if not peers:
+        return table(
+            "comparison",
+            "Compared with similar workflows",
+            ["Measure", "This", "Median of similar", "Difference"],
+            [],
+            note=f"No completed {workflow.workflow_type} workflow within 24 hours.",
+        )
+    rows = [_row("Duration (ms)", workflow.duration_ms, [d for _, d in peers if d is not None])]
+    mine = _layer_totals([workflow.pk]).get(workflow.pk, {})
+    theirs = _layer_totals([pk for pk, _ in peers])
+    for layer in sorted({layer for totals in theirs.values() for layer in totals} | set(mine)):
+        rows.append(
+            _row(
+                f"{layer} time (ms)",
+                mine.get(layer, 0.0),
+                [totals.get(layer, 0.0) for totals in theirs.values()],
+            )
+        )
+    return table(
+        "comparison",
+        "Compared with similar workflows",
+        ["Measure", "This", "Median of similar", "Difference"],
+        rows,
+        note=f"{len(peers)} completed {workflow.workflow_type} workflows within 24 h.",
+    )
+
+
+def _row(label, value, values):
+    median = statistics.median(values) if values else None
+    delta = value - median if value is not None and median is not None else None
+    return [label, ms(value), ms(median), ms(delta)]
+
+
+def _layer_totals(workflow_ids):
+    totals = {}
+    rows = (
+        TraceStep.objects.filter(workflow_id__in=workflow_ids)
+        .values("workflow_id", "layer")
+        .annotate(total=Sum("duration_ms"))
+    )
+    for row in rows:
+        totals.setdefault(row["workflow_id"], {})[row["layer"]] = row["total"]
+    return totals

@@ -1,0 +1,102 @@
+"""Exports through the API, and the HTML of a real failed checkout in a real browser."""
+
+import csv
+import io
+import json
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from flowscope.models import Report
+from shop.models import Category, Product
+from tests.browser import browser_page
+from tests.flowscope.capture.shop_client import DECLINED, PASSWORD, Browser, checkout
+
+URL = "/api/v1/debugging/reports/"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+
+class TextOf(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture
+def failed_checkout(live_server, real_recorder, settings):
+    """A demo customer looks at related products (the shop's N+1) and is declined."""
+    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
+    category = Category.objects.create(name="Books", slug="books")
+    products = [
+        Product.objects.create(
+            category=category, name=f"Book {i}", slug=f"b{i}", price=Decimal("9.99"), stock=50
+        )
+        for i in range(8)
+    ]
+    get_user_model().objects.create_user("alice", password=PASSWORD)
+    browser = Browser(live_server.url, "wf-report", "checkout")
+    browser.call("GET", f"/api/v1/products/{products[0].pk}/related/")
+    status, _ = checkout(browser, products[0], DECLINED)
+    assert status == 402
+    assert real_recorder.flush(10)
+    return "wf-report"
+
+
+def generate(client, correlation_id):
+    response = client.post(
+        URL + "generate_workflow_report/", {"correlation_id": correlation_id}, format="json"
+    )
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def test_each_format_downloads_and_parses(staff_client, failed_checkout):
+    report_id = generate(staff_client, failed_checkout)
+    answers = {
+        fmt: staff_client.get(f"{URL}{report_id}/export/", {"format": fmt})
+        for fmt in ("json", "csv", "md", "html", "pdf")
+    }
+    for fmt, response in answers.items():
+        assert response.status_code == 200, fmt
+        assert f"flowscope-workflow-report-{report_id}." in response["Content-Disposition"]
+    assert json.loads(answers["json"].content)["id"] == report_id
+    rows = list(csv.reader(io.StringIO(answers["csv"].content.decode())))
+    assert ["Step tree"] in rows
+    assert "| Step |" in answers["md"].content.decode()
+    parser = TextOf()
+    parser.feed(answers["html"].content.decode())
+    assert "script" not in parser.tags
+    assert answers["pdf"].content.startswith(b"%PDF-")
+    response = staff_client.get(f"{URL}{report_id}/export/", {"format": "docx"})
+    assert response.status_code == 400
+    assert "format" in response.json()["errors"]
+
+
+def test_the_html_report_shows_tree_error_and_advice_in_a_browser(
+    staff_client, failed_checkout, playwright_api
+):
+    report_id = generate(staff_client, failed_checkout)
+    html = staff_client.get(f"{URL}{report_id}/export/", {"format": "html"}).content
+    ARTIFACTS.mkdir(exist_ok=True)
+    page_file = ARTIFACTS / "failed-checkout-report.html"
+    page_file.write_bytes(html)
+    with browser_page(playwright_api) as (page, problems):
+        page.goto(page_file.as_uri())
+        page.screenshot(path=str(ARTIFACTS / "failed-checkout-report.png"), full_page=True)
+        visible = page.inner_text("body")
+    assert problems == []
+    assert "POST /api/v1/orders/checkout/" in visible
+    assert "payment_gateway.charge" in visible
+    assert "HTTP 402" in visible
+    assert "N+1" in visible
+    assert "select_related" in visible or "prefetch_related" in visible
+    assert Report.objects.get(pk=report_id).report_type == "workflow"
