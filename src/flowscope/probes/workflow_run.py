@@ -79,7 +79,6 @@ def _run_step(step, values, origin, headers):
     if not error:
         extracted, error = _extract(step, values, document)
     report["passed"] = not error
-    print("PROBE-DEBUG", probe, response, values, flush=True)
     if error:
         report["error"] = scrub_text(error)
     return report, extracted
