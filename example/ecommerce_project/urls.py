@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/debugging/", include("flowscope.urls")),
     path("api/v1/", include("shop.urls")),
     path("shop/", StorefrontView.as_view(), name="storefront"),
+    path("debugging/", include("flowscope.dashboard.urls")),
     # Last: any other path under /api/ is a JSON 404, whatever DEBUG says.
     re_path(r"^api/", api_not_found),
 ]

@@ -18,7 +18,7 @@ DEFAULTS = {
     # Path prefixes never traced, on top of flowscope's own API, page, ingest and STATIC_URL.
     "IGNORE_PATHS": [],
     # Prefix under which flowscope's own API, page and ingest are mounted (never traced).
-    "INTERNAL_PATHS": ["/api/v1/debugging/", "/debugging/"],
+    "INTERNAL_PATHS": ["/api/v1/debugging/", "/debugging/", "/ws/debugging/"],
     # Workflow types by route: {name: {"routes": ["POST /api/v1/x/"], "complete_on": [...]}}.
     # A request matching "routes" gives an untyped workflow its type; a 2xx on a
     # "complete_on" route completes it, and a 4xx/5xx there fails it.

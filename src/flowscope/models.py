@@ -112,6 +112,9 @@ class ErrorLog(models.Model):
     fingerprint = models.CharField(max_length=64)
     resolved = models.BooleanField(default=False)
     created_at = models.DateTimeField()
+    # When it was stored (created_at is when it happened): what realtime_updates reads, so
+    # that an error written a moment after it happened is not missed by a poll.
+    recorded_at = models.DateTimeField(default=timezone.now)
     request_context = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -122,6 +125,7 @@ class ErrorLog(models.Model):
             models.Index(fields=["layer", "-created_at"], name="fs_err_layer"),
             models.Index(fields=["severity", "-created_at"], name="fs_err_severity"),
             models.Index(fields=["resolved", "-created_at"], name="fs_err_resolved"),
+            models.Index(fields=["-recorded_at"], name="fs_err_recorded"),
         ]
 
     def __str__(self):

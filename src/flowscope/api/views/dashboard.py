@@ -50,7 +50,7 @@ class RealtimeUpdatesView(DashboardAPIView):
                 "server_time": now,
                 "workflows": WorkflowSerializer(self.changed_workflows(since), many=True).data,
                 "errors": list(
-                    ErrorLog.objects.filter(created_at__gte=since)
+                    ErrorLog.objects.filter(recorded_at__gte=since)
                     .order_by("-created_at")
                     .values(
                         "id",

@@ -1,0 +1,65 @@
+"""The dashboard page. Who may see it is decided by the same ``PERMISSION_CLASSES`` as the
+API and the sockets; an anonymous visitor is sent to the login page (the admin's when the
+admin is installed), a signed-in user without permission gets 403.
+
+The page is a shell: everything it shows is read by its ES modules from the REST API and
+the WebSockets, so there is one source of truth for what the dashboard knows.
+"""
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.middleware.csrf import get_token
+from django.urls import NoReverseMatch, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import TemplateView
+
+from flowscope.realtime.auth import may_watch
+
+SECTIONS = [
+    ("overview", "Overview"),
+    ("workflows", "Workflows"),
+    ("errors", "Errors"),
+    ("performance", "Performance"),
+    ("testing", "Testing"),
+    ("reports", "Reports"),
+    ("settings", "Settings"),
+]
+
+
+def login_url():
+    """The admin's login page when the admin is there (it checks ``is_staff``), else
+    ``settings.LOGIN_URL``."""
+    if apps.is_installed("django.contrib.admin"):
+        try:
+            return reverse("admin:login")
+        except NoReverseMatch:
+            pass
+    return settings.LOGIN_URL
+
+
+def api_root():
+    return reverse("flowscope:dashboard-data").removesuffix("dashboard-data/")
+
+
+@method_decorator(never_cache, name="dispatch")
+class DashboardPageView(TemplateView):
+    template_name = "flowscope/dashboard/page.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), login_url())
+        if not may_watch(request.user):
+            raise PermissionDenied("The debugging dashboard is for staff.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {
+            **super().get_context_data(**kwargs),
+            "sections": SECTIONS,
+            "api_root": api_root(),
+            "csrf_token_value": get_token(self.request),
+            "username": self.request.user.get_username(),
+        }

@@ -1,0 +1,134 @@
+// A WebSocket that stays up: reconnects with exponential backoff (and jitter), and while it
+// is down — and once when it comes back — catches up over HTTP, so no event is lost.
+//
+// States: "connecting", "live" (socket open), "reconnecting" (socket down, no catch-up
+// yet), "polling" (socket down, data still arriving over HTTP), "offline" (neither works).
+
+const BACKOFF_MIN_MS = 1000;
+const BACKOFF_MAX_MS = 30000;
+const POLL_MS = 5000;
+
+export function socketUrl(path) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${path}`;
+}
+
+export class LiveConnection {
+  // onMessage(message), onState(state), catchUp() → Promise of messages (may be empty).
+  constructor(path, { onMessage, onState, catchUp }) {
+    this.path = path;
+    this.onMessage = onMessage;
+    this.onState = onState || (() => {});
+    this.catchUp = catchUp;
+    this.attempt = 0;
+    this.stopped = false;
+    this.socket = null;
+    this.state = "connecting";
+    this.timers = {};
+    this.pollMs = POLL_MS;
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.timers.reconnect);
+    clearInterval(this.timers.poll);
+    if (this.socket) this.socket.close(1000);
+    this.socket = null;
+  }
+
+  setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.onState(state);
+  }
+
+  connect() {
+    let socket;
+    try {
+      socket = new WebSocket(socketUrl(this.path));
+    } catch (error) {
+      this.dropped();
+      return;
+    }
+    this.socket = socket;
+    socket.addEventListener("open", () => {
+      const recovering = this.attempt > 0;
+      this.attempt = 0;
+      clearInterval(this.timers.poll);
+      this.timers.poll = null;
+      this.setState("live");
+      if (recovering) this.poll(); // what happened while the socket was down
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (ignored) {
+        return;
+      }
+      this.onMessage(message);
+    });
+    socket.addEventListener("close", (event) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      if (this.stopped) return;
+      if (event.code === 4401 || event.code === 4403) {
+        this.setState("offline"); // signed out or not allowed: retrying will not help
+        return;
+      }
+      this.dropped();
+    });
+  }
+
+  dropped() {
+    this.setState(this.timers.poll ? this.state : "reconnecting");
+    if (!this.timers.poll && this.catchUp) {
+      this.poll();
+      this.timers.poll = setInterval(() => this.poll(), this.pollMs);
+    }
+    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    clearTimeout(this.timers.reconnect);
+    this.timers.reconnect = setTimeout(() => this.connect(), delay * (0.8 + Math.random() * 0.4));
+  }
+
+  async poll() {
+    if (!this.catchUp) return;
+    try {
+      const messages = await this.catchUp();
+      for (const message of messages) this.onMessage(message);
+      if (this.state !== "live" && !this.stopped) this.setState("polling");
+    } catch (error) {
+      if (this.state !== "live" && !this.stopped) this.setState("offline");
+    }
+  }
+}
+
+// A tiny event bus: views subscribe to message types while they are shown.
+export class Bus {
+  constructor() {
+    this.handlers = new Map();
+  }
+
+  on(type, handler) {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type).add(handler);
+    return () => this.handlers.get(type).delete(handler);
+  }
+
+  emit(message) {
+    for (const handler of this.handlers.get(message.type) || []) {
+      try {
+        handler(message);
+      } catch (error) {
+        console.warn("flowscope dashboard: a live handler failed", error);
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+// Errors: groups (by fingerprint) with counts, a sparkline of occurrences, first and last
+// seen; a group's page with its stack trace, the workflows it happened in, resolve/reopen.
+
+import { sparkline } from "../charts.js";
+import { badge, emptyState, fmt, h, json, panel, replace, table, timeEl } from "../dom.js";
+import { workflowLink } from "./overview.js";
+
+const WINDOW_MS = { "15m": 9e5, "1h": 3.6e6, "6h": 2.16e7, "24h": 8.64e7, "7d": 6.048e8 };
+const BUCKETS = 24;
+const SPARKLINES = 25;
+
+function buckets(times, since, until) {
+  const counts = new Array(BUCKETS).fill(0);
+  const span = until - since;
+  for (const t of times) {
+    const i = Math.floor(((t - since) / span) * BUCKETS);
+    if (i >= 0 && i < BUCKETS) counts[i] += 1;
+  }
+  return counts;
+}
+
+async function occurrences(ctx, fingerprint, pageSize = 200) {
+  const data = await ctx.api("errors/", { query: { group: "false", fingerprint, page_size: pageSize } });
+  return data.results;
+}
+
+export async function renderList(container, params, ctx) {
+  container.dataset.title = "Errors";
+  const state = { resolved: "false", layer: "" };
+  const body = h("div", {});
+  const filters = h("form", { class: "filters" },
+    h("label", { class: "field" }, h("span", { class: "label", text: "Show" }),
+      h("select", { name: "resolved" }, [["false", "unresolved"], ["true", "resolved"], ["", "all"]].map(([v, t]) =>
+        h("option", { value: v, text: t })))),
+    h("label", { class: "field" }, h("span", { class: "label", text: "Layer" }),
+      h("select", { name: "layer" }, ["", "frontend", "api", "database", "cache", "external", "custom"].map((v) =>
+        h("option", { value: v, text: v || "any" })))));
+  const load = async () => {
+    const until = Date.now();
+    const since = until - WINDOW_MS[ctx.window];
+    const data = await ctx.api("errors/", {
+      query: { resolved: state.resolved, layer: state.layer, since: new Date(since).toISOString(), page_size: 50 },
+    });
+    const groups = data.results;
+    const series = new Map(await Promise.all(groups.slice(0, SPARKLINES).map((g) =>
+      occurrences(ctx, g.fingerprint)
+        .then((list) => [g.fingerprint, buckets(list.map((e) => new Date(e.created_at).getTime()), since, until)])
+        .catch(() => [g.fingerprint, []]))));
+    if (!groups.length) {
+      replace(body, emptyState(state.resolved === "false" ? "No unresolved errors in this window" : "No errors in this window",
+        h("p", { class: "muted", text: "Errors appear here as they happen: exceptions, 5xx answers, failed queries, browser errors." })));
+      return;
+    }
+    replace(body, table([
+      {
+        label: "Error",
+        render: (g) => h("a", { href: `#/errors/${g.latest_id}`, class: "error-link" },
+          h("strong", { text: g.error_type }), h("span", { class: "muted msg", text: g.message })),
+      },
+      { label: "Layer", render: (g) => g.layer },
+      { label: "Severity", render: (g) => badge(g.severity, "severity") },
+      { label: "Count", class: "num", render: (g) => String(g.count) },
+      { label: "Occurrences", render: (g) => sparkline(series.get(g.fingerprint) || [], { label: `${g.count} occurrences over the window` }) },
+      { label: "First seen", render: (g) => timeEl(g.first_seen) },
+      { label: "Last seen", render: (g) => timeEl(g.last_seen) },
+      { label: "State", render: (g) => (g.resolved ? badge("resolved") : badge("open")) },
+    ], groups.map((g) => ({ ...g, __dataset: { fingerprint: g.fingerprint } })), { testid: "error-groups" }));
+  };
+  filters.addEventListener("change", () => {
+    Object.assign(state, Object.fromEntries(new FormData(filters).entries()));
+    load();
+  });
+  await load();
+  let pending = null;
+  const off = ctx.bus.on("error_notification", () => {
+    if (!pending) pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 1500);
+  });
+  replace(container, h("div", { class: "view-head" }, h("h1", { text: "Errors" }),
+    h("p", { class: "muted", text: `Grouped by fingerprint · last ${ctx.window}` })), panel("Error groups", [filters, body], { wide: true }));
+  return () => { off(); clearTimeout(pending); };
+}
+
+function frame(f) {
+  return h("li", { class: f.in_app ? "frame in-app" : "frame lib" },
+    h("div", { class: "frame-head" },
+      h("span", { class: "frame-fn", text: f.function || "?" }),
+      h("span", { class: "frame-loc", text: ` ${f.file || f.filename || ""}:${f.line ?? f.lineno ?? ""}` }),
+      f.in_app ? badge("app", "flag") : null),
+    f.code ? h("pre", { class: "frame-code", text: f.code }) : null);
+}
+
+// The project's own frames stand out; runs of library frames fold into one line each.
+function frames(stack) {
+  if (!stack || !stack.length) return h("p", { class: "muted", text: "No stack trace was captured for this error." });
+  const runs = [];
+  for (const f of stack) {
+    const last = runs[runs.length - 1];
+    if (!f.in_app && last && !last.app) last.frames.push(f);
+    else runs.push({ app: Boolean(f.in_app), frames: [f] });
+  }
+  const hasApp = runs.some((run) => run.app);
+  return h("ol", { class: "frames", "data-testid": "stack-trace" }, runs.map((run) => (run.app || !hasApp
+    ? run.frames.map(frame)
+    : h("li", {}, h("details", { class: "lib-frames" },
+      h("summary", { text: `${run.frames.length} library frame${run.frames.length === 1 ? "" : "s"}` }),
+      h("ol", { class: "frames" }, run.frames.map(frame)))))));
+}
+
+export async function renderDetail(container, { id }, ctx) {
+  const error = await ctx.api(`errors/${encodeURIComponent(id)}/`);
+  const list = await occurrences(ctx, error.fingerprint, 100);
+  container.dataset.title = error.error_type;
+  const stateBox = h("span", { "data-testid": "error-state" });
+  const button = h("button", { type: "button", class: "button", "data-testid": "resolve-toggle" });
+  let resolved = error.resolved;
+  const draw = () => {
+    replace(stateBox, resolved ? badge("resolved") : badge("open"));
+    button.textContent = resolved ? "Reopen" : "Resolve";
+  };
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const group = await ctx.api(`errors/${error.id}/${resolved ? "reopen" : "resolve"}/`, { method: "POST" });
+      resolved = group.resolved;
+      draw();
+    } finally {
+      button.disabled = false;
+    }
+  });
+  draw();
+  const workflows = [...new Map(list.filter((e) => e.correlation_id).map((e) => [e.correlation_id, e])).values()];
+  replace(container,
+    h("div", { class: "view-head" },
+      h("p", { class: "crumbs" }, h("a", { href: "#/errors", text: "Errors" }), " / "),
+      h("h1", {}, error.error_type, " ", stateBox),
+      h("p", { class: "lead", "data-testid": "error-message", text: error.message }),
+      h("div", { class: "actions" }, button)),
+    h("dl", { class: "summary" },
+      [["Layer", error.layer], ["Severity", error.severity], ["Occurrences", String(error.occurrences)],
+        ["First seen", fmt.time(list.length ? list[list.length - 1].created_at : error.created_at)],
+        ["Last seen", fmt.time(list.length ? list[0].created_at : error.created_at)],
+        ["Step", error.step ? error.step.name : "—"]].map(([k, v]) => h("div", {}, h("dt", { text: k }), h("dd", { text: v })))),
+    panel("Stack trace", frames(error.stack_trace), { wide: true, actions: h("span", { class: "muted small", text: "your code is highlighted" }) }),
+    panel("Workflows it happened in", table([
+      { label: "Workflow", render: (e) => workflowLink(e.correlation_id) },
+      { label: "When", render: (e) => timeEl(e.created_at) },
+      { label: "Message", render: (e) => e.message },
+    ], workflows.slice(0, 20), { testid: "error-workflows", empty: "Not tied to a workflow." }), { wide: true }),
+    panel("Request context (scrubbed)", json(error.request_context || {}), { wide: true }));
+}

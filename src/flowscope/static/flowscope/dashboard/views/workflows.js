@@ -1,0 +1,207 @@
+// Workflows: a searchable, filterable list, and one workflow's trace as a live waterfall.
+
+import { LiveConnection } from "../live.js";
+import { badge, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
+import { workflowLink } from "./overview.js";
+import { Waterfall } from "./waterfall.js";
+
+const STATUSES = ["", "in_progress", "completed", "failed", "timed_out"];
+const TYPES = ["login", "product_fetch", "cart_update", "checkout", "page_view", "unknown"];
+
+function select(name, label, options, value) {
+  return h("label", { class: "field" }, h("span", { class: "label", text: label }),
+    h("select", { name }, options.map((o) => h("option", { value: o, selected: o === value, text: o || "any" }))));
+}
+
+export async function renderList(container, params, ctx) {
+  container.dataset.title = "Workflows";
+  const state = { q: "", type: "", status: "", has_errors: "", page: 1 };
+  const results = h("div", {});
+  const form = h("form", { class: "filters", role: "search" },
+    h("label", { class: "field grow" }, h("span", { class: "label", text: "Correlation ID starts with" }),
+      h("input", { type: "search", name: "q", placeholder: "e.g. 3f2a", autocomplete: "off" })),
+    h("label", { class: "field" }, h("span", { class: "label", text: "Type" }),
+      h("input", { name: "type", list: "workflow-types", placeholder: "any", size: 14, autocomplete: "off" }),
+      h("datalist", { id: "workflow-types" }, TYPES.map((t) => h("option", { value: t })))),
+    select("status", "Status", STATUSES, ""),
+    select("has_errors", "Errors", ["", "true", "false"], ""),
+    h("button", { type: "submit", class: "button", text: "Filter" }));
+
+  const load = async () => {
+    const data = await ctx.api("workflows/", {
+      query: { q: state.q, type: state.type, status: state.status, has_errors: state.has_errors, page: state.page, page_size: 25 },
+    });
+    const pager = h("div", { class: "pager" },
+      h("button", { type: "button", class: "button ghost", disabled: !data.previous, text: "← Newer",
+        onclick: () => { state.page -= 1; load(); } }),
+      h("span", { class: "muted", text: `${data.count} workflow${data.count === 1 ? "" : "s"} · page ${state.page}` }),
+      h("button", { type: "button", class: "button ghost", disabled: !data.next, text: "Older →",
+        onclick: () => { state.page += 1; load(); } }));
+    replace(results, data.count || state.q || state.type || state.status || state.has_errors
+      ? [table([
+        { label: "Workflow", render: (w) => workflowLink(w.correlation_id) },
+        { label: "Type", render: (w) => w.workflow_type || "—" },
+        { label: "Status", render: (w) => badge(w.status) },
+        { label: "User", render: (w) => w.user || "anonymous" },
+        { label: "Started", render: (w) => timeEl(w.started_at) },
+        { label: "Duration", class: "num", render: (w) => fmt.ms(w.duration_ms ?? w.elapsed_ms) },
+        { label: "Requests", class: "num", render: (w) => String(w.request_count) },
+        { label: "Steps", class: "num", render: (w) => String(w.step_count) },
+        { label: "Errors", class: "num", render: (w) => (w.error_count ? h("strong", { class: "bad", text: String(w.error_count) }) : "0") },
+      ], data.results, { testid: "workflow-list", empty: "No workflow matches these filters." }), pager]
+      : emptyState("No workflows yet", h("p", {}, "Open the ", h("a", { href: "/shop/", text: "storefront" }),
+        " or run a workflow from the ", h("a", { href: "#/testing", text: "testing console" }), ".")));
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values = new FormData(form);
+    Object.assign(state, Object.fromEntries(values.entries()), { page: 1 });
+    load();
+  });
+  form.addEventListener("change", () => form.requestSubmit());
+  await load();
+  let pending = null;
+  const off = ctx.bus.on("workflow_update", () => {
+    if (state.page !== 1 || pending) return;
+    pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 1500);
+  });
+  replace(container, h("div", { class: "view-head" }, h("h1", { text: "Workflows" })), panel("Find a workflow", [form, results], { wide: true }));
+  return () => { off(); clearTimeout(pending); };
+}
+
+function summary(workflow) {
+  const item = (label, value) => h("div", {}, h("dt", { text: label }), h("dd", {}, value));
+  return h("dl", { class: "summary", "data-testid": "workflow-summary" },
+    item("Type", workflow.workflow_type || "—"),
+    item("Status", badge(workflow.status)),
+    item("User", workflow.user || "anonymous"),
+    item("Started", fmt.time(workflow.started_at)),
+    item("Duration", fmt.ms(workflow.duration_ms ?? workflow.elapsed_ms)),
+    item("Requests", String(workflow.request_count)),
+    item("Steps", String(workflow.step_count)),
+    item("Errors", String(workflow.error_count)));
+}
+
+function errorList(errors) {
+  if (!errors.length) return h("p", { class: "muted", text: "No errors in this workflow." });
+  return h("ul", { class: "plain-list", "data-testid": "workflow-errors" }, errors.map((e) => h("li", {},
+    badge(e.severity, "severity"), " ",
+    h("a", { href: `#/errors/${e.id}` }, h("strong", { text: e.error_type }), " ", e.message),
+    h("span", { class: "muted", text: ` · ${e.layer}${e.step ? ` · in ${e.step.name}` : ""}` }))));
+}
+
+function flatten(nodes, out = []) {
+  for (const node of nodes) {
+    const { children, offset_ms: ignored, ...step } = node;
+    out.push(step);
+    flatten(children || [], out);
+  }
+  return out;
+}
+
+function layerTimes(analysis) {
+  const entries = Object.entries(analysis.time_per_layer || {});
+  if (!entries.length) return h("p", { class: "muted", text: "No steps yet." });
+  const max = Math.max(...entries.map(([, e]) => e.self_ms), 1);
+  return h("ul", { class: "bars" }, entries.sort((a, b) => b[1].self_ms - a[1].self_ms).map(([layer, e]) => h("li", {},
+    h("span", { class: "bar-label", text: layer }),
+    h("span", { class: "bar-track" }, h("span", { class: `bar-fill layer-${layer}`, style: `width:${(e.self_ms / max) * 100}%` })),
+    h("span", { class: "bar-value", text: `${fmt.ms(e.self_ms)} · ${e.count}` }))));
+}
+
+function queries(analysis) {
+  return table([
+    { label: "Query", render: (q) => h("code", { class: "sql-inline", text: q.sql }) },
+    { label: "Count", class: "num", render: (q) => String(q.count) },
+    { label: "Total", class: "num", render: (q) => fmt.ms(q.total_ms) },
+    { label: "", render: (q) => (q.n_plus_one ? badge("N+1", "flag") : q.repeated ? badge("repeated", "flag") : "") },
+  ], (analysis.queries || []).slice(0, 15), { empty: "No queries." });
+}
+
+// The workflow, or null while it has not been written yet (the socket then says
+// "pending" and streams it in). Asked through the list first: a 404 would be logged on
+// the browser's console as an error although nothing is wrong.
+async function loadWorkflow(ctx, id) {
+  const found = await ctx.api("workflows/", { query: { q: id, page_size: 50 } });
+  if (!found.results.some((w) => w.correlation_id === id)) return null;
+  return ctx.api(`workflows/${encodeURIComponent(id)}/`);
+}
+
+export async function renderDetail(container, { id }, ctx) {
+  const data = await loadWorkflow(ctx, id);
+  container.dataset.title = `Workflow ${fmt.short(id)}`;
+  const waterfall = new Waterfall({ analysis: data ? data.analysis : {} });
+  waterfall.setSteps(data ? flatten(data.steps) : []);
+  const summaryBox = h("div", {}, data ? summary(data.workflow) : h("p", { class: "muted", text: "Waiting for this workflow's first step…" }));
+  const liveNote = h("span", { class: "connection small", dataset: { state: "connecting" }, "data-testid": "trace-connection" },
+    h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "text", text: "connecting" }));
+  const errorsBox = h("div", {}, errorList(data ? data.errors : []));
+  const refresh = async () => {
+    const fresh = await loadWorkflow(ctx, id);
+    if (!fresh) return;
+    replace(summaryBox, summary(fresh.workflow));
+    replace(errorsBox, errorList(fresh.errors));
+    waterfall.setAnalysis(fresh.analysis);
+    waterfall.setSteps(flatten(fresh.steps));
+    replace(analysisBox, analysisBlock(fresh.analysis));
+  };
+  const analysisBlock = (analysis) => h("div", { class: "grid-2" },
+    h("div", {}, h("h3", { text: "Time per layer (self)" }), layerTimes(analysis)),
+    h("div", {}, h("h3", { text: "Queries" }), queries(analysis)));
+  const analysisBox = h("div", {}, analysisBlock(data ? data.analysis : {}));
+
+  let refreshTimer = null;
+  const soon = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => refresh().catch(() => {}), 1000);
+  };
+  const socket = new LiveConnection(ctx.wsWorkflowPath(id), {
+    onMessage(message) {
+      if (message.type === "workflow_trace") {
+        if (message.data.workflow) replace(summaryBox, summary(message.data.workflow));
+        waterfall.setSteps(message.data.steps);
+      } else if (message.type === "trace_step") {
+        waterfall.addStep(message.step);
+        soon(); // the analysis (time per layer, queries, N+1) follows the new steps
+      } else if (message.type === "workflow_status") {
+        replace(summaryBox, summary(message.workflow));
+      } else if (message.type === "workflow_completed" || message.type === "error_notification") {
+        soon();
+      }
+    },
+    onState(state) {
+      liveNote.dataset.state = state;
+      liveNote.querySelector(".text").textContent = state === "live" ? "live trace" : state;
+    },
+    async catchUp() {
+      await refresh();
+      return [];
+    },
+  }).start();
+
+  replace(container,
+    h("div", { class: "view-head" },
+      h("p", { class: "crumbs" }, h("a", { href: "#/workflows", text: "Workflows" }), " / "),
+      h("h1", { class: "mono", "data-testid": "workflow-id", text: id }),
+      h("div", { class: "actions" }, liveNote, h("button", {
+        type: "button",
+        class: "button ghost small",
+        text: "Generate a report",
+        onclick: async (event) => {
+          event.target.disabled = true;
+          try {
+            const report = await ctx.api("reports/generate_workflow_report/", { method: "POST", body: { correlation_id: id } });
+            ctx.navigate(`#/reports/${report.id}`);
+          } catch (error) {
+            event.target.disabled = false;
+            event.target.textContent = `Report failed: ${error.message}`;
+          }
+        },
+      }))),
+    panel("Summary", summaryBox, { wide: true }),
+    panel("Trace", waterfall.element, { id: "trace-panel", wide: true, testid: "waterfall-panel" }),
+    panel("Errors", errorsBox, { wide: true }),
+    panel("Where the time went", analysisBox, { wide: true }));
+  return () => { socket.stop(); clearTimeout(refreshTimer); };
+}
+
