@@ -24,6 +24,7 @@ demo: $(INSTALLED)
 	$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) seed_demo
 	@echo ""
+	@echo "  Dashboard:    http://$(HOST):$(PORT)/debugging/  (log in as admin / admin-demo-pass)"
 	@echo "  Storefront:   http://$(HOST):$(PORT)/shop/"
 	@echo "  Shop API:     http://$(HOST):$(PORT)/api/v1/products/"
 	@echo "  Django admin: http://$(HOST):$(PORT)/admin/  (flowscope's tables are there too)"

@@ -76,6 +76,7 @@ class Client:
     def __init__(self):
         self.arrivals = {}  # correlation id -> monotonic time of its first workflow_update
         self.closed = False
+        self.snapshot = asyncio.Event()
 
     async def run(self, url, token, ready):
         try:
@@ -89,6 +90,8 @@ class Client:
                 ready.release()
                 async for raw in socket:
                     message = json.loads(raw)
+                    if message["type"] == "dashboard_snapshot":
+                        self.snapshot.set()
                     if message["type"] == "workflow_update":
                         cid = message["workflow"]["correlation_id"]
                         self.arrivals.setdefault(cid, time.monotonic())
@@ -114,7 +117,11 @@ async def one_round(port, token, clients_count, requests, round_name):
     tasks = [asyncio.create_task(c.run(url, token, ready)) for c in clients]
     for _ in clients:
         await ready.acquire()
-    await asyncio.sleep(2)  # let the snapshots go out before measuring
+    # Measure only once every client has its snapshot (the connect storm is over).
+    await asyncio.wait_for(
+        asyncio.gather(*(c.snapshot.wait() for c in clients if not c.closed)), 300
+    )
+    await asyncio.sleep(1)
     ends = {}
     started = time.monotonic()
     for index in range(requests):
@@ -166,26 +173,36 @@ def main():
         manage(env, "seed_demo")
         token = manage(env, "drf_create_token", "admin").split()[2]
         server = start_server(env, args.port)
+        print(
+            f"# Python {platform.python_version()}, {os.cpu_count()} cores, "
+            f"{time.strftime('%Y-%m-%d')}"
+        )
+        print(
+            "| clients | requests | messages | missing | dropped clients | p50 ms | p99 ms "
+            "| max ms | messages/s |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
         try:
-            results = [
-                asyncio.run(one_round(args.port, token, n, args.requests, f"r{n}"))
-                for n in args.clients
-            ]
+            for n in args.clients:  # printed as each round ends: a later one may fail
+                report(asyncio.run(one_round(args.port, token, n, args.requests, f"r{n}")))
         finally:
             server.terminate()
-            server.wait(30)
-    print(f"# {platform.python_version()}, {os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+def report(r):
+    def number(key):
+        return "-" if r[key] is None else f"{r[key]:.0f}"
+
     print(
-        "| clients | requests | messages | missing | dropped clients | p50 ms | p99 ms "
-        "| max ms | messages/s |"
+        f"| {r['clients']} | {r['requests']} | {r['messages']} | {r['missing']} "
+        f"| {r['dropped_clients']} | {number('p50_ms')} | {number('p99_ms')} "
+        f"| {number('max_ms')} | {number('messages_per_s')} |",
+        flush=True,
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for r in results:
-        print(
-            f"| {r['clients']} | {r['requests']} | {r['messages']} | {r['missing']} "
-            f"| {r['dropped_clients']} | {r['p50_ms']:.0f} | {r['p99_ms']:.0f} "
-            f"| {r['max_ms']:.0f} | {r['messages_per_s']:.0f} |"
-        )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -18,6 +19,10 @@ from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
 from flowscope.realtime.publisher import publisher
 
 MAX_MESSAGE_BYTES = 4096
+# Many dashboards connecting at once (a deploy, a network blip) share one snapshot: each
+# costs a few dozen queries, and they would all compute the same thing.
+SNAPSHOT_REUSE_SECONDS = 2.0
+_snapshots = {}
 # Channels forgets group members after a day (group_expiry); rejoin well before that.
 GROUP_REFRESH_SECONDS = 3600
 
@@ -93,6 +98,19 @@ class DashboardConsumer(FlowscopeConsumer):
     @database_sync_to_async
     def snapshot(self):
         configuration = user_configuration(self.scope["user"])
+        key = (
+            configuration.pk if configuration else None,
+            configuration and configuration.updated_at,
+        )
+        cached = _snapshots.get(key)
+        if cached and time.monotonic() - cached[0] < SNAPSHOT_REUSE_SECONDS:
+            return cached[1]
+        data = self.build_snapshot(configuration)
+        _snapshots[key] = (time.monotonic(), data)
+        return data
+
+    @staticmethod
+    def build_snapshot(configuration):
         request = type("Query", (), {"query_params": {}})()
         name, since, until = window_for(request, configuration)
         data = overview.dashboard_data(since, until, thresholds_for(configuration), name)
