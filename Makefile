@@ -10,7 +10,7 @@ MANAGE := $(BIN)/python example/manage.py
 INSTALLED := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: demo test lint lock clean
+.PHONY: demo test lint lock clean screenshots
 
 # (Re)install only when the dependency list or the pins change.
 $(INSTALLED): pyproject.toml $(CONSTRAINTS)
@@ -45,6 +45,10 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The README's pictures of the dashboard, taken by its browser test on generated data.
+screenshots: $(INSTALLED)
+	FLOWSCOPE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/flowscope/dashboard/test_dashboard_browser.py
 
 # Re-pin every dependency to the newest versions allowed by pyproject.toml.
 lock:

@@ -23,6 +23,20 @@ _LIBRARY_DIRS = tuple(
 )
 
 
+_PROJECT_DIR = os.path.realpath(os.getcwd()) + os.sep
+
+
+@functools.lru_cache(maxsize=4096)
+def display_path(filename):
+    """The path as a developer reads it: relative to the project (the working directory)
+    or to the library folder it is in; stable across machines, so also for fingerprints."""
+    real = os.path.realpath(filename) if filename and not filename.startswith("<") else ""
+    for prefix in (_PROJECT_DIR, *_LIBRARY_DIRS):
+        if real.startswith(prefix):
+            return real[len(prefix) :]
+    return filename
+
+
 @functools.lru_cache(maxsize=4096)
 def is_in_app(filename):
     if not filename or filename.startswith("<"):
@@ -32,7 +46,7 @@ def is_in_app(filename):
 
 def frame_dict(filename, lineno, function, line=None):
     return {
-        "file": filename,
+        "file": display_path(filename),
         "line": lineno,
         "function": function,
         "in_app": is_in_app(filename),
@@ -60,6 +74,10 @@ def call_site(skip=2):
     while frame is not None:
         code = frame.f_code
         if is_in_app(code.co_filename):
-            return {"file": code.co_filename, "line": frame.f_lineno, "function": code.co_name}
+            return {
+                "file": display_path(code.co_filename),
+                "line": frame.f_lineno,
+                "function": code.co_name,
+            }
         frame = frame.f_back
     return None

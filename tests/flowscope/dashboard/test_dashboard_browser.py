@@ -8,11 +8,13 @@ server — which is how real traffic arrives anyway.
 
 import json
 import math
+import os
 import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -191,10 +193,13 @@ def shop_traffic(base, product_id):
 
 
 class Shots:
+    """Screenshots of each view: into test-artifacts/, or FLOWSCOPE_SCREENSHOTS (the README's
+    pictures are made with ``make screenshots``)."""
+
     def __init__(self, page, root):
         self.page = page
-        self.dir = root / "test-artifacts"
-        self.dir.mkdir(exist_ok=True)
+        self.dir = Path(os.environ.get("FLOWSCOPE_SCREENSHOTS") or root / "test-artifacts")
+        self.dir.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, name, full_page=True):
         self.page.screenshot(path=str(self.dir / f"dashboard-{name}.png"), full_page=full_page)
