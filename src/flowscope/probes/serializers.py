@@ -70,8 +70,16 @@ class EndpointTestRequest(serializers.Serializer):
         return data
 
 
+CHOSEN_CORRELATION_ID = serializers.RegexField(
+    r"\A[0-9a-f]{32}\Z",
+    required=False,
+    help_text="Optional: run under this new ID, to watch ws/debugging/workflow/<id>/ live.",
+)
+
+
 class WorkflowTestRequest(serializers.Serializer):
     workflow = serializers.CharField(max_length=64)
+    correlation_id = CHOSEN_CORRELATION_ID
     params = serializers.DictField(child=serializers.JSONField(), required=False)
 
     def validate_workflow(self, name):

@@ -358,7 +358,8 @@ def test_dashboard_end_to_end(
         expect(page.get_by_test_id("alerts")).to_contain_text("POST /api/v1/orders/checkout/")
         shot("performance")
 
-        # The testing console runs the checkout; its trace opens from the result.
+        # The testing console runs the checkout and shows its trace building live (the
+        # steps arrive over the workflow socket); the full trace opens from the result.
         timed(
             timings,
             "testing",
@@ -367,6 +368,10 @@ def test_dashboard_end_to_end(
         )
         page.get_by_label("Workflow", exact=True).select_option("checkout")
         page.get_by_role("button", name="Run workflow").click()
+        live = page.get_by_test_id("live-run")
+        expect(live.locator('[data-testid="waterfall-row"][data-layer="external"]')).to_have_count(
+            1, timeout=20_000
+        )
         expect(page.get_by_test_id("test-result")).to_contain_text("passed", timeout=20_000)
         shot("testing")
         page.get_by_test_id("trace-link").click()

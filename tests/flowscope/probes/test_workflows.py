@@ -215,3 +215,37 @@ def test_a_project_with_atomic_requests(staff_client, shop, settings, monkeypatc
     monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", True)
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "MANUAL_TESTING_TIMEOUT_MS": 3000}
     assert run_workflow(staff_client, "cart_update")["passed"] is True
+
+
+def test_a_run_may_come_under_a_correlation_id_chosen_beforehand(staff_client, shop):
+    """The console picks the ID first, so that it can watch the trace as the run goes."""
+    chosen = "0123456789abcdef0123456789abcdef"
+    with capture_traces() as traces:
+        result = staff_client.post(
+            URL, {"workflow": "login", "correlation_id": chosen}, format="json"
+        ).json()
+    assert result["correlation_id"] == chosen
+    assert {trace.correlation_id for trace in traces} == {chosen}
+
+
+@pytest.mark.parametrize("given", ["not-hex", "ABCDEF0123456789ABCDEF0123456789", 42])
+def test_a_chosen_correlation_id_must_be_32_lowercase_hex(staff_client, shop, given):
+    response = staff_client.post(URL, {"workflow": "login", "correlation_id": given}, format="json")
+    assert response.status_code == 400
+    assert "correlation_id" in response.json()["errors"]
+
+
+def test_a_chosen_correlation_id_must_be_new(staff_client, shop):
+    from flowscope.capture import writer
+    from tests.flowscope.factories import make_trace
+
+    writer.write([make_trace("fedcba9876543210fedcba9876543210")])
+    response = staff_client.post(
+        URL,
+        {"workflow": "login", "correlation_id": "fedcba9876543210fedcba9876543210"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"]["correlation_id"] == [
+        "Already used by a workflow; choose anew."
+    ]

@@ -18,9 +18,9 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.capture.correlation import new_correlation_id
+from flowscope.capture.correlation import HEX_TRACE_ID, new_correlation_id
 from flowscope.capture.scrubbing import scrub
-from flowscope.models import TestRun
+from flowscope.models import TestRun, WorkflowSession
 from flowscope.probes import definitions, discovery, endpoint_test, history, workflow_run
 from flowscope.probes.environ import Origin
 from flowscope.probes.serializers import EndpointTestRequest, WorkflowTestRequest
@@ -80,7 +80,7 @@ def run_test(kind, request, data):
     spec = _validated(
         EndpointTestRequest if kind == TestRun.Kind.ENDPOINT else WorkflowTestRequest, data
     )
-    correlation_id = new_correlation_id()
+    correlation_id = chosen_correlation_id(data)
     origin = Origin.of(request)
     started = time.perf_counter()
     if kind == TestRun.Kind.ENDPOINT:
@@ -90,6 +90,19 @@ def run_test(kind, request, data):
     duration_ms = (time.perf_counter() - started) * 1000
     run = history.record(kind, spec, result, request.user, duration_ms)
     return {**result, "test_run_id": run.pk, "trace_url": trace_url(request, correlation_id)}
+
+
+def chosen_correlation_id(data):
+    """The run's correlation ID: new, or one the client chose (32 lowercase hex, unused) so
+    that it can watch the trace build live on ws/debugging/workflow/<id>/ while it runs."""
+    given = data.get("correlation_id") if isinstance(data, dict) else None
+    if given is None:
+        return new_correlation_id()
+    if not isinstance(given, str) or not HEX_TRACE_ID.fullmatch(given):
+        raise ValidationError({"correlation_id": ["32 lowercase hexadecimal digits."]})
+    if WorkflowSession.objects.filter(correlation_id=given).exists():
+        raise ValidationError({"correlation_id": ["Already used by a workflow; choose anew."]})
+    return given
 
 
 def _validated(serializer_class, data):

@@ -3,8 +3,16 @@
 
 import { badge, fmt, h, json, panel, replace, table, timeEl } from "../dom.js";
 import { workflowLink } from "./overview.js";
+import { renderDetail as renderWorkflow } from "./workflows.js";
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+// 32 lowercase hex digits, like the server's own IDs: the run's ID is chosen here so that
+// the page can open its live trace before the run starts.
+function newCorrelationId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 function parseJson(text, what) {
   if (!text.trim()) return undefined;
@@ -84,17 +92,23 @@ export async function render(container, params, ctx) {
   };
   workflowSelect.addEventListener("change", showParams);
   showParams();
+  let stopLiveTrace = null;
   const runWorkflow = async (event) => {
     event.preventDefault();
-    replace(out, h("p", { class: "muted", text: `Running ${workflowSelect.value}…` }));
+    const id = newCorrelationId();
+    const status = h("div", {}, h("p", { class: "muted", text: `Running ${workflowSelect.value}…` }));
+    const live = h("div", { class: "live-run", "data-testid": "live-run" });
+    replace(out, status, live);
+    if (stopLiveTrace) stopLiveTrace();
     try {
-      const body = { workflow: workflowSelect.value };
+      const body = { workflow: workflowSelect.value, correlation_id: id };
       const given = parseJson(paramsBox.value, "Parameters");
       if (given) body.params = given;
-      replace(out, workflowResult(await ctx.api("manual-testing/test_workflow/", { method: "POST", body })));
+      stopLiveTrace = await renderWorkflow(live, { id }, ctx); // steps stream in as they run
+      replace(status, workflowResult(await ctx.api("manual-testing/test_workflow/", { method: "POST", body })));
       loadHistory();
     } catch (error) {
-      replace(out, h("p", { class: "alert", role: "alert", text: error.message }));
+      replace(status, h("p", { class: "alert", role: "alert", text: error.message }));
     }
   };
   const loadHistory = async () => {
@@ -137,4 +151,5 @@ export async function render(container, params, ctx) {
           : h("p", { class: "muted", text: "No workflow definitions (FLOWSCOPE[\"WORKFLOW_DEFINITIONS\"])." })))),
     panel("Result", out, { wide: true, testid: "result-panel" }),
     panel("History", history, { wide: true }));
+  return () => { if (stopLiveTrace) stopLiveTrace(); };
 }
