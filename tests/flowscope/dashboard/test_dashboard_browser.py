@@ -327,6 +327,12 @@ def test_dashboard_end_to_end(
         shot("error")
         nav("Errors").click()
         expect(page.get_by_test_id("error-groups").locator("tbody tr")).to_have_count(1)
+        # The failed checkout's group (the declined card): open it, resolve it.
+        page.get_by_role("link", name="HTTP 402").click()
+        expect(page.get_by_test_id("error-state")).to_have_text("open")
+        page.get_by_role("button", name="Resolve").click()
+        expect(page.get_by_test_id("error-state")).to_have_text("resolved")
+        nav("Errors").click()
 
         # Cut the dashboard socket and keep it from coming back: the page says so and
         # catches up over HTTP; then it reconnects.
