@@ -29,8 +29,9 @@ CORRELATION_ATTRIBUTES = ("flowscope.correlation_id", "correlation.id")
 CACHE_SYSTEMS = {"redis", "memcached"}
 PYTHON_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)')
 ID_FIELDS = ("traceId", "spanId", "parentSpanId")
-# HTTP answers as google.rpc codes: INVALID_ARGUMENT, UNAUTHENTICATED, RESOURCE_EXHAUSTED.
-RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 3, 415: 3, 429: 8}
+# HTTP answers as google.rpc codes: INVALID_ARGUMENT, UNAUTHENTICATED, RESOURCE_EXHAUSTED,
+# UNAVAILABLE (which exporters retry).
+RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 3, 415: 3, 429: 8, 503: 14}
 UNKNOWN = 2
 
 

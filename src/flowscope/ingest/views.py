@@ -5,7 +5,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +19,12 @@ from flowscope.ingest.access import (
     IngestKeyThrottle,
     cors_headers,
 )
+
+
+class RecorderFull(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "recorder_full"
+    retry_after = 1
 
 
 class IngestAPIView(FlowscopeErrorsMixin, APIView):
@@ -47,8 +53,22 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
 
     @staticmethod
     def submit(records):
+        """Queue the records; when the recorder had to drop some, say so with a 503 the
+        sender retries after a second (OTLP exporters do), rather than a 2xx for data that
+        will never be stored. A retry may repeat records that were queued."""
         recorder = get_recorder()
-        return sum(recorder.submit(record) for record in records)
+        dropped = sum(not recorder.submit(record) for record in records)
+        if dropped:
+            raise RecorderFull(
+                f"{dropped} of {len(records)} workflows' events were dropped: "
+                "the recorder is behind; retry later."
+            )
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if isinstance(exc, RecorderFull):
+            response["Retry-After"] = str(RecorderFull.retry_after)
+        return response
 
 
 EVENTS_REQUEST = inline_serializer(

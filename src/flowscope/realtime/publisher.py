@@ -3,8 +3,8 @@ per batch, sent from the recorder's thread.
 
 The message is sent on the ASGI server's own event loop when this process serves
 WebSockets (the in-memory layer only works there, and Redis connections live there too);
-a process without sockets sends through Redis with ``async_to_sync``, and has nobody to
-tell with the in-memory layer. A full channel or a failing layer is counted and logged,
+a process without sockets sends through Redis on a loop of its own, and has nobody to tell
+with the in-memory layer. A full channel or a failing layer is counted and logged,
 never raised into the recorder.
 """
 
@@ -15,7 +15,6 @@ import time
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
@@ -32,6 +31,7 @@ ENDED = {"completed", "failed", "timed_out"}
 class Publisher:
     def __init__(self):
         self.loop = None
+        self._own = self._thread = None
         self.counts = Counter()
         self._lock = threading.Lock()
         self._last_health = None
@@ -53,16 +53,24 @@ class Publisher:
         if layer is None:
             return
         message = {"type": "flowscope.events", "events": events}
-        loop = self.loop
-        if loop is not None and loop.is_running():
+        loop = self.loop if self.loop is not None and self.loop.is_running() else None
+        if loop is None and not isinstance(layer, InMemoryChannelLayer):
+            loop = self._own_loop()  # no sockets here: through Redis, on a loop of our own
+        if loop is not None:
             future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
             future.add_done_callback(self._sent)
-        elif not isinstance(layer, InMemoryChannelLayer):
-            try:
-                async_to_sync(layer.group_send)(group, message)
-                self._count("published")
-            except Exception as exc:
-                self._failed(exc)
+
+    def _own_loop(self):
+        """One long-lived loop in a thread, so that Redis connections are kept and reused
+        (``async_to_sync`` per message opened a new connection each time)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():  # first use, or forked
+                self._own = asyncio.new_event_loop()
+                self._thread = threading.Thread(
+                    target=self._own.run_forever, daemon=True, name="flowscope-publisher"
+                )
+                self._thread.start()
+            return self._own
 
     def _sent(self, future):
         exc = future.exception()

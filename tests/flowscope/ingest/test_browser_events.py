@@ -204,3 +204,20 @@ def test_errors_have_flowscopes_shape_whatever_the_hosts_handler(settings):
     response = send("not json")
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
+
+
+class FullRecorder(list):
+    """A recorder whose queue is full: every submit is dropped."""
+
+    def submit(self, item):
+        return False
+
+
+def test_events_the_recorder_drops_are_a_503_to_retry(monkeypatch):
+    from flowscope.capture import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "_recorder", FullRecorder())
+    response = send({"events": [step()]})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.json()["code"] == "recorder_full"

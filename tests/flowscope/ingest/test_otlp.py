@@ -205,3 +205,14 @@ def test_errors_answer_a_status_in_the_clients_encoding():
     bomb = gzip.compress(b"\0" * 2_000_000)
     response = post(bomb, "application/x-protobuf", HTTP_CONTENT_ENCODING="gzip")
     assert response.status_code == 413
+
+
+def test_spans_the_recorder_drops_are_unavailable_for_the_exporter_to_retry(monkeypatch):
+    from flowscope.capture import recorder as recorder_module
+    from tests.flowscope.ingest.test_browser_events import FullRecorder
+
+    monkeypatch.setattr(recorder_module, "_recorder", FullRecorder())
+    response = post(raw_request().SerializeToString(), "application/x-protobuf")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert status_pb2.Status.FromString(response.content).code == 14  # UNAVAILABLE
