@@ -16,7 +16,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
 from flowscope.realtime.routing import websocket_application
-from tests.example.test_demo_server import free_port
+from tests.servers import free_port
 
 
 @pytest.fixture

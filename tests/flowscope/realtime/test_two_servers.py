@@ -4,28 +4,13 @@ one sees the workflow of a request served by the other."""
 import asyncio
 import json
 import os
-import subprocess
-import sys
 import urllib.request
-from pathlib import Path
+from contextlib import ExitStack
 
 import pytest
 import websockets
 
-from tests.example.test_demo_server import free_port, wait_until_up
-
-EXAMPLE_DIR = Path(__file__).resolve().parents[3] / "example"
-
-
-def manage(env, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=EXAMPLE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+from tests.servers import manage, uvicorn, wait_until_up
 
 
 @pytest.fixture
@@ -35,36 +20,11 @@ def two_servers(tmp_path):
     manage(env, "migrate", "--noinput", "-v", "0")
     manage(env, "seed_demo")
     token = manage(env, "drf_create_token", "admin").split()[2]
-    servers = []
-    for _ in range(2):
-        port = free_port()
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "ecommerce_project.asgi:application",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=EXAMPLE_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        servers.append((port, process))
-    try:
-        for port, process in servers:
-            wait_until_up(f"http://127.0.0.1:{port}/api/v1/products/?page_size=1", process)
-        yield token, [port for port, _ in servers]
-    finally:
-        for _, process in servers:
-            process.terminate()
-            process.wait(timeout=10)
-            process.stdout.close()
+    with ExitStack() as stack:
+        servers = [stack.enter_context(uvicorn(env, "--log-level", "warning")) for _ in range(2)]
+        for base, process in servers:
+            wait_until_up(f"{base}/api/v1/products/?page_size=1", process)
+        yield token, [base.rsplit(":", 1)[1] for base, _ in servers]
 
 
 @pytest.mark.redis
