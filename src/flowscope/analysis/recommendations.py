@@ -4,23 +4,24 @@ A rule is a function of a ``Window`` returning recommendations (plain, JSON-seri
 dicts); ``RULES`` lists them, so a new rule is one function and one line. ``recommend()``
 runs them all and returns the most important first.
 
-Cost is bounded whatever the table size. Every query is restricted to the window (the
-``started_at`` indexes) and aggregates in the database; percentiles, which SQLite cannot
-compute, come from the most recent ``SAMPLE_SIZE`` values of at most ``CANDIDATES`` groups
-per rule, read in one query with a window function. ``recommend()`` runs at most
-``MAX_QUERIES`` (11) queries; those marked * run only when a rule has candidates:
+Cost is bounded whatever the table size. The rules read the window's shared aggregates
+(``PeriodStats``: per route, per query, per cache alias; one scan each, shared with the
+performance report when it passes its own); percentiles, which SQLite cannot compute,
+come from the most recent ``SAMPLE_SIZE`` values of at most ``CANDIDATES`` groups per rule,
+read in one query. ``recommend()`` runs at most ``MAX_QUERIES`` (10) queries; those marked *
+run only when a rule has candidates:
 
-1. n_plus_one: the most recent ``N_PLUS_ONE_SAMPLE`` requests flagged with an N+1
+1. n_plus_one: the most recent ``N_PLUS_ONE_SAMPLE`` requests flagged with an N+1 (a
+   partial index holds just those)
 2. API steps per route (shared by n_plus_one, slow_route, high_error_rate, large_response)
-3. slow_query: database steps per normalized SQL, the slowest on average
-4. slow_query*: recent durations of those queries
+3. database steps per query (slow_query)
+4. slow_query*: recent durations of the slowest queries
 5. slow_route*: recent durations of the candidate routes
 6. low_cache_hit_ratio: hits and misses per cache alias
 7. high_error_rate*: recent failed requests of the failing routes (examples)
 8. large_response*: recent response sizes of the candidate routes
 9. chatty_workflow: workflows per type
-10. chatty_workflow: API steps per workflow type
-11. chatty_workflow*: the busiest workflows of the chatty types (examples)
+10. chatty_workflow*: the busiest workflows of the chatty types (examples)
 
 Thresholds: ``FLOWSCOPE["THRESHOLDS"]`` for the metrics it has (response_time_ms,
 error_rate, query_count, cache_hit_ratio), ``RULE_THRESHOLDS`` for the rules' own. Each
@@ -31,18 +32,15 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cached_property
 
-from django.db.models import Avg, Count, F, FloatField, IntegerField, Max, Q, Sum, TextField
-from django.db.models import Value as V
+from django.db.models import Avg, Count, F, Max
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
+from flowscope.analysis.period_stats import MAX_GROUPS, PeriodStats, first_rows, metadata_number
 from flowscope.analysis.rollups import percentile
 from flowscope.conf import flowscope_settings
-from flowscope.models import TraceStep, WorkflowSession
+from flowscope.models import TraceStep
 
 # Thresholds of the rules' own metrics, shaped like FLOWSCOPE["THRESHOLDS"] (and meant to
 # move there). An entry may also have an "info" level: passing it is worth a hint only.
@@ -54,25 +52,25 @@ RULE_THRESHOLDS = {
 # Fewer observations than this are not evidence enough for a rate or an average.
 MIN_EVIDENCE = {"cache_lookups": 20, "route_requests": 10, "workflows": 3}
 
-MAX_QUERIES = 11
-SAMPLE_SIZE = 500  # recent values per candidate group, for percentiles
+MAX_QUERIES = 10
 CANDIDATES = 10  # groups per rule whose percentiles are computed
 N_PLUS_ONE_SAMPLE = 1000  # most recent flagged requests read
-MAX_GROUPS = 1000  # routes, queries, aliases or workflow types read per aggregate
 EXAMPLES = 5  # correlation IDs per recommendation
 
 LEVELS = ("critical", "warning", "info")
 SEVERITY_RANK = {"info": 1, "warning": 2, "critical": 3}
 
 
-def recommend(since, until=None, thresholds=None, limit=20):
+def recommend(since, until=None, thresholds=None, limit=20, stats=None):
     """Recommendations for the window ``[since, until)`` (until: now), most important
     first, at most ``limit`` of them (None: all).
 
     ``thresholds`` is shaped like ``FLOWSCOPE["THRESHOLDS"]`` (a dashboard configuration's)
-    and overrides the settings level by level.
+    and overrides the settings level by level. ``stats``: the window's ``PeriodStats``,
+    when the caller has them already (their aggregates are then not computed again).
     """
-    window = Window(since, until or timezone.now(), effective_thresholds(thresholds))
+    stats = stats or PeriodStats(since, until or timezone.now())
+    window = Window(stats, effective_thresholds(thresholds))
     found = [recommendation for rule in RULES for recommendation in rule(window)]
     found.sort(key=lambda r: (-r["score"], r["kind"], r["title"]))
     return found if limit is None else found[:limit]
@@ -91,76 +89,19 @@ def effective_thresholds(override=None):
 
 @dataclass
 class Window:
-    """The time window a run looks at, its thresholds, and aggregates shared by rules."""
+    """The time window a run looks at (its shared aggregates) and its thresholds."""
 
-    since: datetime
-    until: datetime
+    stats: PeriodStats
     thresholds: dict
 
     def steps(self, layer):
-        return TraceStep.objects.filter(
-            layer=layer, started_at__gte=self.since, started_at__lt=self.until
-        )
+        return self.stats.steps(layer)
 
     def workflows(self):
-        return WorkflowSession.objects.filter(started_at__gte=self.since, started_at__lt=self.until)
+        return self.stats.workflows()
 
     def levels(self, metric):
         return self.thresholds.get(metric) or {}
-
-    @cached_property
-    def routes(self):
-        """``{route: stats}`` of the API steps: one scan serves four rules."""
-        return route_stats(self)
-
-
-# Shared queries ---------------------------------------------------------------------------
-
-
-def metadata_number(key, output_field=None):
-    """A number from the metadata, NULL when absent or JSON null. (SQLite's key transform
-    answers the text 'null' for a JSON null, which would cast to 0.)"""
-    text = NullIf(KeyTextTransform(key, "metadata"), V("null"))
-    return Cast(text, output_field or FloatField())
-
-
-def route_stats(window):
-    rows = (
-        window.steps("api")
-        .values("name")
-        .annotate(
-            requests=Count("id"),
-            errors=Count("id", filter=Q(status=TraceStep.Status.ERROR)),
-            avg_ms=Avg("duration_ms"),
-            max_ms=Max("duration_ms"),
-            avg_bytes=Avg(metadata_number("response_size")),
-            max_bytes=Max(metadata_number("response_size")),
-        )
-        .order_by("-requests", "name")[:MAX_GROUPS]
-    )
-    return {row["name"]: row for row in rows}
-
-
-def first_rows(queryset, key, groups, per_group=None, order_by="-started_at", **fields):
-    """``{group: [row, ...]}``: up to ``per_group`` (default ``SAMPLE_SIZE``) rows of each of
-    ``groups``, the first by ``order_by`` among the first ``per_group x len(groups)`` rows of
-    them all. One query that reads a bounded number of rows (numbering each group's rows
-    with a window function sorted every row of the window: seconds over a week of data),
-    at the price of fewer samples for a quiet group beside a busy one."""
-    if not groups:
-        return {}
-    limit = per_group or SAMPLE_SIZE
-    recent = (
-        queryset.annotate(key=key)
-        .filter(key__in=list(groups))
-        .order_by(order_by)
-        .values("key", **fields)[: limit * len(groups)]
-    )
-    rows = defaultdict(list)
-    for row in recent:
-        if len(rows[row["key"]]) < limit:
-            rows[row["key"]].append(row)
-    return rows
 
 
 def candidates(stats, value_key, limit_value, rank_key):
@@ -294,7 +235,7 @@ def n_plus_one_recommendation(window, route, sql, found):
     # the repetitions alone pass the critical query count.
     critical = grade(repeats, window.levels("query_count")) == "critical"
     severity = "critical" if critical else "warning"
-    requests = window.routes.get(route, {}).get("requests")
+    requests = window.stats.routes.get(route, {}).get("requests")
     table = table_of(sql)
     reads = f" (it reads {table})" if table else ""
     return make(
@@ -323,32 +264,22 @@ def n_plus_one_recommendation(window, route, sql, found):
 
 
 def slow_query(window):
-    """Normalized queries whose p95 duration is over ``slow_query_ms``."""
+    """Queries whose p95 duration is over ``slow_query_ms``."""
     levels = window.levels("slow_query_ms")
     limit = trigger(levels)
     if limit is None:
         return []
-    sql = Coalesce(KeyTextTransform("sql", "metadata"), F("name"), output_field=TextField())
-    stats = (
-        window.steps("database")
-        .annotate(sql_text=sql)
-        .values("sql_text")
-        .annotate(count=Count("id"), avg_ms=Avg("duration_ms"), max_ms=Max("duration_ms"))
-        .filter(max_ms__gt=limit)
-        .order_by("-avg_ms")[:CANDIDATES]
-    )
-    stats = {row["sql_text"]: row for row in stats}
+    chosen = candidates(window.stats.queries.values(), "max_ms", limit, "avg_ms")
     samples = first_rows(
         window.steps("database"),
-        sql,
-        stats,
+        F("name"),
+        [c["name"] for c in chosen],
         value=F("duration_ms"),
         cid=F("workflow__correlation_id"),
+        sql=KeyTextTransform("sql", "metadata"),
         call_site=KeyTransform("call_site", "metadata"),
     )
-    found = [
-        slow_query_recommendation(stats[text], samples.get(text, []), levels) for text in stats
-    ]
+    found = [slow_query_recommendation(c, samples.get(c["name"], []), levels) for c in chosen]
     return [r for r in found if r]
 
 
@@ -359,7 +290,8 @@ def slow_query_recommendation(stats, sample, levels):
         return None
     slowest = sorted(sample, key=lambda row: -row["value"])
     call_site = next((row["call_site"] for row in sample if row["call_site"]), None)
-    sql = stats["sql_text"]
+    # The whole statement where the capture kept it (the step's name is cut at 500).
+    sql = next((row["sql"] for row in sample if row["sql"]), stats["name"])
     return make(
         "slow_query",
         severity,
@@ -396,7 +328,7 @@ def slow_route(window):
     limit = trigger(levels)
     if limit is None:
         return []
-    chosen = candidates(window.routes.values(), "max_ms", limit, "avg_ms")
+    chosen = candidates(window.stats.routes.values(), "max_ms", limit, "avg_ms")
     samples = first_rows(
         window.steps("api"),
         F("name"),
@@ -445,30 +377,12 @@ def low_cache_hit_ratio(window):
     levels = window.levels("cache_hit_ratio")
     if trigger(levels, above=False) is None:
         return []
-    found = [cache_recommendation(row, levels) for row in cache_stats(window)]
+    found = [cache_recommendation(row, levels) for row in window.stats.cache]
     return [r for r in found if r]
 
 
-def cache_stats(window):
-    """Hits and misses per alias: ``hit`` of get/has_key, ``hits``/``misses`` of get_many."""
-    alias = Coalesce(KeyTextTransform("alias", "metadata"), V("default"), output_field=TextField())
-    return (
-        window.steps("cache")
-        .annotate(cache_alias=alias)
-        .values("cache_alias")
-        .annotate(
-            single_hits=Count("id", filter=Q(metadata__hit=True)),
-            single_misses=Count("id", filter=Q(metadata__hit=False)),
-            many_hits=Sum(metadata_number("hits", IntegerField())),
-            many_misses=Sum(metadata_number("misses", IntegerField())),
-        )
-        .order_by("cache_alias")[:MAX_GROUPS]
-    )
-
-
 def cache_recommendation(row, levels):
-    hits = row["single_hits"] + (row["many_hits"] or 0)
-    misses = row["single_misses"] + (row["many_misses"] or 0)
+    alias, hits, misses = row["alias"], row["hits"], row["misses"]
     lookups = hits + misses
     if lookups < MIN_EVIDENCE["cache_lookups"]:
         return None
@@ -476,7 +390,6 @@ def cache_recommendation(row, levels):
     severity = grade(ratio, levels, above=False)
     if severity is None:
         return None
-    alias = row["cache_alias"]
     return make(
         "low_cache_hit_ratio",
         severity,
@@ -506,7 +419,7 @@ def high_error_rate(window):
         return []
     failing = [
         row
-        for row in window.routes.values()
+        for row in window.stats.routes.values()
         if row["requests"] >= MIN_EVIDENCE["route_requests"]
         and row["errors"] / row["requests"] > limit
     ]
@@ -554,7 +467,7 @@ def large_response(window):
     limit = trigger(levels)
     if limit is None:
         return []
-    chosen = candidates(window.routes.values(), "max_bytes", limit, "avg_bytes")
+    chosen = candidates(window.stats.routes.values(), "max_bytes", limit, "avg_bytes")
     sized = window.steps("api").alias(size=metadata_number("response_size"))
     samples = first_rows(
         sized.filter(size__isnull=False),
@@ -598,19 +511,17 @@ def large_response_recommendation(stats, sample, levels):
 
 
 def chatty_workflow(window):
-    """Workflow types whose workflows take many requests (or API steps) each."""
+    """Workflow types whose workflows take many requests each (those served here, and the
+    server spans other services sent: ``ExternalSpans.request_count``)."""
     levels = window.levels("requests_per_workflow")
     limit = trigger(levels)
     if limit is None:
         return []
-    steps = api_steps_per_type(window)
-    chatty = []
-    for row in workflow_stats(window):
-        api = steps.get(row["workflow_type"])
-        row["api_steps_per_workflow"] = api["steps"] / api["workflows"] if api else 0.0
-        row["per_workflow"] = max(float(row["avg_requests"]), row["api_steps_per_workflow"])
-        if row["workflows"] >= MIN_EVIDENCE["workflows"] and row["per_workflow"] > limit:
-            chatty.append(row)
+    chatty = [
+        row
+        for row in workflow_stats(window)
+        if row["workflows"] >= MIN_EVIDENCE["workflows"] and row["avg_requests"] > limit
+    ]
     busiest = first_rows(
         window.workflows(),
         F("workflow_type"),
@@ -637,34 +548,21 @@ def workflow_stats(window):
     )
 
 
-def api_steps_per_type(window):
-    """API steps (requests, and server spans sent over OpenTelemetry) per workflow type."""
-    rows = (
-        window.steps("api")
-        .values(workflow_type=F("workflow__workflow_type"))
-        .annotate(steps=Count("id"), workflows=Count("workflow_id", distinct=True))
-        .order_by("workflow_type")[:MAX_GROUPS]
-    )
-    return {row["workflow_type"]: row for row in rows}
-
-
 def chatty_recommendation(stats, busiest, levels):
-    kind, per_workflow = stats["workflow_type"], stats["per_workflow"]
+    kind, per_workflow = stats["workflow_type"], float(stats["avg_requests"])
     return make(
         "chatty_workflow",
         grade(per_workflow, levels),
         f"Chatty workflow '{kind}': {per_workflow:.0f} requests per workflow",
         f"The {counted(stats['workflows'], 'workflow')} of type '{kind}' started in this "
-        f"window made "
-        f"{float(stats['avg_requests']):.1f} requests on average (up to "
+        f"window made {per_workflow:.1f} requests on average (up to "
         f"{stats['max_requests']}); each request pays for latency, authentication and "
         "middleware again.",
         {
             "workflow_type": kind,
             "workflows": stats["workflows"],
-            "avg_requests": round(float(stats["avg_requests"]), 1),
+            "avg_requests": round(per_workflow, 1),
             "max_requests": stats["max_requests"],
-            "api_steps_per_workflow": round(stats["api_steps_per_workflow"], 1),
             "examples": distinct_examples(busiest),
         },
         "Look at the busiest example workflows for calls that repeat or always come "

@@ -135,7 +135,12 @@ class ExternalSpans:
     complete: bool = False
     user_id: int | None = None
     workflow_metadata: dict = field(default_factory=dict)
-    request_count = 0
+
+    @property
+    def request_count(self):
+        """Requests another service served for the workflow (its server spans), so that a
+        workflow's request count covers every service that reports to flowscope."""
+        return sum(span.layer == "api" for span in self.spans)
 
     @property
     def has_errors(self):

@@ -1,14 +1,14 @@
 """The performance report: per route and per query over a period, with the slowest
 workflows, the cache, the process, alerts and recommendations.
 
-Bounded whatever the data: counts and sums aggregate in the database; percentiles come from
-the period's most recent SAMPLE steps of the TOP groups (one index range scan).
+Bounded whatever the data: counts and sums aggregate in the database, once, in the
+period's ``PeriodStats`` that the recommendations read too; percentiles come from the most
+recent ``SAMPLE`` steps of each of the TOP groups.
 """
 
-from django.db.models import Avg, Count, FloatField, Max, Q
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast
+from django.db.models import Avg, F, Max
 
+from flowscope.analysis.period_stats import PeriodStats, first_rows
 from flowscope.analysis.recommendations import recommend
 from flowscope.analysis.rollups import percentile
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
@@ -16,16 +16,18 @@ from flowscope.reports.sections import ms, ratio, table, text
 from flowscope.reports.system_health import alerts
 
 TOP = 25
-SAMPLE = 20000
+SAMPLE = 800
 
 
 def build(start, end, routes=(), layers=()):
+    stats = PeriodStats(start, end)
     steps = TraceStep.objects.filter(started_at__gte=start, started_at__lt=end)
     if layers:
         steps = steps.filter(layer__in=layers)
     api = steps.filter(layer="api")
     if routes:
         api = api.filter(name__in=routes)
+    shown = set(layers or ("api", "database", "cache"))
     return {
         "title": f"Performance report: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
         "summary": {
@@ -35,63 +37,52 @@ def build(start, end, routes=(), layers=()):
             "Steps": steps.count(),
         },
         "sections": [
-            route_table(api),
-            query_table(steps.filter(layer="database")),
+            route_table(stats, routes, "api" in shown),
+            query_table(stats, "database" in shown),
             slowest_workflows(start, end),
-            cache_table(steps.filter(layer="cache")),
+            cache_table(stats.cache if "cache" in shown else []),
             process_table(start, end),
             alerts(start, end),
-            advice(start, end),
+            advice(stats),
         ],
     }
 
 
-def _percentiles(queryset, group_field, groups):
-    """``{group: sorted durations}`` from the period's most recent SAMPLE steps (an index
-    range scan on started_at): percentiles of what happened lately, at a bounded cost."""
-    samples = {}
-    recent = (
-        queryset.filter(**{f"{group_field}__in": groups})
-        .order_by("-started_at")
-        .values_list(group_field, "duration_ms")[:SAMPLE]
+def _busiest(rows, count_key, only=None):
+    """The TOP rows by ``count_key``, of those named in ``only`` when it is given."""
+    chosen = [row for name, row in rows.items() if only is None or name in only]
+    return sorted(chosen, key=lambda row: -row[count_key])[:TOP]
+
+
+def _percentiles(stats, layer, rows):
+    """``{name: sorted durations}`` of the most recent steps of each of ``rows``."""
+    samples = first_rows(
+        stats.steps(layer), F("name"), [row["name"] for row in rows], SAMPLE, value=F("duration_ms")
     )
-    for group, duration in recent:
-        samples.setdefault(group, []).append(duration)
-    return {group: sorted(values) for group, values in samples.items()}
+    return {name: sorted(r["value"] for r in found) for name, found in samples.items()}
 
 
-def _stats_rows(rows, samples, key):
-    out = []
-    for row in rows:
-        values = samples.get(row[key], [])
-        out.append(
-            [
-                row[key],
-                row["count"],
-                ms(percentile(values, 0.5)),
-                ms(percentile(values, 0.95)),
-                ms(percentile(values, 0.99)),
-                ms(row["max"]),
-            ]
-        )
-    return out
+def _stats_row(row, count_key, values):
+    return [
+        row["name"],
+        row[count_key],
+        ms(percentile(values, 0.5)),
+        ms(percentile(values, 0.95)),
+        ms(percentile(values, 0.99)),
+        ms(row["max_ms"]),
+    ]
 
 
-def route_table(api):
-    rows = list(
-        api.values("name")
-        .annotate(
-            count=Count("id"),
-            max=Max("duration_ms"),
-            queries=Avg(Cast(KT("metadata__query_count"), FloatField())),
-            errors=Count("id", filter=Q(status="error")),
-        )
-        .order_by("-count")[:TOP]
-    )
-    samples = _percentiles(api, "name", [row["name"] for row in rows])
+def route_table(stats, routes=(), shown=True):
+    rows = _busiest(stats.routes, "requests", set(routes) or None) if shown else []
+    samples = _percentiles(stats, "api", rows)
     body = [
-        [*stats, ms(row["queries"]), ratio(row["errors"] / row["count"])]
-        for stats, row in zip(_stats_rows(rows, samples, "name"), rows, strict=True)
+        [
+            *_stats_row(row, "requests", samples.get(row["name"], [])),
+            ms(row["avg_queries"]),
+            ratio(row["errors"] / row["requests"]),
+        ]
+        for row in rows
     ]
     return table(
         "routes",
@@ -110,18 +101,14 @@ def route_table(api):
     )
 
 
-def query_table(queries):
-    rows = list(
-        queries.values("name")
-        .annotate(count=Count("id"), max=Max("duration_ms"))
-        .order_by("-count")[:TOP]
-    )
-    samples = _percentiles(queries, "name", [row["name"] for row in rows])
+def query_table(stats, shown=True):
+    rows = _busiest(stats.queries, "count") if shown else []
+    samples = _percentiles(stats, "database", rows)
     return table(
         "queries",
         "Queries",
         ["SQL", "Count", "p50 (ms)", "p95 (ms)", "p99 (ms)", "Max (ms)"],
-        _stats_rows(rows, samples, "name"),
+        [_stats_row(row, "count", samples.get(row["name"], [])) for row in rows],
     )
 
 
@@ -147,25 +134,20 @@ def slowest_workflows(start, end, limit=10):
     )
 
 
-def cache_table(cache_steps):
-    rows = cache_steps.values("metadata__alias").annotate(
-        hits=Count("id", filter=Q(metadata__hit=True)),
-        misses=Count("id", filter=Q(metadata__hit=False)),
-        operations=Count("id"),
-    )
+def cache_table(aliases):
     return table(
         "cache",
         "Cache",
         ["Alias", "Operations", "Hits", "Misses", "Hit ratio"],
         [
             [
-                r["metadata__alias"],
-                r["operations"],
-                r["hits"],
-                r["misses"],
-                ratio(r["hits"] / (r["hits"] + r["misses"]) if r["hits"] + r["misses"] else None),
+                row["alias"],
+                row["operations"],
+                row["hits"],
+                row["misses"],
+                ratio(row["hits"] / lookups if (lookups := row["hits"] + row["misses"]) else None),
             ]
-            for r in rows
+            for row in aliases
         ],
     )
 
@@ -187,8 +169,8 @@ def process_table(start, end):
     )
 
 
-def advice(start, end):
-    found = recommend(start, end, limit=None)
+def advice(stats):
+    found = recommend(stats.since, stats.until, limit=None, stats=stats)
     body = "\n\n".join(
         f"[{r['severity']}] {r['title']}\n{r['explanation']}\nEvidence: "
         + ", ".join(f"{k}={v}" for k, v in r["evidence"].items() if k != "examples")

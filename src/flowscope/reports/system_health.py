@@ -15,9 +15,10 @@ MAX_ALERTS = 50
 
 def build(start, end):
     before = previous(start, end)
+    health = layer_health(start, end)  # the summary's status and the trend's p95s
     return {
         "title": f"System health report: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
-        "summary": summary(start, end),
+        "summary": summary(start, end, health),
         "sections": [
             workflows_by_type(start, end),
             errors_by(start, end, "layer"),
@@ -25,7 +26,7 @@ def build(start, end):
             top_errors(start, end),
             layer_series(start, end),
             alerts(start, end),
-            trend(start, end, *before),
+            trend(start, end, *before, health),
         ],
     }
 
@@ -44,9 +45,9 @@ def success_rate(counts):
     return counts["completed"] / ended if ended else None
 
 
-def summary(start, end):
+def summary(start, end, health):
     counts = workflow_counts(start, end)
-    overall, _ = layer_health(start, end)
+    overall, _ = health
     return {
         "Period start": start.isoformat(),
         "Period end": end.isoformat(),
@@ -198,13 +199,13 @@ def alerts(start, end):
     )
 
 
-def trend(start, end, previous_start, previous_end):
+def trend(start, end, previous_start, previous_end, health):
     now, then = workflow_counts(start, end), workflow_counts(previous_start, previous_end)
     errors_now = ErrorLog.objects.filter(created_at__gte=start, created_at__lt=end).count()
     errors_then = ErrorLog.objects.filter(
         created_at__gte=previous_start, created_at__lt=previous_end
     ).count()
-    _, layers_now = layer_health(start, end)
+    _, layers_now = health
     _, layers_then = layer_health(previous_start, previous_end)
     rows = [
         _delta("Workflows", now["total"], then["total"]),

@@ -109,6 +109,7 @@ def test_spans_join_the_workflow_named_in_their_attributes(
     )
     assert error.stack_trace[-1]["function"] == "reserve_stock"
     assert workflow.status == "failed"
+    assert workflow.request_count == 1  # the inventory service's server span is a request
 
 
 def test_without_a_correlation_attribute_the_trace_id_is_the_correlation_id(
