@@ -1,13 +1,15 @@
 """Live-event fan-out: N WebSocket clients on one uvicorn process with the Redis layer.
 
 Each round opens N dashboard sockets (the ``websockets`` library, staff token), then sends
-requests to the shop, each under its own correlation ID, one at a time. For every client
-it records when the ``workflow_update`` of each request arrived; latency is that moment
-minus the moment the request's response came back (the same clock: one machine). The
-recorder's batching (FLUSH_INTERVAL, 200 ms) is part of what is measured, as a user sees it.
+requests to the shop, each under its own correlation ID, one at a time, ``--gap`` seconds
+apart. For every client it records when the ``workflow_update`` of each request arrived;
+latency is that moment minus the moment the request's response came back (the same clock:
+one machine). The recorder's batching is part of what is measured, as a user sees it: a
+request that finds the writer idle is written at once, while requests closer together than
+FLUSH_INTERVAL (200 ms) wait for the next batch (``--gap 0.05`` measures that case).
 
     REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/websocket_fanout.py \\
-        [--clients 100 500 1000] [--requests 20]
+        [--clients 100 500 1000] [--requests 20] [--gap 0.25]
 """
 
 import argparse
@@ -110,7 +112,7 @@ def send_request(port, correlation_id):
     return time.monotonic()
 
 
-async def one_round(port, token, clients_count, requests, round_name):
+async def one_round(port, token, clients_count, requests, gap, round_name):
     url = f"ws://{HOST}:{port}/ws/debugging/dashboard/"
     clients = [Client() for _ in range(clients_count)]
     ready = asyncio.Semaphore(0)
@@ -127,7 +129,7 @@ async def one_round(port, token, clients_count, requests, round_name):
     for index in range(requests):
         cid = f"{round_name}-{index}"
         ends[cid] = await asyncio.to_thread(send_request, port, cid)
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(gap)
     await asyncio.sleep(3)  # the last events' time to arrive
     elapsed = time.monotonic() - started
     for task in tasks:
@@ -157,6 +159,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[100, 500, 1000])
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--gap", type=float, default=0.25, help="seconds between requests")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
@@ -184,7 +187,9 @@ def main():
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |", flush=True)
         try:
             for n in args.clients:  # printed as each round ends: a later one may fail
-                report(asyncio.run(one_round(args.port, token, n, args.requests, f"r{n}")))
+                report(
+                    asyncio.run(one_round(args.port, token, n, args.requests, args.gap, f"r{n}"))
+                )
         finally:
             server.terminate()
             try:

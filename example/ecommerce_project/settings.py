@@ -111,7 +111,10 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels-redis waits 5 s in BZPOPMIN for each receive; redis-py's default
+            # socket timeout is 5 s too, so a busy process times out its own receive (and
+            # drops that socket). Read for longer than the layer blocks.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}]},
         }
     }
 else:

@@ -2,7 +2,9 @@
 
 import asyncio
 import json
+import logging
 import time
+import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -25,6 +27,18 @@ SNAPSHOT_REUSE_SECONDS = 2.0
 _snapshots = {}
 # Channels forgets group members after a day (group_expiry); rejoin well before that.
 GROUP_REFRESH_SECONDS = 3600
+# Sockets joining or leaving their groups at once (a deploy, a network blip) take turns:
+# channels-redis's connection pool refuses commands past its size (100 by default).
+GROUP_OPERATIONS_AT_ONCE = 20
+_group_slots = weakref.WeakKeyDictionary()  # event loop -> its semaphore
+logger = logging.getLogger("flowscope.realtime")
+
+
+def group_operation_slot():
+    loop = asyncio.get_running_loop()
+    if loop not in _group_slots:
+        _group_slots[loop] = asyncio.Semaphore(GROUP_OPERATIONS_AT_ONCE)
+    return _group_slots[loop]
 
 
 class FlowscopeConsumer(AsyncWebsocketConsumer):
@@ -46,18 +60,23 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         task = getattr(self, "housekeeping", None)
         if task:
             task.cancel()
-        for group in list(self.groups_joined):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        try:
+            await self.leave(tuple(self.groups_joined))
+        except Exception as exc:  # the socket is gone either way; the layer expires members
+            publisher.count("group_errors")
+            logger.warning("flowscope could not leave its live groups: %r", exc)
 
     async def join(self, groups):
         self.groups_joined = {*self.groups_joined, *groups}
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
+        async with group_operation_slot():
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
 
     async def leave(self, groups):
         self.groups_joined = set(self.groups_joined) - set(groups)
-        for group in groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        async with group_operation_slot():
+            for group in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def keep_alive(self):
         """Check the user every REALTIME_AUTH_RECHECK_SECONDS; rejoin groups hourly."""
@@ -75,9 +94,19 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
     async def send_json(self, content):
         await self.send(text_data=json.dumps(content, default=str))
 
+    async def dispatch(self, message):
+        # Channels closes stale database connections before every handler, in a worker
+        # thread: per client and per event, the bulk of a fan-out's cost. Live events
+        # touch no database, so they skip it; every other message keeps it.
+        if message.get("type") == "flowscope.events":
+            await self.flowscope_events(message)
+        else:
+            await super().dispatch(message)
+
     async def flowscope_events(self, event):
-        for message in event["events"]:
-            await self.send_json(message)
+        """Frames the publisher serialized once for every client."""
+        for frame in event["frames"]:
+            await self.send(text_data=frame)
 
 
 class DashboardConsumer(FlowscopeConsumer):

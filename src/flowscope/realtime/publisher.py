@@ -9,6 +9,7 @@ never raised into the recorder.
 """
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -26,6 +27,7 @@ from flowscope.realtime.groups import topic_group, workflow_group
 logger = logging.getLogger("flowscope.realtime")
 HEALTH_CHECK_SECONDS = 2
 ENDED = {"completed", "failed", "timed_out"}
+COUNTERS = ("published", "overflow", "failed", "group_errors")
 
 
 class Publisher:
@@ -42,9 +44,15 @@ class Publisher:
         """Called by consumers: the loop of the server that holds this process's sockets."""
         self.loop = loop
 
-    def _count(self, name):
+    def count(self, name):
         with self._lock:
             self.counts[name] += 1
+
+    def snapshot(self):
+        """Counters for the health endpoint: live events published, lost to a full channel
+        or a failing layer, and group joins or leaves that failed."""
+        with self._lock:
+            return {name: self.counts[name] for name in COUNTERS}
 
     def send(self, group, events):
         if not events:
@@ -52,7 +60,9 @@ class Publisher:
         layer = get_channel_layer()
         if layer is None:
             return
-        message = {"type": "flowscope.events", "events": events}
+        # Serialized here, once, rather than by each of the clients it reaches.
+        frames = [json.dumps(event, default=str) for event in events]
+        message = {"type": "flowscope.events", "frames": frames}
         loop = self.loop if self.loop is not None and self.loop.is_running() else None
         if loop is None and not isinstance(layer, InMemoryChannelLayer):
             loop = self._own_loop()  # no sockets here: through Redis, on a loop of our own
@@ -75,12 +85,12 @@ class Publisher:
     def _sent(self, future):
         exc = future.exception()
         if exc is None:
-            self._count("published")
+            self.count("published")
         else:
             self._failed(exc)
 
     def _failed(self, exc):
-        self._count("overflow" if isinstance(exc, ChannelFull) else "failed")
+        self.count("overflow" if isinstance(exc, ChannelFull) else "failed")
         logger.warning("flowscope could not publish a live event: %r", exc)
 
     # --- what to publish ----------------------------------------------------------------

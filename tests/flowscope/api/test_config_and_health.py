@@ -88,6 +88,12 @@ def test_health_tells_anyone_up_and_staff_the_details(anonymous_client, staff_cl
     assert set(body["components"]) == {"database", "cache", "channel_layer", "recorder"}
     assert body["components"]["database"]["latency_ms"] >= 0
     assert "dropped" in body["components"]["recorder"]
+    assert set(body["components"]["channel_layer"]["live_events"]) == {
+        "published",
+        "overflow",
+        "failed",
+        "group_errors",
+    }
 
 
 def test_health_is_503_when_a_component_is_down(anonymous_client, staff_client, settings):

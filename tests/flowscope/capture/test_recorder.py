@@ -151,3 +151,25 @@ def test_receivers_hear_of_each_batch_after_it_commits(real_recorder, monkeypatc
     assert [w.correlation_id for w in batch.workflows] == ["wf-heard"]
     assert [s.layer for s in batch.steps] == ["api", "database", "cache", "cache"]
     assert visible == 1
+
+
+def test_an_idle_writer_writes_at_once_and_a_busy_one_batches(real_recorder, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "FLUSH_INTERVAL": 3.0}
+    sizes = []
+
+    def receiver(sender, batch, **kwargs):
+        sizes.append(len(batch.workflows))
+
+    batch_committed.connect(receiver)
+    try:
+        real_recorder.submit(make_trace(correlation_id="wf-alone"))
+        # Idle: written long before the 3 s interval is over (a live view sees it at once).
+        assert real_recorder.flush(1.5)
+        # Right after a write, the next ones wait for the interval and go together.
+        real_recorder.submit(make_trace(correlation_id="wf-b"))
+        real_recorder.submit(make_trace(correlation_id="wf-c"))
+        assert not real_recorder.flush(0.5)
+        assert real_recorder.flush(10)
+    finally:
+        batch_committed.disconnect(receiver)
+    assert sizes == [1, 2]

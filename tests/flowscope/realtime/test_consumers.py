@@ -5,6 +5,7 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -246,3 +247,22 @@ def test_an_existing_workflow_is_sent_whole_on_connect(real_recorder):
         await trace.disconnect()
 
     run(body)
+
+
+def test_a_layer_failing_as_a_socket_leaves_is_counted_not_raised(monkeypatch):
+    token = token_for("ops")
+    before = publisher.snapshot()["group_errors"]
+
+    async def body():
+        dashboard = socket(DASHBOARD, token)
+        await dashboard.connect()
+        await until(dashboard, "dashboard_snapshot")
+
+        async def refuse(group, channel):
+            raise ConnectionError("Too many connections")
+
+        monkeypatch.setattr(get_channel_layer(), "group_discard", refuse)
+        await dashboard.disconnect()  # would raise the consumer's exception
+
+    run(body)
+    assert publisher.snapshot()["group_errors"] == before + 1

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAPIView
 from flowscope.capture.recorder import get_recorder
+from flowscope.realtime.publisher import publisher
 
 STALE_RECORDER_SECONDS = 60
 
@@ -53,7 +54,7 @@ def check_channel_layer():
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.send)(channel, {"type": "health.ping"})
     async_to_sync(layer.receive)(channel)
-    return {"backend": type(layer).__name__}
+    return {"backend": type(layer).__name__, "live_events": publisher.snapshot()}
 
 
 def check_recorder():
