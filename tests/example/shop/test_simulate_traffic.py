@@ -40,7 +40,9 @@ def test_simulated_customers_leave_complete_workflows(
         "external",
     }
     error_types = set(ErrorLog.objects.values_list("error_type", flat=True))
-    assert {"HTTP 402", "KeyError"} <= error_types  # declined cards, the buggy endpoint
+    # Declined cards (10% of workflows). The buggy shipping estimate is hit by chance here
+    # (under 3% of workflows), so it is tested on its own (test_shipping.py).
+    assert "HTTP 402" in error_types
     # The browser's fetch step is the parent of the API step it caused.
     api = TraceStep.objects.filter(layer="api", name="POST /api/v1/auth/login/").first()
     parent = TraceStep.objects.get(workflow=api.workflow, span_id=api.parent_span_id)
