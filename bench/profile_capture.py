@@ -86,8 +86,8 @@ def time_request_path(on, off, count, repeats=5):
 
 def write_all(traces, size):
     """What the recorder's thread does with them: rollups, then one write per batch."""
-    from flowscope.analysis.rollups import RollupBuffer
-    from flowscope.capture import writer
+    from flowscope.recording import writer
+    from flowscope.recording.rollups import RollupBuffer
 
     rollups = RollupBuffer("profile")
     for start in range(0, len(traces), size):

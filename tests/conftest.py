@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from flowscope.capture import recorder as recorder_module
+from flowscope.recording import recorder as recorder_module
 from flowscope.testing import capture_traces
 from tests.browser import CHROMIUM, require
 

@@ -11,8 +11,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from flowscope.capture.lifespan import flowscope_lifespan  # noqa: E402
 from flowscope.realtime.routing import websocket_application  # noqa: E402
+from flowscope.recording.lifespan import flowscope_lifespan  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -3,7 +3,7 @@
 from django.dispatch import Signal
 
 # Sent by the recorder's thread after each committed write, with ``batch``: a
-# ``flowscope.capture.writer.CommittedBatch`` (workflows, steps, errors, snapshots,
+# ``flowscope.recording.writer.CommittedBatch`` (workflows, steps, errors, snapshots,
 # timed_out). Receivers must be quick: the next batch waits for them.
 batch_committed = Signal()
 

@@ -10,7 +10,7 @@ database write or a background thread::
 
 from contextlib import contextmanager
 
-from flowscope.capture import recorder as recorder_module
+from flowscope.recording import recorder as recorder_module
 
 
 class ListRecorder(list):

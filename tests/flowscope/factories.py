@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from flowscope.capture.context import CapturedError, Span, Trace
+from flowscope.records.trace import CapturedError, Span, Trace
 
 T0 = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from flowscope.capture import writer
 from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.recording import writer
 from tests.flowscope.factories import make_error, make_span, make_trace
 
 pytestmark = pytest.mark.django_db

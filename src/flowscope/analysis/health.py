@@ -7,9 +7,9 @@ per layer, one query for the most recent durations, from which the percentiles c
 
 from django.db.models import Count, Q
 
-from flowscope.analysis import alerts
-from flowscope.analysis.rollups import percentile
 from flowscope.models import TraceStep
+from flowscope.percentiles import percentile
+from flowscope.thresholds import evaluate
 
 LAYERS = ("frontend", "api", "database", "cache", "external")
 SAMPLE = 500
@@ -64,8 +64,8 @@ def _layer(counts, durations, minutes, thresholds):
     error_rate = counts["errors"] / counts["count"]
     p95 = percentile(durations, 0.95)
     severities = [
-        alerts.evaluate("error_rate", error_rate, thresholds)[1],
-        alerts.evaluate("response_time_ms", p95, thresholds)[1],
+        evaluate("error_rate", error_rate, thresholds)[1],
+        evaluate("response_time_ms", p95, thresholds)[1],
     ]
     worst = max(severities, key=["", "warning", "critical"].index)
     return {

@@ -38,9 +38,9 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from flowscope.analysis.period_stats import MAX_GROUPS, PeriodStats, first_rows, metadata_number
-from flowscope.analysis.rollups import percentile
 from flowscope.conf import flowscope_settings
 from flowscope.models import TraceStep
+from flowscope.percentiles import percentile
 
 # Thresholds of the rules' own metrics, shaped like FLOWSCOPE["THRESHOLDS"] (and meant to
 # move there). An entry may also have an "info" level: passing it is worth a hint only.

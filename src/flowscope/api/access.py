@@ -8,8 +8,8 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
+from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.conf import flowscope_settings
-from flowscope.errors import FlowscopeErrorsMixin
 
 
 def authentication_classes():

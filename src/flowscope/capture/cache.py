@@ -12,8 +12,9 @@ from contextvars import ContextVar
 from django.core.cache import caches
 
 from flowscope.capture import context
-from flowscope.capture.safety import capture_internal_errors
-from flowscope.capture.scrubbing import FILTERED, is_sensitive_key, mask_card_numbers
+from flowscope.internal_errors import capture_internal_errors
+from flowscope.records.scrubbing import FILTERED, is_sensitive_key, mask_card_numbers
+from flowscope.records.trace import describe_exception
 
 OPERATIONS = (
     "get",
@@ -91,7 +92,7 @@ def _traced(method, operation, alias):
             result = method(*args, **kwargs)
         except Exception as exc:
             if span is not None:
-                span.metadata["error"] = context.describe_exception(exc)
+                span.metadata["error"] = describe_exception(exc)
                 span.finish("error")
             raise
         finally:

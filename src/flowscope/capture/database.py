@@ -9,8 +9,9 @@ from django.db import connections
 from django.db.backends.signals import connection_created
 
 from flowscope.capture import context, sql
-from flowscope.capture.safety import capture_internal_errors
 from flowscope.capture.stacktrace import call_site
+from flowscope.internal_errors import capture_internal_errors
+from flowscope.records.trace import describe_exception
 
 
 def trace_query(execute, query, params, many, execution_context):
@@ -24,7 +25,7 @@ def trace_query(execute, query, params, many, execution_context):
     try:
         result = execute(query, params, many, execution_context)
     except Exception as exc:
-        span.metadata["error"] = context.describe_exception(exc)
+        span.metadata["error"] = describe_exception(exc)
         span.finish("error")
         raise
     span.finish()

@@ -4,9 +4,10 @@ import logging
 import threading
 
 from flowscope.capture import context, stacktrace
-from flowscope.capture.recorder import get_recorder
-from flowscope.capture.scrubbing import scrub_text
 from flowscope.conf import flowscope_settings
+from flowscope.recording.recorder import get_recorder
+from flowscope.records.scrubbing import scrub_text
+from flowscope.records.trace import CapturedError
 
 SEVERITY_BY_LEVEL = (
     (logging.CRITICAL, "critical"),
@@ -25,7 +26,7 @@ def type_name(exc):
 def record_exception(trace, exc, layer="api", severity="error"):
     """Add ``exc`` to the trace, linked to the step it escaped from (see ``flowscope.step``)."""
     trace.add_error(
-        context.CapturedError(
+        CapturedError(
             kind="exception",
             layer=layer,
             error_type=type_name(exc),
@@ -40,7 +41,7 @@ def record_exception(trace, exc, layer="api", severity="error"):
 def record_http_error(trace, status_code, reason, detail="", severity="error"):
     message = f"{status_code} {reason}" + (f": {detail}" if detail else "")
     trace.add_error(
-        context.CapturedError(
+        CapturedError(
             kind="http",
             layer="api",
             error_type=f"HTTP {status_code}",
@@ -98,7 +99,7 @@ class FlowscopeLogHandler(logging.Handler):
         else:
             error_type = f"log:{record.name}"
             frames = [stacktrace.frame_dict(record.pathname, record.lineno, record.funcName)]
-        return context.CapturedError(
+        return CapturedError(
             kind="log",
             layer="api" if context.current_trace() else "custom",
             error_type=error_type,

@@ -6,8 +6,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.signals import got_request_exception
 
 from flowscope.capture import context, errors, request_trace
-from flowscope.capture.recorder import get_recorder
-from flowscope.capture.safety import capture_internal_errors
+from flowscope.internal_errors import capture_internal_errors
+from flowscope.recording.recorder import get_recorder
 
 
 class FlowscopeMiddleware:

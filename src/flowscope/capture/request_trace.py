@@ -8,8 +8,10 @@ import json
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject, empty
 
-from flowscope.capture import context, correlation, errors, workflows
-from flowscope.capture.scrubbing import (
+from flowscope.capture import errors, workflows
+from flowscope.conf import flowscope_settings
+from flowscope.records import correlation
+from flowscope.records.scrubbing import (
     FILTERED,
     is_sensitive_key,
     scrub,
@@ -18,7 +20,7 @@ from flowscope.capture.scrubbing import (
     scrub_query_string,
     scrub_text,
 )
-from flowscope.conf import flowscope_settings
+from flowscope.records.trace import Span, Trace
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_ERROR_DETAIL = 500
@@ -37,10 +39,8 @@ def begin(request):
     if not flowscope_settings.ENABLED or not is_traced_path(request.path):
         return None
     correlation_id, remote_parent, problem = correlation.resolve(request.headers)
-    root = context.Span(
-        layer="api", name=f"{request.method} {request.path}", parent_span_id=remote_parent
-    )
-    trace = context.Trace(
+    root = Span(layer="api", name=f"{request.method} {request.path}", parent_span_id=remote_parent)
+    trace = Trace(
         correlation_id=correlation_id,
         trace_id=correlation.trace_id_for(correlation_id),
         root=root,

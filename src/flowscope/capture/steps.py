@@ -5,7 +5,8 @@ from contextvars import ContextVar
 from inspect import iscoroutinefunction
 
 from flowscope.capture import context
-from flowscope.capture.safety import capture_internal_errors
+from flowscope.internal_errors import capture_internal_errors
+from flowscope.records.trace import LAYERS, describe_exception
 
 # The steps open in this context, innermost last: (step object, span, parent token). Kept
 # here, not on the step object, so that one object can be entered by many threads or
@@ -23,7 +24,7 @@ class step:
     """
 
     def __init__(self, name, layer="custom", **metadata):
-        if layer not in context.LAYERS:
+        if layer not in LAYERS:
             metadata["requested_layer"], layer = str(layer)[:50], "custom"
         self.name, self.layer, self.metadata = str(name)[:500], layer, metadata
 
@@ -51,7 +52,7 @@ class step:
         if exc is None:
             span.finish()
             return
-        span.metadata["error"] = context.describe_exception(exc)
+        span.metadata["error"] = describe_exception(exc)
         span.finish("error")
         if not hasattr(exc, "flowscope_span_id"):
             exc.flowscope_span_id = span.span_id

@@ -8,10 +8,10 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
-from flowscope.capture import correlation
-from flowscope.capture.context import CapturedError, ExternalSpans, Span, new_span_id
-from flowscope.capture.scrubbing import scrub, scrub_text
 from flowscope.conf import flowscope_settings
+from flowscope.records import correlation
+from flowscope.records.scrubbing import scrub, scrub_text
+from flowscope.records.trace import CapturedError, ExternalSpans, Span, new_span_id
 
 SPAN_ID = r"\A[0-9a-f]{16}\Z"
 MAX_CLOCK_SKEW = timedelta(hours=24)

@@ -17,11 +17,11 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status as OtlpStatus
 from rest_framework.exceptions import ParseError
 
-from flowscope.capture import correlation
-from flowscope.capture.context import CapturedError, ExternalSpans, Span
-from flowscope.capture.scrubbing import scrub, scrub_text
 from flowscope.conf import flowscope_settings
 from flowscope.ingest import bodies
+from flowscope.records import correlation
+from flowscope.records.scrubbing import scrub, scrub_text
+from flowscope.records.trace import CapturedError, ExternalSpans, Span
 
 CONTENT_TYPES = {"application/x-protobuf": "protobuf", "application/json": "json"}
 PROTOBUF, JSON = "application/x-protobuf", "application/json"

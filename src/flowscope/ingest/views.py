@@ -9,9 +9,8 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flowscope.capture.recorder import get_recorder
+from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.conf import flowscope_settings
-from flowscope.errors import FlowscopeErrorsMixin
 from flowscope.ingest import bodies, events, otlp
 from flowscope.ingest.access import (
     HasIngestKey,
@@ -19,6 +18,7 @@ from flowscope.ingest.access import (
     IngestKeyThrottle,
     cors_headers,
 )
+from flowscope.recording.recorder import get_recorder
 
 
 class RecorderFull(APIException):

@@ -13,12 +13,12 @@ from django.utils import timezone
 from flowscope.analysis import overview
 from flowscope.api.serializers import StepSerializer, WorkflowSerializer
 from flowscope.api.windows import thresholds_for, user_configuration, window_for
-from flowscope.capture.correlation import CORRELATION_ID
 from flowscope.conf import flowscope_settings
 from flowscope.models import WorkflowSession
 from flowscope.realtime import auth, messages
 from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
 from flowscope.realtime.publisher import publisher
+from flowscope.records.correlation import CORRELATION_ID
 
 MAX_MESSAGE_BYTES = 4096
 # Many dashboards connecting at once (a deploy, a network blip) share one snapshot: each

@@ -10,8 +10,8 @@ from django.db.models import Avg, F, Max
 
 from flowscope.analysis.period_stats import PeriodStats, first_rows
 from flowscope.analysis.recommendations import recommend
-from flowscope.analysis.rollups import percentile
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.percentiles import percentile
 from flowscope.reports.sections import ms, ratio, table, text
 from flowscope.reports.system_health import alerts
 

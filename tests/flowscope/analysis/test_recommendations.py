@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from flowscope.analysis import period_stats
 from flowscope.analysis.recommendations import MAX_QUERIES, recommend
-from flowscope.capture import writer
+from flowscope.recording import writer
 from flowscope.testing import capture_traces
 from shop.models import Category, Product
 from tests.flowscope.factories import T0, make_span, make_trace

@@ -2,7 +2,7 @@
 
 import pytest
 
-from flowscope.capture import writer
+from flowscope.recording import writer
 from tests.flowscope.factories import make_error, make_trace
 
 BASE = "/api/v1/debugging/"

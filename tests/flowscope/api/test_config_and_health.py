@@ -1,8 +1,8 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from flowscope.capture import recorder as recorder_module
 from flowscope.models import DashboardConfiguration
+from flowscope.recording import recorder as recorder_module
 from tests.flowscope.conftest import client_for
 
 CONFIG = "/api/v1/debugging/dashboard-config/"

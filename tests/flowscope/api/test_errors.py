@@ -2,8 +2,8 @@ from datetime import timedelta
 
 import pytest
 
-from flowscope.capture import writer
 from flowscope.models import ErrorLog
+from flowscope.recording import writer
 from tests.flowscope.factories import T0, make_error, make_trace
 
 URL = "/api/v1/debugging/errors/"

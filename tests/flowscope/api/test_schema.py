@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from flowscope.capture import writer
+from flowscope.recording import writer
 from tests.flowscope.factories import make_error, make_trace
 
 SCHEMA = "/api/v1/debugging/schema/"

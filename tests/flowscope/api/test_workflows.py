@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from flowscope.capture import writer
+from flowscope.recording import writer
 from tests.flowscope.factories import T0, make_error, make_span, make_trace
 
 URL = "/api/v1/debugging/workflows/"

@@ -12,10 +12,12 @@ from django.test import AsyncClient, Client
 from django.urls import path
 
 import flowscope
-from flowscope.capture import context, request_trace, safety, writer
-from flowscope.capture import recorder as recorder_module
-from flowscope.capture.context import CapturedError
+from flowscope import internal_errors
+from flowscope.capture import context, request_trace
 from flowscope.models import TraceStep, WorkflowSession
+from flowscope.recording import recorder as recorder_module
+from flowscope.recording import writer
+from flowscope.records.trace import CapturedError
 from flowscope.testing import capture_traces
 from tests.flowscope.capture import views
 from tests.flowscope.factories import make_trace
@@ -203,14 +205,14 @@ def test_log_records_outside_a_request_are_standalone_errors(settings):
 def test_a_bug_in_flowscope_is_counted_and_the_app_answers(settings, monkeypatch):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "RAISE_INTERNAL_ERRORS": False}
     monkeypatch.setattr(request_trace, "_describe", lambda *args: 1 / 0)
-    before = safety.internal_errors.count
+    before = internal_errors.internal_errors.count
     with capture_traces() as traces:
         response = Client().get("/sync/bug/")
     assert response.status_code == 200
     assert response.json() == {"tag": "bug"}
     assert "X-Correlation-ID" in response
     assert traces == []  # never submitted half-scrubbed
-    assert safety.internal_errors.count == before + 1
+    assert internal_errors.internal_errors.count == before + 1
 
 
 def test_binary_and_multipart_bodies_are_stored_as_markers():

@@ -6,10 +6,10 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 
-from flowscope.analysis.process_metrics import ProcessSampler
 from flowscope.capture import cache, database
-from flowscope.capture import recorder as recorder_module
-from flowscope.capture.lifespan import flowscope_lifespan
+from flowscope.recording import recorder as recorder_module
+from flowscope.recording.lifespan import flowscope_lifespan
+from flowscope.recording.process_metrics import ProcessSampler
 from flowscope.testing import capture_traces
 from tests.flowscope.factories import T0
 

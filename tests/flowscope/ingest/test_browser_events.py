@@ -5,7 +5,7 @@ import time
 import pytest
 from django.test import Client
 
-from flowscope.capture.context import ExternalSpans
+from flowscope.records.trace import ExternalSpans
 from flowscope.testing import capture_traces
 
 URL = "/api/v1/debugging/ingest/"
@@ -214,7 +214,7 @@ class FullRecorder(list):
 
 
 def test_events_the_recorder_drops_are_a_503_to_retry(monkeypatch):
-    from flowscope.capture import recorder as recorder_module
+    from flowscope.recording import recorder as recorder_module
 
     monkeypatch.setattr(recorder_module, "_recorder", FullRecorder())
     response = send({"events": [step()]})

@@ -209,7 +209,7 @@ def test_errors_answer_a_status_in_the_clients_encoding():
 
 
 def test_spans_the_recorder_drops_are_unavailable_for_the_exporter_to_retry(monkeypatch):
-    from flowscope.capture import recorder as recorder_module
+    from flowscope.recording import recorder as recorder_module
     from tests.flowscope.ingest.test_browser_events import FullRecorder
 
     monkeypatch.setattr(recorder_module, "_recorder", FullRecorder())

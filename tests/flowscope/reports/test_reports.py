@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from flowscope.capture import writer
 from flowscope.models import Report
+from flowscope.recording import writer
 from tests.flowscope.api.test_workflows import checkout
 from tests.flowscope.factories import make_error, make_span, make_trace
 

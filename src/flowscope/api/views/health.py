@@ -13,8 +13,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAPIView
-from flowscope.capture.recorder import get_recorder
 from flowscope.realtime.publisher import publisher
+from flowscope.recording.recorder import get_recorder
 
 STALE_RECORDER_SECONDS = 60
 

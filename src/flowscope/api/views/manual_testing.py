@@ -2,7 +2,7 @@
 history of runs (``test-runs/``), each linked to its trace and runnable again.
 
 Every tested request is dispatched in-process and traced like real traffic, under a
-correlation ID of its own run (see ``flowscope.probes``).
+correlation ID of its own run (see ``flowscope.manual_testing``).
 """
 
 import time
@@ -18,12 +18,12 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.capture.correlation import HEX_TRACE_ID, new_correlation_id
-from flowscope.capture.scrubbing import scrub
+from flowscope.manual_testing import definitions, discovery, endpoint_test, history, workflow_run
+from flowscope.manual_testing.environ import Origin
+from flowscope.manual_testing.serializers import EndpointTestRequest, WorkflowTestRequest
 from flowscope.models import TestRun, WorkflowSession
-from flowscope.probes import definitions, discovery, endpoint_test, history, workflow_run
-from flowscope.probes.environ import Origin
-from flowscope.probes.serializers import EndpointTestRequest, WorkflowTestRequest
+from flowscope.records.correlation import HEX_TRACE_ID, new_correlation_id
+from flowscope.records.scrubbing import scrub
 
 TRUE = ("1", "true", "yes")
 

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAccessMixin
 from flowscope.api.views.workflows import workflow_or_404
-from flowscope.capture.correlation import CORRELATION_ID
 from flowscope.models import Layer, Report
+from flowscope.records.correlation import CORRELATION_ID
 from flowscope.reports import exporters, generate
 from flowscope.reports.periods import PeriodSerializer
 

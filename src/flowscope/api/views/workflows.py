@@ -11,8 +11,8 @@ from flowscope.analysis import compare, timing
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import UtcDateTimeFilter
 from flowscope.api.serializers import ErrorSerializer, StepSerializer, WorkflowSerializer
-from flowscope.capture.correlation import CORRELATION_ID
 from flowscope.models import WorkflowSession
+from flowscope.records.correlation import CORRELATION_ID
 
 MAX_STEPS = 5000
 ANY_OBJECT = inline_serializer("WorkflowAnalysis", {"workflow": WorkflowSerializer()})

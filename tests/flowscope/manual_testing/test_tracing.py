@@ -1,0 +1,87 @@
+"""A run's correlation ID leads to its complete trace: the tested requests are traced by the
+real middleware and written by the real recorder, as real traffic is."""
+
+import threading
+
+from flowscope.capture import context
+from flowscope.manual_testing.dispatch import dispatch
+from flowscope.manual_testing.environ import ManualRequest, Origin
+from flowscope.models import TestRun, WorkflowSession
+from flowscope.testing import capture_traces
+from tests.flowscope.factories import make_trace
+from tests.flowscope.manual_testing.conftest import run_endpoint, run_workflow
+
+CHECKOUT_ROUTES = [
+    "POST /api/v1/auth/login/",
+    "GET /api/v1/products/",
+    "POST /api/v1/cart/items/",
+    "POST /api/v1/orders/checkout/",
+]
+
+
+def recorded(recorder, correlation_id):
+    assert recorder.flush(10)
+    workflow = WorkflowSession.objects.get(correlation_id=correlation_id)
+    return workflow, list(workflow.steps.order_by("started_at", "id"))
+
+
+def test_a_checkout_run_is_one_complete_workflow(staff_client, shop, real_recorder):
+    result = run_workflow(staff_client, "checkout")
+    assert result["passed"] is True
+    workflow, steps = recorded(real_recorder, result["correlation_id"])
+    assert (workflow.workflow_type, workflow.status, workflow.request_count) == (
+        "checkout",
+        "completed",
+        4,
+    )
+    assert workflow.user_id == shop.alice.pk
+    assert workflow.metadata["user_agent"] == "flowscope-manual-test"
+    api = [step for step in steps if step.layer == "api"]
+    assert [step.name for step in api] == CHECKOUT_ROUTES
+    assert {"api", "database", "cache", "external"} <= {step.layer for step in steps}
+    checkout = api[-1]
+    children = {step.layer for step in steps if step.parent_span_id == checkout.span_id}
+    assert {"database", "external"} <= children  # the payment, under the checkout request
+    assert TestRun.objects.get(pk=result["test_run_id"]).correlation_id == workflow.correlation_id
+
+
+def test_a_failed_run_is_a_failed_workflow(staff_client, shop, real_recorder):
+    result = run_workflow(staff_client, "checkout", card_number="4000000000000002")
+    workflow, steps = recorded(real_recorder, result["correlation_id"])
+    assert (workflow.status, workflow.request_count, workflow.error_count) == ("failed", 4, 1)
+    checkout = [step for step in steps if step.layer == "api"][-1]
+    assert (checkout.status, checkout.metadata["status_code"]) == ("error", 402)
+    payment = next(step for step in steps if step.layer == "external")
+    assert (payment.name, payment.status) == ("payment_gateway.charge", "error")
+    assert workflow.errors.get().error_type == "HTTP 402"
+
+
+def test_an_endpoint_test_is_traced_with_its_queries(staff_client, shop, real_recorder):
+    result = run_endpoint(staff_client, method="GET", path=f"/api/v1/products/{shop.novel.pk}/")
+    workflow, steps = recorded(real_recorder, result["correlation_id"])
+    assert workflow.request_count == 1
+    assert steps[0].name == "GET /api/v1/products/<int:pk>/"
+    assert {"database", "cache"} <= {step.layer for step in steps}
+
+
+def test_the_tested_request_does_not_join_the_callers_trace(shop):
+    """Even when the caller is itself being traced, the tested request starts its own
+    trace (a fresh context in its own thread) and nothing of it lands in the caller's."""
+    caller = make_trace("the-dashboard-request")
+    tokens = context.activate(caller)
+    try:
+        with capture_traces() as traces:
+            response = dispatch(
+                ManualRequest("GET", "/api/v1/products/"),
+                Origin("testserver"),
+                timeout_ms=5000,
+                headers={"X-Correlation-ID": "the-tested-request"},
+            )
+    finally:
+        context.deactivate(tokens)
+    assert response.status_code == 200
+    (trace,) = traces
+    assert trace.correlation_id == "the-tested-request"
+    assert trace.root.parent_span_id == ""
+    assert caller.spans == [] and caller.query_count == 0
+    assert threading.current_thread() is threading.main_thread()

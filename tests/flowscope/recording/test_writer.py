@@ -1,0 +1,125 @@
+from datetime import timedelta
+
+import pytest
+
+from flowscope.models import ErrorLog, TraceStep, WorkflowSession
+from flowscope.recording import writer
+from tests.flowscope.factories import T0, make_error, make_span, make_trace
+
+pytestmark = pytest.mark.django_db
+
+
+def workflow(correlation_id="wf-1"):
+    return WorkflowSession.objects.get(correlation_id=correlation_id)
+
+
+def test_requests_of_one_workflow_accumulate_across_batches():
+    sql = make_span("database", "SELECT ?", sql="SELECT ?")
+    writer.write([make_trace(spans=[sql])])
+    writer.write(
+        [make_trace(at=T0 + timedelta(seconds=2)), make_trace(at=T0 + timedelta(seconds=3))]
+    )
+    session = workflow()
+    assert (session.request_count, session.step_count, session.error_count) == (3, 4, 0)
+    assert session.status == "in_progress"
+    assert session.started_at == T0
+    assert session.last_activity_at == T0 + timedelta(seconds=3, milliseconds=100)
+    assert TraceStep.objects.count() == 4
+
+
+def test_steps_keep_their_tree():
+    db = make_span("database", "SELECT ?", sql="SELECT ?")
+    writer.write([make_trace(spans=[db])])
+    api, query = TraceStep.objects.order_by("layer")
+    assert (api.layer, query.layer) == ("api", "database")
+    assert query.parent_span_id == api.span_id
+
+
+def test_completion_sets_end_and_duration():
+    writer.write([make_trace()])
+    writer.write([make_trace(at=T0 + timedelta(seconds=1), duration_ms=500, complete=True)])
+    session = workflow()
+    assert session.status == "completed"
+    assert session.ended_at == T0 + timedelta(seconds=1, milliseconds=500)
+    assert session.duration_ms == 1500
+
+
+def test_an_error_fails_the_workflow_for_good():
+    writer.write([make_trace(errors=[make_error()])])
+    writer.write([make_trace(at=T0 + timedelta(seconds=1), complete=True)])
+    session = workflow()
+    assert (session.status, session.error_count) == ("failed", 1)
+    assert session.duration_ms == 100
+
+
+def test_a_warning_does_not_fail_the_workflow():
+    writer.write([make_trace(errors=[make_error(severity="warning")])])
+    assert workflow().status == "in_progress"
+
+
+def test_the_first_known_type_sticks():
+    writer.write([make_trace()])
+    assert workflow().workflow_type == "unknown"
+    writer.write([make_trace(workflow_type="checkout")])
+    writer.write([make_trace(workflow_type="login")])
+    assert workflow().workflow_type == "checkout"
+
+
+def test_idle_workflows_time_out_and_come_back_with_activity():
+    writer.write([make_trace("idle"), make_trace("busy", at=T0 + timedelta(minutes=50))])
+    changed = writer.time_out_idle_workflows(T0 + timedelta(minutes=60), timeout_seconds=1800)
+    assert [w.correlation_id for w in changed.timed_out] == ["idle"]
+    idle = workflow("idle")
+    assert (idle.status, idle.ended_at, idle.duration_ms) == (
+        "timed_out",
+        T0 + timedelta(milliseconds=100),
+        100,
+    )
+    assert workflow("busy").status == "in_progress"
+    writer.write([make_trace("idle", at=T0 + timedelta(minutes=61))])
+    assert workflow("idle").status == "in_progress"
+
+
+def test_unsampled_traces_are_stored_only_with_their_errors():
+    writer.write(
+        [
+            make_trace("quiet", sampled=False),
+            make_trace("noisy", sampled=False, errors=[make_error()]),
+        ]
+    )
+    assert list(WorkflowSession.objects.values_list("correlation_id", flat=True)) == ["noisy"]
+    assert ErrorLog.objects.get().workflow.correlation_id == "noisy"
+
+
+def test_errors_link_to_their_step_and_group_by_fingerprint():
+    failing = make_span("external", "gateway.charge")
+    first = make_error("card 4000 declined for order 17")
+    first.span_id = failing.span_id
+    writer.write(
+        [
+            make_trace("a", spans=[failing], errors=[first]),
+            make_trace("b", errors=[make_error("card 4000 declined for order 99")]),
+            make_trace("c", errors=[make_error("a different problem")]),
+        ]
+    )
+    a, b, c = (ErrorLog.objects.get(workflow__correlation_id=cid) for cid in "abc")
+    assert a.step.name == "gateway.charge"
+    assert b.step.layer == "api"
+    assert a.fingerprint == b.fingerprint != c.fingerprint
+
+
+def test_standalone_errors_have_no_workflow():
+    writer.write([make_error("background job failed")])
+    error = ErrorLog.objects.get()
+    assert (error.workflow, error.step, error.message) == (None, None, "background job failed")
+
+
+def test_a_failing_write_leaves_nothing_half_written(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ErrorLog.objects, "bulk_create", broken)
+    with pytest.raises(RuntimeError):
+        writer.write([make_trace(errors=[make_error()])])
+    assert not WorkflowSession.objects.exists()
+    assert not TraceStep.objects.exists()
