@@ -5,8 +5,8 @@ from django.db.models import Count, F, FloatField, Max, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from flowscope.analysis import error_groups, health, recommendations
-from flowscope.models import ErrorLog, PerformanceSnapshot, WorkflowSession
+from flowscope.analysis import errors, health, recommendations, workflows
+from flowscope.models import PerformanceSnapshot
 
 LIST_SIZE = 10
 
@@ -16,24 +16,14 @@ def dashboard_data(since, until, thresholds, window_name):
     return {
         "window": {"name": window_name, "since": since, "until": until},
         "system_health": {"overall_status": overall, "layers": layers},
-        "active_workflows": active_workflows(),
-        "recent_errors": error_groups.describe(
-            error_groups.grouped(ErrorLog.objects.filter(created_at__gte=since))[:LIST_SIZE]
-        ),
+        "active_workflows": workflows.active(LIST_SIZE * 2),
+        "recent_errors": errors.recent_groups(since, LIST_SIZE),
         "performance_metrics": performance_metrics(since, layers),
         "optimization_recommendations": recommendations.recommend(
             since, until, thresholds=thresholds, limit=5
         ),
         "generated_at": timezone.now(),
     }
-
-
-def active_workflows(limit=LIST_SIZE * 2):
-    return list(
-        WorkflowSession.objects.filter(status=WorkflowSession.Status.IN_PROGRESS)
-        .select_related("user")
-        .order_by("-started_at")[:limit]
-    )
 
 
 def performance_metrics(since, layers):

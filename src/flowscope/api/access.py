@@ -1,25 +1,14 @@
-"""Who may use the dashboard API: staff by default (``FLOWSCOPE["PERMISSION_CLASSES"]``),
-by session or token; every list paginated and bounded."""
+"""Every dashboard API view: authenticated and permitted by flowscope's access policy
+(``flowscope.access``: staff by default, by session or token), errors in the API's shape,
+every list paginated and bounded."""
 
-from django.apps import apps
-from django.utils.module_loading import import_string
 from drf_spectacular.openapi import AutoSchema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import APIView
 
+from flowscope import access
 from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.conf import flowscope_settings
-
-
-def authentication_classes():
-    configured = flowscope_settings.AUTHENTICATION_CLASSES
-    if configured is not None:
-        return [import_string(path) for path in configured]
-    classes = [SessionAuthentication]
-    if apps.is_installed("rest_framework.authtoken"):
-        classes.append(TokenAuthentication)
-    return classes
 
 
 class DashboardPagination(PageNumberPagination):
@@ -32,17 +21,17 @@ class DashboardPagination(PageNumberPagination):
 
 
 class DashboardAccessMixin(FlowscopeErrorsMixin):
-    """Mixed into every dashboard view; classes are read from settings per request, so
-    ``override_settings`` applies."""
+    """Mixed into every dashboard view; the classes come from the access policy, which
+    follows ``override_settings``."""
 
     pagination_class = DashboardPagination
     schema = AutoSchema()  # whatever schema class the host project uses
 
     def get_authenticators(self):
-        return [cls() for cls in authentication_classes()]
+        return [cls() for cls in access.authentication_classes()]
 
     def get_permissions(self):
-        return [import_string(path)() for path in flowscope_settings.PERMISSION_CLASSES]
+        return [cls() for cls in access.permission_classes()]
 
 
 class DashboardAPIView(DashboardAccessMixin, APIView):

@@ -16,7 +16,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from flowscope.realtime.auth import may_watch
+from flowscope.access import may_watch
 
 SECTIONS = [
     ("overview", "Overview"),

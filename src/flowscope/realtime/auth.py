@@ -2,16 +2,14 @@
 ``Authorization: Token …`` header on the handshake, and whether they may watch."""
 
 from importlib import import_module
-from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
-from django.utils.module_loading import import_string
 
-from flowscope.conf import flowscope_settings
+from flowscope.access import may_watch
 
 
 class TokenAuthMiddleware:
@@ -40,15 +38,6 @@ def user_for_token(key):
 
     token = Token.objects.select_related("user").filter(key=key).first()
     return token.user if token and token.user.is_active else AnonymousUser()
-
-
-def may_watch(user):
-    """The dashboard API's own permission classes decide (staff only by default)."""
-    request = SimpleNamespace(user=user, method="GET", auth=None)
-    return all(
-        import_string(path)().has_permission(request, None)
-        for path in flowscope_settings.PERMISSION_CLASSES
-    )
 
 
 @database_sync_to_async

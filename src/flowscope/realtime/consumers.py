@@ -3,28 +3,20 @@
 import asyncio
 import json
 import logging
-import time
 import weakref
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.utils import timezone
 
-from flowscope.analysis import overview
-from flowscope.api.serializers import StepSerializer, WorkflowSerializer
-from flowscope.api.windows import thresholds_for, user_configuration, window_for
+from flowscope.analysis import workflows
+from flowscope.analysis.snapshot import dashboard_snapshot
 from flowscope.conf import flowscope_settings
-from flowscope.models import WorkflowSession
 from flowscope.realtime import auth, messages
 from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
 from flowscope.realtime.publisher import publisher
 from flowscope.records.correlation import CORRELATION_ID
 
 MAX_MESSAGE_BYTES = 4096
-# Many dashboards connecting at once (a deploy, a network blip) share one snapshot: each
-# costs a few dozen queries, and they would all compute the same thing.
-SNAPSHOT_REUSE_SECONDS = 2.0
-_snapshots = {}
 # Channels forgets group members after a day (group_expiry); rejoin well before that.
 GROUP_REFRESH_SECONDS = 3600
 # Sockets joining or leaving their groups at once (a deploy, a network blip) take turns:
@@ -122,29 +114,11 @@ class DashboardConsumer(FlowscopeConsumer):
                 "server_time": messages.server_time(),
             }
         )
-        await self.send_json({"type": "dashboard_snapshot", "data": await self.snapshot()})
+        await self.send_json(messages.dashboard_snapshot(await self.snapshot()))
 
     @database_sync_to_async
     def snapshot(self):
-        configuration = user_configuration(self.scope["user"])
-        key = (
-            configuration.pk if configuration else None,
-            configuration and configuration.updated_at,
-        )
-        cached = _snapshots.get(key)
-        if cached and time.monotonic() - cached[0] < SNAPSHOT_REUSE_SECONDS:
-            return cached[1]
-        data = self.build_snapshot(configuration)
-        _snapshots[key] = (time.monotonic(), data)
-        return data
-
-    @staticmethod
-    def build_snapshot(configuration):
-        request = type("Query", (), {"query_params": {}})()
-        name, since, until = window_for(request, configuration)
-        data = overview.dashboard_data(since, until, thresholds_for(configuration), name)
-        data["active_workflows"] = WorkflowSerializer(data["active_workflows"], many=True).data
-        return json.loads(json.dumps(data, default=str))
+        return dashboard_snapshot(self.scope["user"], reuse=True)
 
     async def receive(self, text_data=None, bytes_data=None):
         raw = text_data if text_data is not None else (bytes_data or b"").decode("utf-8", "replace")
@@ -215,27 +189,10 @@ class WorkflowTraceConsumer(FlowscopeConsumer):
 
     async def start(self):
         await self.join([workflow_group(self.correlation_id)])
-        await self.send_json({"type": "workflow_trace", "data": await self.trace()})
+        await self.send_json(await self.trace())
 
     @database_sync_to_async
     def trace(self):
-        workflow = WorkflowSession.objects.filter(correlation_id=self.correlation_id).first()
-        if workflow is None:
-            return {
-                "correlation_id": self.correlation_id,
-                "status": "pending",
-                "steps": [],
-                "server_time": timezone.now().isoformat(),
-            }
-        steps = workflow.steps.order_by("started_at", "id")[:5000]
-        return json.loads(
-            json.dumps(
-                {
-                    "correlation_id": self.correlation_id,
-                    "status": workflow.status,
-                    "workflow": WorkflowSerializer(workflow).data,
-                    "steps": StepSerializer(steps, many=True).data,
-                },
-                default=str,
-            )
-        )
+        workflow = workflows.find(self.correlation_id)
+        steps = workflows.steps_of(workflow) if workflow else None
+        return messages.workflow_trace(self.correlation_id, workflow, steps)

@@ -3,7 +3,7 @@
 
 from django.utils import timezone
 
-from flowscope.api.serializers import SnapshotSerializer, StepSerializer, WorkflowSerializer
+from flowscope.wire import SnapshotSerializer, StepSerializer, WorkflowSerializer, json_ready
 
 ENDED = {
     "completed": "workflow_completed",
@@ -14,6 +14,30 @@ ENDED = {
 
 def server_time():
     return timezone.now().isoformat()
+
+
+def workflow_trace(correlation_id, workflow, steps):
+    """The trace so far, sent when a client starts watching a workflow; "pending" for a
+    workflow not stored yet."""
+    if workflow is None:
+        data = {
+            "correlation_id": correlation_id,
+            "status": "pending",
+            "steps": [],
+            "server_time": server_time(),
+        }
+    else:
+        data = {
+            "correlation_id": correlation_id,
+            "status": workflow.status,
+            "workflow": WorkflowSerializer(workflow).data,
+            "steps": StepSerializer(steps, many=True).data,
+        }
+    return {"type": "workflow_trace", "data": json_ready(data)}
+
+
+def dashboard_snapshot(snapshot):
+    return {"type": "dashboard_snapshot", "data": snapshot}
 
 
 def workflow_update(workflow, previous_status):

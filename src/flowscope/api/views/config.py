@@ -2,7 +2,7 @@ from django.db import transaction
 from rest_framework import viewsets
 
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.api.serializers import DashboardConfigurationSerializer
+from flowscope.api.serializers.configuration import DashboardConfigurationSerializer
 from flowscope.models import DashboardConfiguration
 
 

@@ -1,4 +1,4 @@
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -7,15 +7,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from flowscope.analysis import health, overview
+from flowscope.analysis import changes, snapshot, windows
 from flowscope.api.access import DashboardAPIView
-from flowscope.api.serializers import SnapshotSerializer, WorkflowSerializer
-from flowscope.api.windows import thresholds_for, user_configuration, window_for
-from flowscope.conf import flowscope_settings
-from flowscope.models import ErrorLog, PerformanceSnapshot, WorkflowSession
+from flowscope.api.filters import requested_window
+from flowscope.wire import SnapshotSerializer, WorkflowSerializer
 
-CHANGES_LIMIT = 100
-WINDOW_PARAMETER = OpenApiParameter("window", str, enum=["15m", "1h", "6h", "24h", "7d"])
+WINDOW_PARAMETER = OpenApiParameter("window", str, enum=list(windows.WINDOWS))
 ANY_OBJECT = inline_serializer("DashboardObject", {"generated_at": serializers.DateTimeField()})
 
 
@@ -24,11 +21,7 @@ class DashboardDataView(DashboardAPIView):
 
     @extend_schema(parameters=[WINDOW_PARAMETER], responses=ANY_OBJECT)
     def get(self, request):
-        configuration = user_configuration(request.user)
-        name, since, until = window_for(request, configuration)
-        data = overview.dashboard_data(since, until, thresholds_for(configuration), name)
-        data["active_workflows"] = WorkflowSerializer(data["active_workflows"], many=True).data
-        return Response(data)
+        return Response(snapshot.dashboard_snapshot(request.user, requested_window(request)))
 
 
 class RealtimeUpdatesView(DashboardAPIView):
@@ -38,43 +31,23 @@ class RealtimeUpdatesView(DashboardAPIView):
     @extend_schema(parameters=[OpenApiParameter("since", str, required=True)], responses=ANY_OBJECT)
     def get(self, request):
         now = timezone.now()
-        since, clamped = self.since(request, now)
-        configuration = user_configuration(request.user)
-        overall, layers = health.layer_health(
-            now - timedelta(minutes=15), now, thresholds_for(configuration)
-        )
+        since, clamped = changes.clamped(self.since(request), now)
+        configuration = windows.default_configuration(request.user)
+        changed = changes.changes_since(since, now, windows.thresholds_for(configuration))
         return Response(
             {
                 "since": since,
                 "clamped": clamped,
                 "server_time": now,
-                "workflows": WorkflowSerializer(self.changed_workflows(since), many=True).data,
-                "errors": list(
-                    ErrorLog.objects.filter(recorded_at__gte=since)
-                    .order_by("-created_at")
-                    .values(
-                        "id",
-                        "fingerprint",
-                        "error_type",
-                        "message",
-                        "severity",
-                        "layer",
-                        "created_at",
-                        "workflow__correlation_id",
-                    )[:CHANGES_LIMIT]
-                ),
-                "alerts": SnapshotSerializer(
-                    PerformanceSnapshot.objects.filter(
-                        is_alert=True, recorded_at__gte=since
-                    ).order_by("-recorded_at")[:CHANGES_LIMIT],
-                    many=True,
-                ).data,
-                "system_health": {"overall_status": overall, "layers": layers},
+                "workflows": WorkflowSerializer(changed["workflows"], many=True).data,
+                "errors": changed["errors"],
+                "alerts": SnapshotSerializer(changed["alerts"], many=True).data,
+                "system_health": changed["system_health"],
             }
         )
 
     @staticmethod
-    def since(request, now):
+    def since(request):
         raw = request.query_params.get("since", "")
         try:
             since = parse_datetime(raw)
@@ -82,14 +55,4 @@ class RealtimeUpdatesView(DashboardAPIView):
             since = None
         if since is None or since.tzinfo is None:
             raise ValidationError({"since": ["An ISO 8601 time with a time zone is required."]})
-        since = since.astimezone(UTC)
-        oldest = now - timedelta(seconds=flowscope_settings.REALTIME_MAX_LOOKBACK_SECONDS)
-        return (oldest, True) if since < oldest else (since, False)
-
-    @staticmethod
-    def changed_workflows(since):
-        return (
-            WorkflowSession.objects.filter(updated_at__gte=since)
-            .select_related("user")
-            .order_by("-updated_at")[:CHANGES_LIMIT]
-        )
+        return since.astimezone(UTC)

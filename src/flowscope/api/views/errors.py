@@ -4,11 +4,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 
-from flowscope.analysis import error_groups
+from flowscope.analysis import error_groups, errors
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import UtcDateTimeFilter
-from flowscope.api.serializers import ErrorGroupSerializer, ErrorSerializer, WorkflowSerializer
+from flowscope.api.serializers.errors import ErrorGroupSerializer, ErrorSerializer
 from flowscope.models import ErrorLog, Layer, Severity
+from flowscope.wire import WorkflowSerializer
 
 
 class ErrorFilter(django_filters.FilterSet):
@@ -29,7 +30,7 @@ class ErrorListView(DashboardAccessMixin, ListAPIView):
 
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = ErrorFilter
-    queryset = ErrorLog.objects.select_related("workflow", "step").order_by("-created_at")
+    queryset = errors.occurrences()
 
     def grouping(self):
         return self.request.query_params.get("group", "true").lower() not in ("false", "0")
@@ -42,11 +43,11 @@ class ErrorListView(DashboardAccessMixin, ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        errors = self.filter_queryset(self.get_queryset())
+        found = self.filter_queryset(self.get_queryset())
         if not self.grouping():
-            page = self.paginate_queryset(errors)
+            page = self.paginate_queryset(found)
             return self.get_paginated_response(ErrorSerializer(page, many=True).data)
-        page = self.paginate_queryset(error_groups.grouped(errors.order_by()))
+        page = self.paginate_queryset(error_groups.grouped(found.order_by()))
         groups = error_groups.describe(page)
         return self.get_paginated_response(ErrorGroupSerializer(groups, many=True).data)
 
@@ -55,13 +56,13 @@ class ErrorDetailView(DashboardAccessMixin, RetrieveAPIView):
     """One occurrence, with the workflow and step it came from."""
 
     serializer_class = ErrorSerializer
-    queryset = ErrorLog.objects.select_related("workflow__user", "step")
+    queryset = errors.with_context()
 
     def retrieve(self, request, *args, **kwargs):
         error = self.get_object()
         data = ErrorSerializer(error).data
         data["workflow"] = WorkflowSerializer(error.workflow).data if error.workflow else None
-        data["occurrences"] = ErrorLog.objects.filter(fingerprint=error.fingerprint).count()
+        data["occurrences"] = errors.of_fingerprint(error.fingerprint).count()
         return Response(data)
 
 
@@ -72,11 +73,10 @@ class ErrorResolutionView(DashboardAPIView):
 
     @extend_schema(request=None, responses=ErrorGroupSerializer)
     def post(self, request, pk):
-        error = get_object_or_404(ErrorLog, pk=pk)
-        group = ErrorLog.objects.filter(fingerprint=error.fingerprint)
-        group.update(resolved=self.resolved)
-        (described,) = error_groups.describe(error_groups.grouped(group))
-        return Response(ErrorGroupSerializer(described).data)
+        error = get_object_or_404(errors.occurrences(), pk=pk)
+        return Response(
+            ErrorGroupSerializer(errors.mark_group(error.fingerprint, self.resolved)).data
+        )
 
 
 class ErrorReopenView(ErrorResolutionView):

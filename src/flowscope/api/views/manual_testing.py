@@ -10,18 +10,24 @@ import time
 import django_filters
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
+from flowscope.analysis import workflows
 from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.serializers.test_runs import (
+    RerunRequest,
+    TestRunListSerializer,
+    TestRunSerializer,
+    trace_url,
+)
 from flowscope.manual_testing import definitions, discovery, endpoint_test, history, workflow_run
 from flowscope.manual_testing.environ import Origin
 from flowscope.manual_testing.serializers import EndpointTestRequest, WorkflowTestRequest
-from flowscope.models import TestRun, WorkflowSession
+from flowscope.models import TestRun
 from flowscope.records.correlation import HEX_TRACE_ID, new_correlation_id
 from flowscope.records.scrubbing import scrub
 
@@ -65,16 +71,6 @@ class WorkflowDefinitionsInvalid(APIException):
     default_code = "workflow_definitions_invalid"
 
 
-class RerunRequest(serializers.Serializer):
-    """Values for what was masked when the run was stored (or to change on the re-run)."""
-
-    headers = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
-    query = serializers.DictField(child=serializers.JSONField(), required=False)
-    payload = serializers.JSONField(required=False, allow_null=True)
-    assertions = serializers.ListField(child=serializers.DictField(), required=False)
-    params = serializers.DictField(child=serializers.JSONField(), required=False)
-
-
 def run_test(kind, request, data):
     """Validate ``data`` as a test of ``kind``, run it, store it; the result to answer."""
     spec = _validated(
@@ -100,7 +96,7 @@ def chosen_correlation_id(data):
         return new_correlation_id()
     if not isinstance(given, str) or not HEX_TRACE_ID.fullmatch(given):
         raise ValidationError({"correlation_id": ["32 lowercase hexadecimal digits."]})
-    if WorkflowSession.objects.filter(correlation_id=given).exists():
+    if workflows.exists(given):
         raise ValidationError({"correlation_id": ["Already used by a workflow; choose anew."]})
     return given
 
@@ -112,11 +108,6 @@ def _validated(serializer_class, data):
     except ImproperlyConfigured as exc:  # the project's WORKFLOW_DEFINITIONS
         raise WorkflowDefinitionsInvalid(str(exc)) from exc
     return serializer.validated_data
-
-
-def trace_url(request, correlation_id):
-    path = reverse("flowscope:workflow-detail", kwargs={"correlation_id": correlation_id})
-    return request.build_absolute_uri(path)
 
 
 class OutsideRequestTransactionMixin:
@@ -178,42 +169,6 @@ def _definition(workflow):
             {"name": step.name, "method": step.method, "path": step.path} for step in workflow.steps
         ],
     }
-
-
-class TestRunSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.get_username", default=None)
-    name = serializers.SerializerMethodField()
-    trace_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = TestRun
-        fields = ["id", "kind", "name", "passed", "correlation_id", "trace_url", "created_by",
-                  "created_at", "duration_ms", "request", "result"]  # fmt: skip
-
-    def get_name(self, run) -> str:
-        if run.kind == TestRun.Kind.WORKFLOW:
-            return run.request.get("workflow", "")
-        return f"{run.request.get('method', '')} {run.request.get('path', '')}"
-
-    def get_trace_url(self, run) -> str:
-        return trace_url(self.context["request"], run.correlation_id)
-
-
-class TestRunListSerializer(TestRunSerializer):
-    """Without the (possibly large) response bodies: a summary instead."""
-
-    summary = serializers.SerializerMethodField()
-
-    class Meta(TestRunSerializer.Meta):
-        fields = [*TestRunSerializer.Meta.fields[:-1], "summary"]
-
-    def get_summary(self, run) -> dict:
-        result = run.result
-        if run.kind == TestRun.Kind.WORKFLOW:
-            steps = result.get("steps", [])
-            failed = next((s["name"] for s in steps if not s["passed"] and not s["skipped"]), None)
-            return {"steps": len(steps), "failed_step": failed}
-        return {key: result.get(key) for key in ("status_code", "expected_status", "error")}
 
 
 class TestRunFilter(django_filters.FilterSet):

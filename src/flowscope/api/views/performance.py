@@ -1,18 +1,15 @@
 import django_filters
-from django.db.models import F, FloatField, Max, Sum
-from django.db.models.functions import Cast
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
+from flowscope.analysis import series, windows
+from flowscope.analysis.series import SERIES_METRICS
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.api.filters import UtcDateTimeFilter
-from flowscope.api.serializers import METRICS, SnapshotSerializer
-from flowscope.api.windows import window_for
+from flowscope.api.filters import UtcDateTimeFilter, requested_window
 from flowscope.models import PerformanceSnapshot
-
-SERIES_METRICS = (*METRICS, "cpu_percent", "memory_mb", "threads")
+from flowscope.wire import SnapshotSerializer
 
 
 class SnapshotFilter(django_filters.FilterSet):
@@ -33,14 +30,14 @@ class PerformanceView(DashboardAccessMixin, ListAPIView):
     (one point per window, every process and component combined, count-weighted)."""
 
     serializer_class = SnapshotSerializer
-    queryset = PerformanceSnapshot.objects.order_by("-window_start", "id")
+    queryset = series.rollups()
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = SnapshotFilter
 
     @extend_schema(
         parameters=[
             OpenApiParameter("series", str, enum=list(SERIES_METRICS)),
-            OpenApiParameter("window", str, enum=["15m", "1h", "6h", "24h", "7d"]),
+            OpenApiParameter("window", str, enum=list(windows.WINDOWS)),
         ]
     )
     def get(self, request, *args, **kwargs):
@@ -49,44 +46,14 @@ class PerformanceView(DashboardAccessMixin, ListAPIView):
             return super().get(request, *args, **kwargs)
         if metric not in SERIES_METRICS:
             raise ValidationError({"series": [f"Use one of {', '.join(SERIES_METRICS)}."]})
-        return Response(self.series(request, metric))
+        return Response(self.time_series(request, metric))
 
-    def series(self, request, metric):
-        name, since, until = window_for(request)
-        snapshots = self.filter_queryset(
-            PerformanceSnapshot.objects.filter(
-                metric=metric, window_start__gte=since, window_start__lt=until
-            )
-        )
-        if "component" not in request.query_params and metric != "throughput_rpm":
-            snapshots = snapshots.exclude(component="*")
-        elif metric == "throughput_rpm":
-            snapshots = snapshots.filter(component="*")
-        rows = (
-            snapshots.values("window_start")
-            .order_by("window_start")
-            .annotate(
-                observations=Sum("count"),
-                p95=Max("p95"),
-                p99=Max("p99"),
-                weighted=Sum(F("value") * Cast("count", FloatField())),
-                total=Sum("value"),
-            )
-        )
-        additive = metric in ("throughput_rpm",)
+    def time_series(self, request, metric):
+        name, since, until = windows.window(requested_window(request))
+        snapshots = self.filter_queryset(series.rollups_of(metric, since, until))
+        per_component = "component" in request.query_params
         return {
             "metric": metric,
             "window": name,
-            "points": [
-                {
-                    "t": row["window_start"],
-                    "count": row["observations"],
-                    "p95": row["p95"],
-                    "p99": row["p99"],
-                    "value": row["total"]
-                    if additive
-                    else (row["weighted"] / row["observations"] if row["observations"] else None),
-                }
-                for row in rows
-            ],
+            "points": series.points(snapshots, metric, per_component),
         }

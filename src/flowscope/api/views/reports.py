@@ -10,51 +10,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.serializers.reports import (
+    PerformanceReportRequest,
+    PeriodSerializer,
+    ReportListSerializer,
+    ReportSerializer,
+    WorkflowReportRequest,
+)
 from flowscope.api.views.workflows import workflow_or_404
-from flowscope.models import Layer, Report
-from flowscope.records.correlation import CORRELATION_ID
+from flowscope.models import Report
 from flowscope.reports import exporters, generate
-from flowscope.reports.periods import PeriodSerializer
-
-
-class ReportSerializer(serializers.ModelSerializer):
-    generated_by = serializers.CharField(source="generated_by.get_username", default=None)
-
-    class Meta:
-        model = Report
-        fields = [
-            "id",
-            "report_type",
-            "title",
-            "parameters",
-            "generated_at",
-            "generated_by",
-            "summary",
-            "sections",
-        ]
-
-
-class ReportListSerializer(ReportSerializer):
-    class Meta(ReportSerializer.Meta):
-        fields = ["id", "report_type", "title", "parameters", "generated_at", "generated_by"]
-
-
-class WorkflowReportRequest(serializers.Serializer):
-    correlation_id = serializers.RegexField(rf"\A{CORRELATION_ID.pattern}\Z")
-
-
-class PerformanceReportRequest(PeriodSerializer):
-    routes = serializers.ListField(
-        child=serializers.CharField(max_length=500), required=False, max_length=50
-    )
-    layers = serializers.ListField(child=serializers.ChoiceField(Layer.values), required=False)
-
-    def validate(self, data):
-        return {
-            **super().validate(data),
-            "routes": data.get("routes", []),
-            "layers": data.get("layers", []),
-        }
 
 
 class ReportFilter(django_filters.FilterSet):

@@ -1,5 +1,4 @@
 import django_filters
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -7,14 +6,14 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from flowscope.analysis import compare, timing
+from flowscope.analysis import compare, timing, workflows
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import UtcDateTimeFilter
-from flowscope.api.serializers import ErrorSerializer, StepSerializer, WorkflowSerializer
+from flowscope.api.serializers.errors import ErrorSerializer
 from flowscope.models import WorkflowSession
 from flowscope.records.correlation import CORRELATION_ID
+from flowscope.wire import StepSerializer, WorkflowSerializer
 
-MAX_STEPS = 5000
 ANY_OBJECT = inline_serializer("WorkflowAnalysis", {"workflow": WorkflowSerializer()})
 
 
@@ -44,7 +43,7 @@ class WorkflowListView(DashboardAccessMixin, ListAPIView):
     """Workflows, newest first; filter, search by correlation ID prefix (``q``), order."""
 
     serializer_class = WorkflowSerializer
-    queryset = WorkflowSession.objects.select_related("user")
+    queryset = workflows.workflows()
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend, OrderingFilter]
     filterset_class = WorkflowFilter
     ordering_fields = ["started_at", "duration_ms", "error_count", "step_count", "last_activity_at"]
@@ -54,17 +53,10 @@ class WorkflowListView(DashboardAccessMixin, ListAPIView):
 def workflow_or_404(correlation_id):
     if not CORRELATION_ID.fullmatch(correlation_id):
         raise ValidationError({"correlation_id": ["1 to 64 of A-Z a-z 0-9 . _ : -"]})
-    return get_object_or_404(
-        WorkflowSession.objects.select_related("user"), correlation_id=correlation_id
-    )
-
-
-def steps_of(workflow):
-    return list(workflow.steps.order_by("started_at", "id")[:MAX_STEPS])
-
-
-def errors_of(workflow):
-    return list(workflow.errors.select_related("step", "workflow").order_by("created_at"))
+    workflow = workflows.find(correlation_id)
+    if workflow is None:
+        raise NotFound("No WorkflowSession matches the given query.")
+    return workflow
 
 
 class WorkflowDetailView(DashboardAPIView):
@@ -73,13 +65,13 @@ class WorkflowDetailView(DashboardAPIView):
     @extend_schema(responses=ANY_OBJECT)
     def get(self, request, correlation_id):
         workflow = workflow_or_404(correlation_id)
-        steps = steps_of(workflow)
+        steps = workflows.steps_of(workflow)
         return Response(
             {
                 "workflow": WorkflowSerializer(workflow).data,
                 "steps": timing.step_tree(steps, lambda step: StepSerializer(step).data),
-                "steps_truncated": workflow.step_count > len(steps) == MAX_STEPS,
-                "errors": ErrorSerializer(errors_of(workflow), many=True).data,
+                "steps_truncated": workflows.steps_truncated(workflow, steps),
+                "errors": ErrorSerializer(workflows.errors_of(workflow), many=True).data,
                 "analysis": timing.analyze(steps),
             }
         )
@@ -99,11 +91,11 @@ class WorkflowCompareView(DashboardAPIView):
         return Response(
             compare.compare(
                 subject,
-                steps_of(subject),
-                errors_of(subject),
+                workflows.steps_of(subject),
+                workflows.errors_of(subject),
                 baseline,
-                steps_of(baseline),
-                errors_of(baseline),
+                workflows.steps_of(baseline),
+                workflows.errors_of(baseline),
             )
         )
 
@@ -113,14 +105,7 @@ class WorkflowCompareView(DashboardAPIView):
             raise ValidationError({"with": ["A correlation ID or last_success is required."]})
         if other != "last_success":
             return workflow_or_404(other)
-        baseline = (
-            WorkflowSession.objects.filter(
-                workflow_type=subject.workflow_type, status=WorkflowSession.Status.COMPLETED
-            )
-            .exclude(pk=subject.pk)
-            .order_by("-started_at")
-            .first()
-        )
+        baseline = workflows.last_success(subject)
         if baseline is None:
             raise NotFound(f"No completed {subject.workflow_type} workflow to compare with.")
         return baseline

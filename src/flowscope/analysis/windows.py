@@ -1,9 +1,9 @@
-"""The time window a dashboard request looks at, and the thresholds it judges by."""
+"""The time window a dashboard looks at, and the thresholds it judges by: the user's
+default configuration where they have one, the settings otherwise."""
 
 from datetime import timedelta
 
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from flowscope.conf import flowscope_settings
 from flowscope.models import DashboardConfiguration
@@ -15,22 +15,28 @@ WINDOWS = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
 }
+DEFAULT_WINDOW = "1h"
 
 
-def user_configuration(user):
+class UnknownWindow(ValueError):
+    def __init__(self, name):
+        super().__init__(f"Use one of {', '.join(WINDOWS)}.")
+        self.name = name
+
+
+def default_configuration(user):
     """The user's default dashboard configuration, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
     return DashboardConfiguration.objects.filter(user=user, is_default=True).first()
 
 
-def window_for(request, configuration=None):
-    """``(name, since, until)`` from ``?window=``, else the user's default, else 1h."""
-    name = request.query_params.get("window") or (
-        configuration.default_window if configuration else "1h"
-    )
+def window(name=None, configuration=None):
+    """``(name, since, until)`` ending now: the window named, else the configuration's
+    default, else 1h. An unknown name raises ``UnknownWindow``."""
+    name = name or (configuration.default_window if configuration else DEFAULT_WINDOW)
     if name not in WINDOWS:
-        raise ValidationError({"window": [f"Use one of {', '.join(WINDOWS)}."]})
+        raise UnknownWindow(name)
     until = timezone.now()
     return name, until - WINDOWS[name], until
 

@@ -1,0 +1,98 @@
+"""Workflows as stored: the list, one by its correlation ID with its steps and errors, the
+one to compare it with, and the workflows like it."""
+
+from django.db.models import Sum
+
+from flowscope.models import TraceStep, WorkflowSession
+
+MAX_STEPS = 5000
+
+
+def workflows():
+    """Every workflow with its user, for lists to filter and order."""
+    return WorkflowSession.objects.select_related("user")
+
+
+def find(correlation_id):
+    """The workflow of ``correlation_id`` with its user, or None."""
+    return workflows().filter(correlation_id=correlation_id).first()
+
+
+def exists(correlation_id):
+    return WorkflowSession.objects.filter(correlation_id=correlation_id).exists()
+
+
+def active(limit):
+    """The latest ``limit`` workflows still in progress."""
+    return list(
+        workflows()
+        .filter(status=WorkflowSession.Status.IN_PROGRESS)
+        .order_by("-started_at")[:limit]
+    )
+
+
+def changed_since(since, limit):
+    return list(workflows().filter(updated_at__gte=since).order_by("-updated_at")[:limit])
+
+
+def steps_of(workflow):
+    """Its first MAX_STEPS steps, in the order they started."""
+    return list(workflow.steps.order_by("started_at", "id")[:MAX_STEPS])
+
+
+def steps_truncated(workflow, steps):
+    return workflow.step_count > len(steps) == MAX_STEPS
+
+
+def errors_of(workflow):
+    return list(workflow.errors.select_related("step", "workflow").order_by("created_at"))
+
+
+def last_success(subject):
+    """The latest other completed workflow of the subject's type, or None."""
+    return (
+        WorkflowSession.objects.filter(
+            workflow_type=subject.workflow_type, status=WorkflowSession.Status.COMPLETED
+        )
+        .exclude(pk=subject.pk)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def completed_peers(workflow, period, limit):
+    """``[(pk, duration_ms)]`` of up to ``limit`` other completed workflows of its type that
+    started within ``period`` of it, latest first."""
+    return list(
+        WorkflowSession.objects.filter(
+            workflow_type=workflow.workflow_type,
+            status=WorkflowSession.Status.COMPLETED,
+            started_at__gte=workflow.started_at - period,
+            started_at__lte=workflow.started_at + period,
+        )
+        .exclude(pk=workflow.pk)
+        .order_by("-started_at")
+        .values_list("pk", "duration_ms")[:limit]
+    )
+
+
+def time_per_layer(workflow_ids):
+    """``{workflow id: {layer: total ms}}``."""
+    totals = {}
+    rows = (
+        TraceStep.objects.filter(workflow_id__in=workflow_ids)
+        .values("workflow_id", "layer")
+        .annotate(total=Sum("duration_ms"))
+    )
+    for row in rows:
+        totals.setdefault(row["workflow_id"], {})[row["layer"]] = row["total"]
+    return totals
+
+
+def slowest(start, end, limit):
+    """The ``limit`` longest workflows that started in ``[start, end)`` and have ended."""
+    return list(
+        WorkflowSession.objects.filter(
+            started_at__gte=start, started_at__lt=end, duration_ms__isnull=False
+        ).order_by("-duration_ms")[:limit]
+    )

@@ -1,0 +1,85 @@
+"""The shapes flowscope's records take on the wire, the same over REST and WebSocket: a
+workflow, a step, a performance rollup; and the JSON-ready form of what the read model
+answers. ``flowscope.api`` and ``flowscope.realtime`` both build on this module and
+neither imports the other.
+"""
+
+import json
+
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.utils.encoders import JSONEncoder
+
+from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    user = serializers.CharField(source="user.get_username", default=None, read_only=True)
+    elapsed_ms = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkflowSession
+        fields = [
+            "correlation_id",
+            "workflow_type",
+            "status",
+            "user",
+            "started_at",
+            "last_activity_at",
+            "ended_at",
+            "duration_ms",
+            "elapsed_ms",
+            "request_count",
+            "step_count",
+            "error_count",
+            "metadata",
+        ]
+
+    def get_elapsed_ms(self, workflow):
+        end = workflow.ended_at or timezone.now()
+        return round((end - workflow.started_at).total_seconds() * 1000, 3)
+
+
+class StepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TraceStep
+        fields = [
+            "id",
+            "span_id",
+            "parent_span_id",
+            "layer",
+            "name",
+            "status",
+            "started_at",
+            "duration_ms",
+            "metadata",
+        ]
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PerformanceSnapshot
+        fields = [
+            "id",
+            "metric",
+            "layer",
+            "component",
+            "source",
+            "window_start",
+            "window_seconds",
+            "count",
+            "value",
+            "p50",
+            "p95",
+            "p99",
+            "threshold",
+            "is_alert",
+            "severity",
+            "recorded_at",
+        ]
+
+
+def json_ready(data):
+    """``data`` with every value as the REST API renders it (times in ISO 8601, UTC as
+    ``Z``): what a socket sends is then what a REST client reads."""
+    return json.loads(json.dumps(data, cls=JSONEncoder))
