@@ -15,6 +15,11 @@ class Layer(models.TextChoices):
     CUSTOM = "custom"
 
 
+# The layers whose health the dashboard judges: custom steps are the project's own, too
+# unlike each other to share a threshold.
+HEALTH_LAYERS = tuple(layer.value for layer in Layer if layer != Layer.CUSTOM)
+
+
 class Severity(models.TextChoices):
     WARNING = "warning"
     ERROR = "error"
@@ -29,6 +34,9 @@ class WorkflowSession(models.Model):
         COMPLETED = "completed"
         FAILED = "failed"
         TIMED_OUT = "timed_out"
+
+    # The statuses a workflow ends in: it will not change again.
+    ENDED = (Status.COMPLETED.value, Status.FAILED.value, Status.TIMED_OUT.value)
 
     correlation_id = models.CharField(max_length=64, unique=True)
     workflow_type = models.CharField(max_length=64, default="unknown")

@@ -54,6 +54,10 @@ def in_period(start, end):
     return ErrorLog.objects.filter(created_at__gte=start, created_at__lt=end)
 
 
+def count(start, end):
+    return in_period(start, end).count()
+
+
 def count_by(start, end, field):
     """``[{field: value, "count": n}]``, most frequent first."""
     return list(

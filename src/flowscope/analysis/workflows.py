@@ -1,7 +1,7 @@
 """Workflows as stored: the list, one by its correlation ID with its steps and errors, the
 one to compare it with, and the workflows like it."""
 
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from flowscope.models import TraceStep, WorkflowSession
 
@@ -89,10 +89,38 @@ def time_per_layer(workflow_ids):
     return totals
 
 
+def _by_status():
+    """Aggregates: how many in all, and how many in each status."""
+    return {
+        "total": Count("id"),
+        **{
+            status: Count("id", filter=Q(status=status)) for status in WorkflowSession.Status.values
+        },
+    }
+
+
+def outcomes(start, end):
+    """``{"total", "in_progress", "completed", "failed", "timed_out"}`` of the workflows
+    that started in ``[start, end)``."""
+    return started_in(start, end).aggregate(**_by_status())
+
+
+def outcomes_by_type(start, end):
+    """``outcomes`` per workflow type, with ``workflow_type``; the most frequent first."""
+    return list(
+        started_in(start, end)
+        .values("workflow_type")
+        .annotate(**_by_status())
+        .order_by("-total", "workflow_type")
+    )
+
+
+def started_in(start, end):
+    return WorkflowSession.objects.filter(started_at__gte=start, started_at__lt=end)
+
+
 def slowest(start, end, limit):
     """The ``limit`` longest workflows that started in ``[start, end)`` and have ended."""
     return list(
-        WorkflowSession.objects.filter(
-            started_at__gte=start, started_at__lt=end, duration_ms__isnull=False
-        ).order_by("-duration_ms")[:limit]
+        started_in(start, end).filter(duration_ms__isnull=False).order_by("-duration_ms")[:limit]
     )

@@ -5,12 +5,6 @@ from django.utils import timezone
 
 from flowscope.wire import SnapshotSerializer, StepSerializer, WorkflowSerializer, json_ready
 
-ENDED = {
-    "completed": "workflow_completed",
-    "failed": "workflow_completed",
-    "timed_out": "workflow_completed",
-}
-
 
 def server_time():
     return timezone.now().isoformat()

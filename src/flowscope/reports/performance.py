@@ -6,41 +6,37 @@ period's ``PeriodStats`` that the recommendations read too; percentiles come fro
 recent ``SAMPLE`` steps of each of the TOP groups.
 """
 
-from django.db.models import Avg, F, Max
-
-from flowscope.analysis.period_stats import PeriodStats, first_rows
+from flowscope.analysis import performance, steps, workflows
+from flowscope.analysis.period_stats import PeriodStats
 from flowscope.analysis.recommendations import recommend
-from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.models import Layer
 from flowscope.percentiles import percentile
 from flowscope.reports.sections import ms, ratio, table, text
 from flowscope.reports.system_health import alerts
 
 TOP = 25
 SAMPLE = 800
+# The layers whose tables are filled when the report is not narrowed to some.
+DEFAULT_LAYERS = (Layer.API, Layer.DATABASE, Layer.CACHE)
 
 
 def build(start, end, routes=(), layers=()):
     stats = PeriodStats(start, end)
-    steps = TraceStep.objects.filter(started_at__gte=start, started_at__lt=end)
-    if layers:
-        steps = steps.filter(layer__in=layers)
-    api = steps.filter(layer="api")
-    if routes:
-        api = api.filter(name__in=routes)
-    shown = set(layers or ("api", "database", "cache"))
+    counts = steps.counts(start, end, routes, layers)
+    shown = set(layers or DEFAULT_LAYERS)
     return {
         "title": f"Performance report: {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC",
         "summary": {
             "Period start": start.isoformat(),
             "Period end": end.isoformat(),
-            "Requests": api.count(),
-            "Steps": steps.count(),
+            "Requests": counts["requests"],
+            "Steps": counts["steps"],
         },
         "sections": [
-            route_table(stats, routes, "api" in shown),
-            query_table(stats, "database" in shown),
+            route_table(stats, routes, Layer.API in shown),
+            query_table(stats, Layer.DATABASE in shown),
             slowest_workflows(start, end),
-            cache_table(stats.cache if "cache" in shown else []),
+            cache_table(stats.cache if Layer.CACHE in shown else []),
             process_table(start, end),
             alerts(start, end),
             advice(stats),
@@ -56,10 +52,7 @@ def _busiest(rows, count_key, only=None):
 
 def _percentiles(stats, layer, rows):
     """``{name: sorted durations}`` of the most recent steps of each of ``rows``."""
-    samples = first_rows(
-        stats.steps(layer), F("name"), [row["name"] for row in rows], SAMPLE, value=F("duration_ms")
-    )
-    return {name: sorted(r["value"] for r in found) for name, found in samples.items()}
+    return steps.recent_durations(stats, layer, [row["name"] for row in rows], SAMPLE)
 
 
 def _stats_row(row, count_key, values):
@@ -75,7 +68,7 @@ def _stats_row(row, count_key, values):
 
 def route_table(stats, routes=(), shown=True):
     rows = _busiest(stats.routes, "requests", set(routes) or None) if shown else []
-    samples = _percentiles(stats, "api", rows)
+    samples = _percentiles(stats, Layer.API, rows)
     body = [
         [
             *_stats_row(row, "requests", samples.get(row["name"], [])),
@@ -103,7 +96,7 @@ def route_table(stats, routes=(), shown=True):
 
 def query_table(stats, shown=True):
     rows = _busiest(stats.queries, "count") if shown else []
-    samples = _percentiles(stats, "database", rows)
+    samples = _percentiles(stats, Layer.DATABASE, rows)
     return table(
         "queries",
         "Queries",
@@ -113,9 +106,7 @@ def query_table(stats, shown=True):
 
 
 def slowest_workflows(start, end, limit=10):
-    rows = WorkflowSession.objects.filter(
-        started_at__gte=start, started_at__lt=end, duration_ms__isnull=False
-    ).order_by("-duration_ms")[:limit]
+    rows = workflows.slowest(start, end, limit)
     return table(
         "slowest_workflows",
         "Slowest workflows",
@@ -153,14 +144,7 @@ def cache_table(aliases):
 
 
 def process_table(start, end):
-    rows = (
-        PerformanceSnapshot.objects.filter(
-            layer="process", window_start__gte=start, window_start__lt=end
-        )
-        .values("source", "metric")
-        .annotate(avg=Avg("value"), max=Max("value"))
-        .order_by("source", "metric")
-    )
+    rows = performance.process_readings(start, end)
     return table(
         "process",
         "Processes",

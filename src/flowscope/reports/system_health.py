@@ -1,16 +1,16 @@
 """The system health report: how the system did over a period, and against the one before."""
 
-from django.db.models import Count, Q
-from django.db.models.functions import TruncHour, TruncMinute
-
-from flowscope.analysis import error_groups
-from flowscope.analysis.health import LAYERS, layer_health
-from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
-from flowscope.reports.periods import previous
+from flowscope.analysis import errors, performance, steps, workflows
+from flowscope.analysis.health import layer_health
+from flowscope.models import HEALTH_LAYERS, WorkflowSession
 from flowscope.reports.sections import ms, ratio, table
 
-ENDED = ("completed", "failed", "timed_out")
 MAX_ALERTS = 50
+
+
+def previous(start, end):
+    """The period of the same length just before."""
+    return start - (end - start), start
 
 
 def build(start, end):
@@ -31,22 +31,13 @@ def build(start, end):
     }
 
 
-def workflow_counts(start, end):
-    return WorkflowSession.objects.filter(started_at__gte=start, started_at__lt=end).aggregate(
-        total=Count("id"),
-        completed=Count("id", filter=Q(status="completed")),
-        failed=Count("id", filter=Q(status="failed")),
-        timed_out=Count("id", filter=Q(status="timed_out")),
-    )
-
-
 def success_rate(counts):
-    ended = counts["completed"] + counts["failed"] + counts["timed_out"]
-    return counts["completed"] / ended if ended else None
+    ended = sum(counts[status] for status in WorkflowSession.ENDED)
+    return counts[WorkflowSession.Status.COMPLETED] / ended if ended else None
 
 
 def summary(start, end, health):
-    counts = workflow_counts(start, end)
+    counts = workflows.outcomes(start, end)
     overall, _ = health
     return {
         "Period start": start.isoformat(),
@@ -54,23 +45,12 @@ def summary(start, end, health):
         "Overall status": overall,
         "Workflows": counts["total"],
         "Success rate": ratio(success_rate(counts)),
-        "Errors": ErrorLog.objects.filter(created_at__gte=start, created_at__lt=end).count(),
+        "Errors": errors.count(start, end),
     }
 
 
 def workflows_by_type(start, end):
-    rows = (
-        WorkflowSession.objects.filter(started_at__gte=start, started_at__lt=end)
-        .values("workflow_type")
-        .annotate(
-            total=Count("id"),
-            completed=Count("id", filter=Q(status="completed")),
-            failed=Count("id", filter=Q(status="failed")),
-            timed_out=Count("id", filter=Q(status="timed_out")),
-            in_progress=Count("id", filter=Q(status="in_progress")),
-        )
-        .order_by("-total", "workflow_type")
-    )
+    rows = workflows.outcomes_by_type(start, end)
     return table(
         "workflows",
         "Workflows by type",
@@ -91,12 +71,7 @@ def workflows_by_type(start, end):
 
 
 def errors_by(start, end, field):
-    rows = (
-        ErrorLog.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values(field)
-        .annotate(count=Count("id"))
-        .order_by("-count", field)
-    )
+    rows = errors.count_by(start, end, field)
     return table(
         f"errors_by_{field}",
         f"Errors by {field}",
@@ -106,11 +81,7 @@ def errors_by(start, end, field):
 
 
 def top_errors(start, end, limit=10):
-    groups = error_groups.describe(
-        error_groups.grouped(ErrorLog.objects.filter(created_at__gte=start, created_at__lt=end))[
-            :limit
-        ]
-    )
+    groups = errors.top_groups(start, end, limit)
     return table(
         "top_errors",
         "Top error groups",
@@ -132,17 +103,7 @@ def top_errors(start, end, limit=10):
 
 def layer_series(start, end):
     """Steps and error rate per layer and hour (per 10 minutes for periods up to 6 hours)."""
-    short = (end - start).total_seconds() <= 6 * 3600
-    trunc = TruncMinute("started_at") if short else TruncHour("started_at")
-    rows = (
-        TraceStep.objects.filter(started_at__gte=start, started_at__lt=end)
-        .annotate(bucket=trunc)
-        .values("bucket", "layer")
-        .annotate(count=Count("id"), errors=Count("id", filter=Q(status="error")))
-        .order_by("bucket", "layer")
-    )
-    if short:  # minutes folded into 10-minute buckets here, in Python: at most 36 x 5 rows
-        rows = _fold(rows, 10)
+    rows = steps.per_layer_over_time(start, end)
     return table(
         "layer_health",
         "Per-layer health over time",
@@ -156,29 +117,12 @@ def layer_series(start, end):
                 ratio(r["errors"] / r["count"] if r["count"] else None),
             ]
             for r in rows
-            if r["layer"] in LAYERS
         ],
     )
 
 
-def _fold(rows, minutes):
-    folded = {}
-    for row in rows:
-        bucket = row["bucket"].replace(minute=row["bucket"].minute // minutes * minutes)
-        entry = folded.setdefault(
-            (bucket, row["layer"]),
-            {"bucket": bucket, "layer": row["layer"], "count": 0, "errors": 0},
-        )
-        entry["count"] += row["count"]
-        entry["errors"] += row["errors"]
-    return list(folded.values())
-
-
 def alerts(start, end):
-    raised = PerformanceSnapshot.objects.filter(
-        is_alert=True, window_start__gte=start, window_start__lt=end
-    )
-    rows = raised.order_by("-window_start")[:MAX_ALERTS]
+    rows, total = performance.alerts(start, end, MAX_ALERTS)
     return table(
         "alerts",
         "Alerts raised",
@@ -195,16 +139,14 @@ def alerts(start, end):
             ]
             for a in rows
         ],
-        note=f"{raised.count()} in all; the latest {MAX_ALERTS} listed.",
+        note=f"{total} in all; the latest {MAX_ALERTS} listed.",
     )
 
 
 def trend(start, end, previous_start, previous_end, health):
-    now, then = workflow_counts(start, end), workflow_counts(previous_start, previous_end)
-    errors_now = ErrorLog.objects.filter(created_at__gte=start, created_at__lt=end).count()
-    errors_then = ErrorLog.objects.filter(
-        created_at__gte=previous_start, created_at__lt=previous_end
-    ).count()
+    now = workflows.outcomes(start, end)
+    then = workflows.outcomes(previous_start, previous_end)
+    errors_now, errors_then = errors.count(start, end), errors.count(previous_start, previous_end)
     _, layers_now = health
     _, layers_then = layer_health(previous_start, previous_end)
     rows = [
@@ -212,7 +154,7 @@ def trend(start, end, previous_start, previous_end, health):
         _delta("Success rate", ratio(success_rate(now)), ratio(success_rate(then))),
         _delta("Errors", errors_now, errors_then),
     ]
-    for layer in LAYERS:
+    for layer in HEALTH_LAYERS:
         rows.append(
             _delta(
                 f"{layer} p95 (ms)",

@@ -3,11 +3,9 @@
 import statistics
 from datetime import timedelta
 
-from django.db.models import Sum
-
-from flowscope.analysis import timing
+from flowscope.analysis import timing, workflows
 from flowscope.analysis.recommendations import recommend
-from flowscope.models import TraceStep, WorkflowSession
+from flowscope.models import Layer
 from flowscope.reports.sections import fields, ms, ratio, table, text
 
 PEERS = 200
@@ -15,8 +13,8 @@ PEER_PERIOD = timedelta(hours=24)
 
 
 def build(workflow):
-    steps = list(workflow.steps.order_by("started_at", "id")[:5000])
-    errors = list(workflow.errors.select_related("step").order_by("created_at"))
+    steps = workflows.steps_of(workflow)
+    errors = workflows.errors_of(workflow)
     analysis = timing.analyze(steps)
     return {
         "title": f"Workflow report: {workflow.workflow_type} {workflow.correlation_id}",
@@ -172,7 +170,7 @@ def error_table(errors):
 
 
 def frontend(steps):
-    rows = [[s.name, ms(s.duration_ms), s.status] for s in steps if s.layer == "frontend"]
+    rows = [[s.name, ms(s.duration_ms), s.status] for s in steps if s.layer == Layer.FRONTEND]
     return table("frontend", "Browser timings", ["Step", "Duration (ms)", "Status"], rows)
 
 
@@ -197,17 +195,7 @@ def advice(workflow, steps):
 
 def comparison(workflow, steps):
     """This workflow against the median of completed ones of its type around it."""
-    peers = list(
-        WorkflowSession.objects.filter(
-            workflow_type=workflow.workflow_type,
-            status=WorkflowSession.Status.COMPLETED,
-            started_at__gte=workflow.started_at - PEER_PERIOD,
-            started_at__lte=workflow.started_at + PEER_PERIOD,
-        )
-        .exclude(pk=workflow.pk)
-        .order_by("-started_at")
-        .values_list("pk", "duration_ms")[:PEERS]
-    )
+    peers = workflows.completed_peers(workflow, PEER_PERIOD, PEERS)
     if not peers:
         return table(
             "comparison",
@@ -217,8 +205,8 @@ def comparison(workflow, steps):
             note=f"No completed {workflow.workflow_type} workflow within 24 hours.",
         )
     rows = [_row("Duration (ms)", workflow.duration_ms, [d for _, d in peers if d is not None])]
-    mine = _layer_totals([workflow.pk]).get(workflow.pk, {})
-    theirs = _layer_totals([pk for pk, _ in peers])
+    mine = workflows.time_per_layer([workflow.pk]).get(workflow.pk, {})
+    theirs = workflows.time_per_layer([pk for pk, _ in peers])
     for layer in sorted({layer for totals in theirs.values() for layer in totals} | set(mine)):
         rows.append(
             _row(
@@ -240,15 +228,3 @@ def _row(label, value, values):
     median = statistics.median(values) if values else None
     delta = value - median if value is not None and median is not None else None
     return [label, ms(value), ms(median), ms(delta)]
-
-
-def _layer_totals(workflow_ids):
-    totals = {}
-    rows = (
-        TraceStep.objects.filter(workflow_id__in=workflow_ids)
-        .values("workflow_id", "layer")
-        .annotate(total=Sum("duration_ms"))
-    )
-    for row in rows:
-        totals.setdefault(row["workflow_id"], {})[row["layer"]] = row["total"]
-    return totals

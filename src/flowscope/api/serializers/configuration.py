@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from flowscope.analysis.series import METRICS
+from flowscope.analysis.performance import METRICS
 from flowscope.models import DashboardConfiguration
 
 

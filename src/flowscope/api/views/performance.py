@@ -4,8 +4,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from flowscope.analysis import series, windows
-from flowscope.analysis.series import SERIES_METRICS
+from flowscope.analysis import performance, windows
+from flowscope.analysis.performance import SERIES_METRICS
 from flowscope.api.access import DashboardAccessMixin
 from flowscope.api.filters import UtcDateTimeFilter, requested_window
 from flowscope.models import PerformanceSnapshot
@@ -30,7 +30,7 @@ class PerformanceView(DashboardAccessMixin, ListAPIView):
     (one point per window, every process and component combined, count-weighted)."""
 
     serializer_class = SnapshotSerializer
-    queryset = series.rollups()
+    queryset = performance.rollups()
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = SnapshotFilter
 
@@ -50,10 +50,10 @@ class PerformanceView(DashboardAccessMixin, ListAPIView):
 
     def time_series(self, request, metric):
         name, since, until = windows.window(requested_window(request))
-        snapshots = self.filter_queryset(series.rollups_of(metric, since, until))
+        snapshots = self.filter_queryset(performance.rollups_of(metric, since, until))
         per_component = "component" in request.query_params
         return {
             "metric": metric,
             "window": name,
-            "points": series.points(snapshots, metric, per_component),
+            "points": performance.points(snapshots, metric, per_component),
         }

@@ -1,7 +1,8 @@
-"""The performance rollups as stored, and as a chart-ready time series: one point per
-window, every process and component combined, weighted by count."""
+"""The performance rollups as stored; as a chart-ready time series (one point per window,
+every process and component combined, weighted by count); the alerts they raised and the
+serving processes' readings over a period."""
 
-from django.db.models import F, FloatField, Max, Sum
+from django.db.models import Avg, F, FloatField, Max, Sum
 from django.db.models.functions import Cast
 
 from flowscope.models import PerformanceSnapshot
@@ -59,3 +60,23 @@ def _point(row, additive):
         "p99": row["p99"],
         "value": value,
     }
+
+
+def alerts(start, end, limit):
+    """``(latest limit alerts of windows in [start, end), how many in all)``."""
+    raised = PerformanceSnapshot.objects.filter(
+        is_alert=True, window_start__gte=start, window_start__lt=end
+    )
+    return list(raised.order_by("-window_start")[:limit]), raised.count()
+
+
+def process_readings(start, end):
+    """``[{"source", "metric", "avg", "max"}]`` of every process metric over the period."""
+    return list(
+        PerformanceSnapshot.objects.filter(
+            layer="process", window_start__gte=start, window_start__lt=end
+        )
+        .values("source", "metric")
+        .annotate(avg=Avg("value"), max=Max("value"))
+        .order_by("source", "metric")
+    )
