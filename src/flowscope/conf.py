@@ -57,7 +57,7 @@ DEFAULTS = {
         "query_count": {"warning": 20, "critical": 50, "above": True},
         "cache_hit_ratio": {"warning": 0.5, "critical": 0.2, "above": False},
     },
-    # Who may use the dashboard API and page: DRF permission classes (dotted paths).
+    # Who may use the dashboard API, sockets and page: DRF permission classes (dotted paths).
     "PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     # How dashboard clients authenticate; None: session, plus token when
     # rest_framework.authtoken is installed.

@@ -1,6 +1,9 @@
 """Everything of the dashboard API is for staff only, by default."""
 
 import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from flowscope.recording import writer
 from tests.flowscope.factories import make_error, make_trace
@@ -52,3 +55,14 @@ def test_the_permission_is_a_setting(customer_client, data, settings):
 
 def test_resolving_is_refused_to_non_staff(customer_client, data):
     assert customer_client.post(BASE + "errors/1/resolve/").status_code == 403
+
+
+def test_the_authentication_classes_are_a_setting(db, settings):
+    user = get_user_model().objects.create_user("ops", password="x", is_staff=True)
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    assert client.get(BASE + "workflows/").status_code == 200
+    settings.FLOWSCOPE = {
+        **settings.FLOWSCOPE,
+        "AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    }
+    assert client.get(BASE + "workflows/").status_code == 403

@@ -9,10 +9,15 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from ecommerce_project.asgi import application
+from flowscope.analysis import snapshot
 from flowscope.realtime.publisher import publisher
+from flowscope.recording import writer
+from tests.flowscope.factories import make_error, make_trace
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -266,3 +271,43 @@ def test_a_layer_failing_as_a_socket_leaves_is_counted_not_raised(monkeypatch):
 
     run(body)
     assert publisher.snapshot()["group_errors"] == before + 1
+
+
+def test_the_permission_setting_opens_the_socket_as_it_opens_the_api(settings):
+    settings.FLOWSCOPE = {
+        **settings.FLOWSCOPE,
+        "PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    }
+    token = token_for("customer", is_staff=False)
+
+    async def body():
+        communicator = socket(DASHBOARD, token)
+        assert (await communicator.connect())[0]
+        snapshot = await until(communicator, "dashboard_snapshot")
+        await communicator.disconnect()
+        return snapshot
+
+    assert run(body)["data"]["window"]["name"] == "1h"
+
+
+@pytest.mark.urls("ecommerce_project.urls")
+def test_a_dashboard_connecting_right_after_a_rest_read_gets_the_same_snapshot(monkeypatch):
+    monkeypatch.setattr(snapshot, "SNAPSHOT_REUSE_SECONDS", 600)  # however slow the machine
+    monkeypatch.setattr(snapshot, "_recent", {})
+    now = timezone.now()
+    writer.write(
+        [make_trace("wf-running", at=now), make_trace("wf-bad", at=now, errors=[make_error()])]
+    )
+    token = token_for("ops")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+    rest = client.get("/api/v1/debugging/dashboard-data/").json()
+
+    async def body():
+        communicator = socket(DASHBOARD, token)
+        await communicator.connect()
+        message = await until(communicator, "dashboard_snapshot")
+        await communicator.disconnect()
+        return message
+
+    assert rest["recent_errors"] and rest["active_workflows"]
+    assert run(body)["data"] == rest
