@@ -32,6 +32,8 @@ SCHEMA_SETTINGS = {
 
 
 class SchemaView(DashboardAccessMixin, SpectacularAPIView):
+    """The OpenAPI schema of flowscope's API."""
+
     custom_settings = SCHEMA_SETTINGS
 
 

@@ -37,6 +37,9 @@ class ReportViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Stored reports: generate one (workflow, system health, performance), list, read,
+    delete, export."""
+
     queryset = Report.objects.select_related("generated_by")
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = ReportFilter
