@@ -15,6 +15,7 @@ from flowscope.recording import writer
 from flowscope.testing import capture_traces
 from shop.models import Category, Product
 from tests.flowscope.analysis.recommendations.helpers import (
+    SQL,
     WINDOW,
     flagged,
     found,
@@ -27,7 +28,7 @@ from tests.flowscope.analysis.recommendations.helpers import (
     store,
     workflows,
 )
-from tests.flowscope.factories import T0
+from tests.flowscope.factories import T0, make_span
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,50 @@ def test_settings_thresholds_are_used(settings):
         "THRESHOLDS": {"response_time_ms": {"warning": 200, "critical": 2000}},
     }
     assert only("slow_route")["severity"] == "warning"
+
+
+def with_flowscope(settings, **options):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, **options}
+
+
+def test_a_rule_threshold_in_the_settings_keeps_the_levels_and_metrics_it_does_not_name(settings):
+    store(requests_with_queries([60.0] * 5))
+    store(requests_with_queries([1500.0] * 5, sql=SQL.replace("shop_category", "shop_big")))
+    store([request("GET /r/", ms=600.0)])
+    assert {r["evidence"]["p95_ms"]: r["severity"] for r in found("slow_query")} == {
+        1500: "critical"
+    }
+    with_flowscope(settings, THRESHOLDS={"slow_query_ms": {"warning": 50}})
+    assert {r["evidence"]["p95_ms"]: r["severity"] for r in found("slow_query")} == {
+        60: "warning",
+        1500: "critical",  # the default critical level stays
+    }
+    assert only("slow_route")["severity"] == "warning"  # response_time_ms keeps its default
+
+
+def test_a_level_set_to_none_in_the_settings_is_off(settings):
+    store(workflows("browse", 3, 21))
+    assert only("chatty_workflow")["severity"] == "info"
+    with_flowscope(settings, THRESHOLDS={"requests_per_workflow": {"info": None}})
+    assert found("chatty_workflow") == []
+
+
+def test_the_evidence_minimums_come_from_the_settings(settings):
+    store(route_with_errors("GET /broken/", 10, 5))
+    store(lookups(0, 5))
+    store(workflows("binge", 2, 60))
+    store([request(spans=[make_span("cache", "cache.set", alias="writes-only")])])
+
+    def kinds():
+        return {r["kind"] for r in recommend(**WINDOW)}
+
+    assert kinds() == {"high_error_rate"}
+    with_flowscope(settings, RECOMMENDATION_MIN_EVIDENCE={"route_requests": 11})
+    assert kinds() == set()  # and the minimums it does not name keep their defaults
+    with_flowscope(settings, RECOMMENDATION_MIN_EVIDENCE={"cache_lookups": 0, "workflows": 2})
+    assert kinds() == {"high_error_rate", "low_cache_hit_ratio", "chatty_workflow"}
+    (cache,) = found("low_cache_hit_ratio")
+    assert cache["evidence"]["alias"] == "default"  # an alias with no lookups has no ratio
 
 
 def everything(scale):
