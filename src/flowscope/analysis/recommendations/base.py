@@ -16,6 +16,9 @@ samples and its words.
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.db.models import F
+
+from flowscope.analysis.period_stats import first_rows
 from flowscope.analysis.recommendations.grading import grade, magnitude, score, trigger
 from flowscope.analysis.recommendations.wording import distinct_examples
 from flowscope.percentiles import percentile
@@ -103,8 +106,14 @@ class ThresholdRule(Rule):
         raise NotImplementedError
 
     def samples(self, window, keys):
-        """``{key: [row, ...]}``: recent rows of the candidates, in one query."""
+        """``{key: [row, ...]}``: recent rows of the candidates, in one query (see
+        ``recent_steps``)."""
         return {}
+
+    def recent_steps(self, steps, keys, **fields):
+        """The most recent of ``steps`` of each candidate, with their workflow's correlation
+        ID (``cid``) and ``fields``."""
+        return first_rows(steps, F(self.key), keys, cid=F("workflow__correlation_id"), **fields)
 
     def measure(self, group, sample):
         """The ``Finding`` of one candidate."""

@@ -3,9 +3,8 @@
 from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
-from flowscope.analysis.period_stats import first_rows
 from flowscope.analysis.recommendations.base import PercentileRule, Words
-from flowscope.analysis.recommendations.wording import counted, ms, table_of, where
+from flowscope.analysis.recommendations.wording import counted, durations, ms, table_of, where
 
 
 class SlowQuery(PercentileRule):
@@ -18,12 +17,10 @@ class SlowQuery(PercentileRule):
         return window.stats.queries.values()
 
     def samples(self, window, keys):
-        return first_rows(
+        return self.recent_steps(
             window.steps("database"),
-            F("name"),
             keys,
             value=F("duration_ms"),
-            cid=F("workflow__correlation_id"),
             sql=KeyTextTransform("sql", "metadata"),
             call_site=KeyTransform("call_site", "metadata"),
         )
@@ -44,9 +41,7 @@ class SlowQuery(PercentileRule):
             {
                 "sql": sql,
                 "count": stats["count"],
-                "p50_ms": ms(timing["p50"]),
-                "p95_ms": ms(timing["p95"]),
-                "max_ms": ms(stats["max_ms"]),
+                **durations(finding),
                 "sample": timing["sample"],
                 "call_site": call_site,
                 "examples": self.worst_examples(finding),

@@ -3,9 +3,16 @@
 from django.db.models import F
 from django.db.models.fields.json import KeyTextTransform
 
-from flowscope.analysis.period_stats import first_rows, metadata_number
+from flowscope.analysis.period_stats import metadata_number
 from flowscope.analysis.recommendations.base import PercentileRule, RateRule, Words
-from flowscope.analysis.recommendations.wording import EXAMPLES, counted, distinct_examples, kib, ms
+from flowscope.analysis.recommendations.wording import (
+    EXAMPLES,
+    counted,
+    distinct_examples,
+    durations,
+    kib,
+    ms,
+)
 from flowscope.models import TraceStep
 
 
@@ -26,13 +33,7 @@ class SlowRoute(RouteRule, PercentileRule):
     metric = "response_time_ms"
 
     def samples(self, window, keys):
-        return first_rows(
-            window.steps("api"),
-            F("name"),
-            keys,
-            value=F("duration_ms"),
-            cid=F("workflow__correlation_id"),
-        )
+        return self.recent_steps(window.steps("api"), keys, value=F("duration_ms"))
 
     def describe(self, finding):
         stats, timing = finding.group, finding.spread
@@ -45,9 +46,7 @@ class SlowRoute(RouteRule, PercentileRule):
             {
                 "route": route,
                 "requests": stats["requests"],
-                "p50_ms": ms(timing["p50"]),
-                "p95_ms": ms(timing["p95"]),
-                "max_ms": ms(stats["max_ms"]),
+                **durations(finding),
                 "avg_ms": ms(stats["avg_ms"]),
                 "sample": timing["sample"],
                 "examples": self.worst_examples(finding),
@@ -67,13 +66,7 @@ class LargeResponse(RouteRule, PercentileRule):
 
     def samples(self, window, keys):
         sized = window.steps("api").alias(size=metadata_number("response_size"))
-        return first_rows(
-            sized.filter(size__isnull=False),
-            F("name"),
-            keys,
-            value=F("size"),
-            cid=F("workflow__correlation_id"),
-        )
+        return self.recent_steps(sized.filter(size__isnull=False), keys, value=F("size"))
 
     def describe(self, finding):
         stats, sizes = finding.group, finding.spread
@@ -111,12 +104,10 @@ class HighErrorRate(RouteRule, RateRule):
         return group["errors"] / group["requests"]
 
     def samples(self, window, keys):
-        return first_rows(
+        return self.recent_steps(
             window.steps("api").filter(status=TraceStep.Status.ERROR),
-            F("name"),
             keys,
             per_group=EXAMPLES,
-            cid=F("workflow__correlation_id"),
             status_code=KeyTextTransform("status_code", "metadata"),
         )
 

@@ -15,6 +15,15 @@ def counted(number, noun):
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
+def durations(finding):
+    """The median, p95 and slowest duration of a percentile rule's finding, for its evidence."""
+    return {
+        "p50_ms": ms(finding.spread["p50"]),
+        "p95_ms": ms(finding.spread["p95"]),
+        "max_ms": ms(finding.group["max_ms"]),
+    }
+
+
 def kib(size):
     return f"{size / 1024:,.0f} KB"
 
