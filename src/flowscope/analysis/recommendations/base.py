@@ -84,10 +84,10 @@ class ThresholdRule(Rule):
             finding = self.measure(group, samples.get(group[self.key], []))
             severity = grade(finding.value, levels, self.above)
             if severity is not None:
-                found.append(self.recommend(finding, severity, limit))
+                found.append(self.from_finding(finding, severity, limit))
         return found
 
-    def recommend(self, finding, severity, limit):
+    def from_finding(self, finding, severity, limit):
         return self.recommendation(
             severity,
             self.describe(finding),
