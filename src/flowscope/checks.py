@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core import checks
 
 from flowscope.conf import DEFAULTS, flowscope_settings
+from flowscope.thresholds import LEVELS
 
 
 @checks.register(checks.Tags.compatibility)
@@ -46,22 +47,47 @@ def check_middleware(app_configs=None, **kwargs):
 
 @checks.register(checks.Tags.compatibility)
 def check_thresholds(app_configs=None, **kwargs):
-    problems = []
-    for metric, rule in flowscope_settings.THRESHOLDS.items():
-        levels = rule if isinstance(rule, dict) else {}
-        bad = [
-            name
-            for name in ("warning", "critical")
-            if not isinstance(levels.get(name, 0), int | float)
-            or isinstance(levels.get(name), bool)
-        ]
-        if not isinstance(rule, dict) or bad:
-            problems.append(
-                checks.Error(
-                    f"FLOWSCOPE['THRESHOLDS'][{metric!r}] must be a dict whose 'warning' and "
-                    "'critical' are numbers.",
-                    hint='e.g. {"warning": 500, "critical": 2000, "above": True}',
-                    id="flowscope.E001",
-                )
+    """THRESHOLDS and RECOMMENDATION_MIN_EVIDENCE hold numbers where numbers are read."""
+    thresholds = flowscope_settings.THRESHOLDS
+    evidence = flowscope_settings.RECOMMENDATION_MIN_EVIDENCE
+    bad_metrics = [m for m, levels in thresholds.items() if not _valid_levels(levels)]
+    known = DEFAULTS["RECOMMENDATION_MIN_EVIDENCE"]
+    bad_minimums = [
+        name for name, minimum in evidence.items() if name not in known or not _count(minimum)
+    ]
+    return [
+        *(
+            checks.Error(
+                f"FLOWSCOPE['THRESHOLDS'][{metric!r}] must be a dict whose 'info', 'warning' "
+                "and 'critical' are numbers (or None: off) and whose 'above' is True or False.",
+                hint='e.g. {"warning": 500, "critical": 2000, "above": True}',
+                id="flowscope.E001",
             )
-    return problems
+            for metric in bad_metrics
+        ),
+        *(
+            checks.Error(
+                f"FLOWSCOPE['RECOMMENDATION_MIN_EVIDENCE'][{name!r}] must be a known kind of "
+                "observation with a whole number, 0 or more.",
+                hint=f"Known kinds: {', '.join(known)}.",
+                id="flowscope.E002",
+            )
+            for name in bad_minimums
+        ),
+    ]
+
+
+def _valid_levels(levels):
+    if not isinstance(levels, dict):
+        return False
+    limits = [levels.get(severity) for severity in LEVELS]
+    numbers = all(limit is None or _number(limit) for limit in limits)
+    return numbers and isinstance(levels.get("above", True), bool)
+
+
+def _number(value):
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0

@@ -50,13 +50,19 @@ DEFAULTS = {
     "WRITE_RETRIES": 3,
     # Seconds between process metric samples (CPU, memory, threads); 0 turns them off.
     "PROCESS_METRICS_INTERVAL": 30,
-    # Thresholds that turn a performance rollup into an alert. "above": higher is worse.
+    # Levels per metric that turn a rollup into an alert and grade recommendations; an entry
+    # given here replaces only the levels it names. "above": higher is worse; "info": a hint.
     "THRESHOLDS": {
         "response_time_ms": {"warning": 500, "critical": 2000, "above": True},
         "error_rate": {"warning": 0.05, "critical": 0.2, "above": True},
         "query_count": {"warning": 20, "critical": 50, "above": True},
         "cache_hit_ratio": {"warning": 0.5, "critical": 0.2, "above": False},
+        "slow_query_ms": {"warning": 100, "critical": 1000, "above": True},
+        "response_size_bytes": {"warning": 500 * 1024, "critical": 5 * 1024 * 1024, "above": True},
+        "requests_per_workflow": {"info": 20, "warning": 50, "above": True},
     },
+    # Fewest observations a recommendation needs before it judges a rate or an average.
+    "RECOMMENDATION_MIN_EVIDENCE": {"cache_lookups": 20, "route_requests": 10, "workflows": 3},
     # Who may use the dashboard API, sockets and page: DRF permission classes (dotted paths).
     "PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     # How dashboard clients authenticate; None: session, plus token when

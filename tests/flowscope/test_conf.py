@@ -41,13 +41,30 @@ def test_missing_or_misplaced_middleware_is_reported(settings):
     assert middleware_warnings(settings, [ours, common]) == []
 
 
+def check_errors(settings, check_id, **options):
+    settings.FLOWSCOPE = options
+    return sorted(m.msg for m in checks.run_checks() if m.id == check_id)
+
+
 def test_thresholds_that_are_not_numbers_are_reported(settings):
-    settings.FLOWSCOPE = {
-        "THRESHOLDS": {
-            "response_time_ms": {"warning": "500"},
-            "error_rate": {"warning": 0.1, "critical": 0.5},
-        }
+    thresholds = {
+        "response_time_ms": {"warning": "500"},
+        "error_rate": {"warning": 0.1, "critical": 0.5},
+        "requests_per_workflow": {"info": "many"},
+        "cache_hit_ratio": {"warning": 0.5, "above": "no"},
+        "slow_query_ms": {"warning": 50, "info": None},  # None: that level is off
     }
-    errors = [m for m in checks.run_checks() if m.id == "flowscope.E001"]
-    assert len(errors) == 1
-    assert "response_time_ms" in errors[0].msg
+    errors = check_errors(settings, "flowscope.E001", THRESHOLDS=thresholds)
+    assert len(errors) == 3
+    for metric, message in zip(
+        ["cache_hit_ratio", "requests_per_workflow", "response_time_ms"], errors, strict=True
+    ):
+        assert repr(metric) in message
+
+
+def test_evidence_minimums_that_are_not_counts_are_reported(settings):
+    minimums = {"route_requests": -1, "workflows": 2.5, "lookups": 3, "cache_lookups": 0}
+    errors = check_errors(settings, "flowscope.E002", RECOMMENDATION_MIN_EVIDENCE=minimums)
+    assert len(errors) == 3
+    assert not any("'cache_lookups'" in message for message in errors)
+    assert check_errors(settings, "flowscope.E002") == []  # the defaults are fine

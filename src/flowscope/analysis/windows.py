@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from flowscope.conf import flowscope_settings
 from flowscope.models import DashboardConfiguration
+from flowscope.thresholds import effective_thresholds
 
 WINDOWS = {
     "15m": timedelta(minutes=15),
@@ -42,8 +42,5 @@ def window(name=None, configuration=None):
 
 
 def thresholds_for(configuration=None):
-    """Settings' thresholds with the user's own over them, metric by metric."""
-    merged = {metric: dict(rule) for metric, rule in flowscope_settings.THRESHOLDS.items()}
-    for metric, rule in (configuration.thresholds if configuration else {}).items():
-        merged[metric] = {**merged.get(metric, {}), **rule}
-    return merged
+    """Every metric's thresholds: defaults, settings, then the user's own, level by level."""
+    return effective_thresholds(configuration.thresholds if configuration else None)
