@@ -1,15 +1,20 @@
-"""Helpers of ``dashboard_latency.py`` and ``ingest_throughput.py``: a clean copy of the code
-to serve, uvicorn on 127.0.0.1, migrations, the machine's description, percentiles.
+"""What every benchmark script shares: a clean copy of the code to serve, Django's
+environment and management commands, uvicorn on 127.0.0.1, a staff token and the recorder's
+counters, CPU clocks, waiting for a quiet machine, the measured window of a closed-loop load
+generator, percentiles, and the machine's description.
 
-The working tree may be mid-edit by someone else, so by default the benchmarks serve a
-commit exported with ``git archive`` (plus this ``bench/`` directory); ``--ref worktree``
-serves the working tree as it is.
+The working tree may be mid-edit by someone else, so a benchmark can serve a commit
+exported with ``git archive`` (plus this ``bench/`` directory); ``--ref worktree`` serves
+the working tree as it is.
 """
 
+import asyncio
 import io
+import json
 import math
 import os
 import platform
+import resource
 import shutil
 import socket
 import sqlite3
@@ -26,6 +31,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 HOST = "127.0.0.1"
 CLEARED_ENV = {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "PYTHONPATH"}
+HEALTH_PATH = "/api/v1/debugging/health/"
+STAFF_USERNAME = "bench-staff"
 
 
 def git(*args):
@@ -83,6 +90,37 @@ def manage(root, env, *command, timeout=600):
     return done.stdout
 
 
+def migrate(root, env, seed=False):
+    """A migrated database; with ``seed``, the demo catalogue and accounts too."""
+    manage(root, env, "migrate", "--noinput", "-v", "0")
+    if seed:
+        manage(root, env, "seed_demo")
+
+
+def staff_token(root, env):
+    """The API token of a staff user made for the benchmark (the health endpoint's counters
+    are for staff only); the same key on every run."""
+    code = (
+        "from django.contrib.auth.models import User\n"
+        "from rest_framework.authtoken.models import Token\n"
+        f"user, _ = User.objects.update_or_create(username='{STAFF_USERNAME}', "
+        "defaults={'is_staff': True, 'is_active': True})\n"
+        "Token.objects.filter(user=user).delete()\n"
+        "print(Token.objects.create(user=user).key)\n"
+    )
+    return manage(root, env, "shell", "-c", code).split()[-1]
+
+
+def django_in_process(root, env):
+    """Set up Django in this process, as a server of ``root`` with ``env`` would run it."""
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path[:0] = [str(root / sub) for sub in ("src", "example", "")]
+    import django
+
+    django.setup()
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind((HOST, 0))
@@ -92,9 +130,10 @@ def free_port():
 class Server:
     """One uvicorn process, one worker, serving the example project on 127.0.0.1."""
 
-    def __init__(self, name, root, env, log_dir):
+    def __init__(self, name, root, env, log_dir, options=(), port=None):
         self.name, self.root, self.env = name, root, env
-        self.port = free_port()
+        self.options = list(options)  # more uvicorn options
+        self.port = port or free_port()
         self.log = log_dir / f"uvicorn-{name}.log"
         self.process = None
 
@@ -102,7 +141,7 @@ class Server:
         command = [
             sys.executable, "-m", "uvicorn", "ecommerce_project.asgi:application",
             "--app-dir", str(self.root / "example"), "--host", HOST, "--port", str(self.port),
-            "--workers", "1", "--no-access-log", "--log-level", "warning",
+            "--workers", "1", "--no-access-log", "--log-level", "warning", *self.options,
         ]  # fmt: skip
         log = open(self.log, "w")  # noqa: SIM115 (open as long as the server runs)
         self.process = subprocess.Popen(
@@ -114,10 +153,12 @@ class Server:
         return f"http://{HOST}:{self.port}{path}"
 
     def fail(self, message):
+        """Stop the benchmark with the server's own last words; the server goes too."""
+        self.stop()
         text = self.log.read_text()[-3000:] if self.log.exists() else ""
         sys.exit(f"{self.name}: {message}\n{text}")
 
-    def wait_until_up(self, path="/api/v1/debugging/health/", seconds=60):
+    def wait_until_up(self, path=HEALTH_PATH, seconds=60):
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -148,6 +189,36 @@ class Server:
             self.process.wait()
 
 
+def recorder_counters(server, token):
+    """The recorder's counters from flowscope's health endpoint, as staff (a 503, when a
+    component is down, still has them)."""
+    request = urllib.request.Request(
+        server.url(HEALTH_PATH),
+        headers={"Authorization": f"Token {token}", "Accept": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        with error:
+            body = json.loads(error.read())
+    if "components" not in body:
+        server.fail(f"the health endpoint did not answer as staff: {body}")
+    return body["components"]["recorder"]
+
+
+def busy_seconds():
+    """CPU time the whole machine spent busy so far, every process together."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0)
+
+
+def children_cpu_seconds():
+    """CPU time of this process's finished children (the load generators)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def busy_cores(seconds):
     """CPU cores the whole machine kept busy over the next ``seconds``."""
     before = psutil.cpu_times()
@@ -166,6 +237,48 @@ def wait_for_quiet(max_wait, threshold=0.3, sample=2.0):
     while busy > threshold and time.monotonic() - started < max_wait:
         busy = busy_cores(sample)
     return busy, time.monotonic() - started
+
+
+async def measured_window(workers, stop, warmup, duration, finish_within=30):
+    """Run ``workers`` (coroutines that loop until ``stop`` is set) for ``warmup`` seconds
+    unmeasured and ``duration`` measured (then at most ``finish_within`` to finish);
+    ``(start, end)`` of the window, perf_counter time."""
+    tasks = [asyncio.create_task(worker) for worker in workers]
+    await asyncio.sleep(warmup)
+    start = time.perf_counter()
+    await asyncio.sleep(duration)
+    end = time.perf_counter()
+    stop.set()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=finish_within)
+    return start, end
+
+
+def run_event_loop(main):
+    """Run a coroutine on uvloop when it is there (uvicorn[standard] brings it): a load
+    generator should cost as little as possible."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+async def read_answer(reader):
+    """One HTTP/1.1 answer: ``(status, lowercased head, body, keep-alive)``; the body is
+    read whole (Content-Length or chunked) so that the connection can be reused."""
+    head = (await reader.readuntil(b"\r\n\r\n")).lower()
+    body = b""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip() == b"content-length":
+            body = await reader.readexactly(int(value))
+            break
+    else:
+        if b"transfer-encoding: chunked" in head:
+            while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+                body += (await reader.readexactly(size + 2))[:-2]
+            await reader.readuntil(b"\r\n")
+    return int(head[9:12]), head, body, b"\r\nconnection: close" not in head
 
 
 def percentile(sorted_values, fraction):

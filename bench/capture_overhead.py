@@ -20,212 +20,98 @@ Results and the command that produced them: docs/benchmarks.md.
 """
 
 import argparse
-import io
 import json
 import math
 import os
-import platform
-import resource
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
+from bench_common import (
+    BENCH_DIR,
+    Server,
+    busy_seconds,
+    children_cpu_seconds,
+    describe_code,
+    django_env,
+    export_ref,
+    machine,
+    migrate,
+    recorder_counters,
+    staff_token,
+)
 
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_DIR = BENCH_DIR.parent
-HOST = "127.0.0.1"
 PATH = "/api/v1/products/"
 DATABASE_FILE = "flowscope-demo.sqlite3"  # the name the example's settings give it
 ON_SETTINGS = "ecommerce_project.settings"
 OFF_SETTINGS = "bench.settings_without_flowscope"
-LOGIN_PATH = "/api/v1/auth/login/"
-HEALTH_PATH = "/api/v1/debugging/health/"
-ADMIN_PASSWORD = "admin-demo-pass"  # seed_demo's staff account: see the README
 
 
-@dataclass
-class Server:
-    name: str
-    settings: str
-    root: Path  # the checkout whose code it serves
-    var_dir: Path
-    port: int = 0
-    process: subprocess.Popen | None = None
-    answered: int = 0  # every response it gave, warm-ups and checks included
-    runs: list = field(default_factory=list)
-    log: Path | None = None
+class Side(Server):
+    """The ON or the OFF server: its settings, its own database, what it answered."""
+
+    def __init__(self, name, settings, root, var_dir, debug):
+        self.settings, self.var_dir = settings, var_dir
+        super().__init__(name, root, side_env(root, var_dir, settings, debug), var_dir.parent)
+        self.answered = 0  # every response it gave, warm-ups and checks included
+        self.runs = []
 
     @property
     def database(self):
         return self.var_dir / DATABASE_FILE
 
-    @property
-    def example(self):
-        return self.root / "example"
-
 
 # --- setting up -------------------------------------------------------------------------
 
 
-def export_ref(ref, workdir):
-    """A clean copy of a commit, plus this bench: the working tree may be mid-edit."""
-    commit = git("rev-parse", "--verify", f"{ref}^{{commit}}").strip()
-    root = workdir / f"src-{commit[:12]}"
-    archive = subprocess.run(
-        ["git", "-C", str(REPO_DIR), "archive", commit], capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(root, filter="data")
-    shutil.copytree(BENCH_DIR, root / "bench", dirs_exist_ok=True)
-    return root, commit
-
-
-def git(*args):
-    return subprocess.run(
-        ["git", "-C", str(REPO_DIR), *args], capture_output=True, text=True, check=True
-    ).stdout
-
-
-def describe_code(root, commit):
-    if commit:
-        return f"commit {commit} (exported to {root})"
-    return f"working tree at {git('rev-parse', 'HEAD').strip()}" + (
-        " with uncommitted changes" if git("status", "--porcelain").strip() else ""
-    )
-
-
-def server_env(root, var_dir, settings, debug):
+def side_env(root, var_dir, settings, debug):
     """The same environment for both sides but the settings module."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG"}
-    }
-    env.update(
-        FLOWSCOPE_VAR_DIR=str(var_dir),
-        DJANGO_SETTINGS_MODULE=settings,
-        PYTHONPATH=os.pathsep.join(str(root / sub) for sub in ("", "src", "example")),
-        SHOP_PRODUCT_CACHE_SECONDS="0",
-        SHOP_PAYMENT_LATENCY_MS="0",
-        DEBUG="true" if debug else "false",
+    return django_env(
+        root,
+        settings=settings,
+        debug=debug,
+        FLOWSCOPE_VAR_DIR=var_dir,
+        SHOP_PRODUCT_CACHE_SECONDS=0,
+        SHOP_PAYMENT_LATENCY_MS=0,
     )
-    return env
-
-
-def migrate_and_seed(server, debug):
-    env = server_env(server.root, server.var_dir, ON_SETTINGS, debug)
-    for command in (["migrate", "--noinput", "-v", "0"], ["seed_demo"]):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=server.example,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode:
-            sys.exit(f"manage.py {command[0]} failed:\n{done.stderr[-3000:]}")
 
 
 def prepare_databases(on, off, debug):
-    """Migrate and seed once, then give the OFF side an identical copy."""
-    migrate_and_seed(on, debug)
+    """Migrate and seed once, then give the OFF side an identical copy; the staff token
+    that reads the ON side's recorder counters."""
+    env = side_env(on.root, on.var_dir, ON_SETTINGS, debug)
+    migrate(on.root, env, seed=True)
+    token = staff_token(on.root, env)
     off.var_dir.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(on.database) as source, sqlite3.connect(off.database) as copy:
         source.backup(copy)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def start_server(server, debug, log_dir):
-    server.port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "ecommerce_project.asgi:application",
-        "--app-dir", str(server.example), "--host", HOST, "--port", str(server.port),
-        "--workers", "1", "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    server.log = log_dir / f"uvicorn-{server.name}.log"
-    log = open(server.log, "w")  # noqa: SIM115 (open as long as the server runs)
-    server.process = subprocess.Popen(
-        command,
-        cwd=server.root,
-        env=server_env(server.root, server.var_dir, server.settings, debug),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def fetch(server, path, body=None, token=None):
-    """One JSON request to the server (only ever 127.0.0.1)."""
-    request = urllib.request.Request(
-        f"http://{HOST}:{server.port}{path}",
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"}
-        | ({"Authorization": f"Token {token}"} if token else {}),
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, response.headers, json.loads(response.read())
+    return token
 
 
 def get(server, path=PATH):
     """A traced request: counted in what the ON server must store."""
-    answer = fetch(server, path)
+    with urllib.request.urlopen(server.url(path), timeout=10) as response:
+        answer = response.status, response.headers, json.loads(response.read())
     server.answered += 1
     return answer
 
 
-def fail(server, message):
-    """Stop with the server's own words: its log goes with the temp dir."""
-    log = server.log.read_text()[-3000:] if server.log and server.log.exists() else ""
-    sys.exit(f"{server.name}: {message}\n{log}")
-
-
-def wait_until_up(server, seconds=60):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            fail(server, "uvicorn exited")
-        try:
-            return get(server)
-        except OSError:
-            time.sleep(0.2)
-    fail(server, f"no answer within {seconds} s")
-
-
 def check_server(server, traced):
     """Fail loudly unless the server is the one it claims to be, serving the seeded shop."""
-    status, headers, body = wait_until_up(server)
+    server.wait_until_up(PATH)
+    server.answered += 1
+    status, headers, body = get(server)
     has_header = headers.get("X-Correlation-ID") is not None
     if status != 200 or body.get("count") != 240:
-        fail(server, f"unexpected answer {status} {str(body)[:200]}")
+        server.fail(f"unexpected answer {status} {str(body)[:200]}")
     if has_header != traced:
-        fail(server, f"X-Correlation-ID present={has_header}, expected {traced}")
-
-
-def stop_server(server, timeout=30):
-    """SIGTERM: uvicorn's lifespan shutdown lets the recorder write what it still holds."""
-    if server.process is None or server.process.poll() is not None:
-        return
-    server.process.terminate()
-    try:
-        server.process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait()
+        server.fail(f"X-Correlation-ID present={has_header}, expected {traced}")
 
 
 # --- measuring --------------------------------------------------------------------------
@@ -241,7 +127,7 @@ def run_load(server, args):
     timeout = args.warmup + args.duration + 60
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
-        fail(server, f"the load generator failed:\n{done.stderr}")
+        server.fail(f"the load generator failed:\n{done.stderr}")
     result = json.loads(done.stdout)
     server.answered += result["total_responses"]
     server.runs.append(result)
@@ -269,24 +155,9 @@ def wait_for_recorder(server, timeout=30.0, patience=3.0):
     return {"backlog": backlog, "drain_s": round(time.monotonic() - started, 2)}
 
 
-def cpu_seconds(server=None):
-    """CPU time of a server (all its threads), or of the finished load generators."""
-    if server is None:
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return usage.ru_utime + usage.ru_stime
-    times = psutil.Process(server.process.pid).cpu_times()
-    return times.user + times.system
-
-
-def busy_seconds():
-    """CPU time the whole machine spent busy, every process together."""
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0)
-
-
 def clocks(server):
     """Server CPU, load-generator CPU, machine busy time, wall time: all in seconds."""
-    return cpu_seconds(server), cpu_seconds(), busy_seconds(), time.monotonic()
+    return server.cpu_seconds(), children_cpu_seconds(), busy_seconds(), time.monotonic()
 
 
 def run_round(number, on, off, args):
@@ -377,23 +248,7 @@ def report_summary(result, target):
     )
 
 
-def recorder_counters(server):
-    """The recorder's own counters, from flowscope's health endpoint (staff only) where the
-    code has one; None otherwise. The admin login that gets the token is a traced request."""
-    try:
-        _, _, login = fetch(server, LOGIN_PATH, {"username": "admin", "password": ADMIN_PASSWORD})
-        server.answered += 1
-        wait_for_recorder(server)
-        _, _, health = fetch(server, HEALTH_PATH, token=login["token"])
-    except (OSError, KeyError, ValueError):
-        return None
-    return health.get("components", {}).get("recorder")
-
-
 def report_counters(counters):
-    if counters is None:
-        print("recorder counters: not available (no health endpoint in this code)")
-        return
     names = ("queued", "written", "dropped", "failed_batches", "retries", "internal_errors")
     print("recorder counters: " + ", ".join(f"{n} {counters.get(n)}" for n in names))
 
@@ -441,20 +296,6 @@ def headers(server):
     return f"{carried} of {sum(run['total_responses'] for run in server.runs)}"
 
 
-def machine():
-    import django
-    import uvicorn
-
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in lines if "model name" in line), "")
-    return (
-        f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} CPUs ({cpu}); "
-        f"Python {platform.python_version()}; Django {django.__version__}; "
-        f"uvicorn {uvicorn.__version__}; load average at start {os.getloadavg()[0]:.2f}"
-    )
-
-
 # --- the run ----------------------------------------------------------------------------
 
 
@@ -488,9 +329,9 @@ def parse_args():
 
 def measure(on, off, args, workdir, code):
     print(f"machine: {machine()}\ncode: {code}\nworkdir: {workdir}", flush=True)
-    prepare_databases(on, off, args.debug)
+    token = prepare_databases(on, off, args.debug)
     for server in (on, off):
-        start_server(server, args.debug, workdir)
+        server.start()
     check_server(on, traced=True)
     check_server(off, traced=False)
     wait_for_recorder(on)
@@ -508,9 +349,10 @@ def measure(on, off, args, workdir, code):
     result = summary(rows)
     report_summary(result, args.target)
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
-    result["recorder"] = recorder_counters(on)
+    wait_for_recorder(on)
+    result["recorder"] = recorder_counters(on, token)
     for server in (on, off):
-        stop_server(server)
+        server.stop()
     report_counters(result["recorder"])
     result["rows"] = report_rows(on, off)
     return rows, result
@@ -521,14 +363,14 @@ def main():
     workdir = Path(tempfile.mkdtemp(prefix="flowscope-bench-"))
     on = off = None
     try:
-        root, commit = export_ref(args.ref, workdir) if args.ref else (REPO_DIR, None)
-        on = Server("ON", args.on_settings, root, workdir / "on")
-        off = Server("OFF", OFF_SETTINGS, root, workdir / "off")
+        root, commit = export_ref(args.ref or "worktree", workdir)
+        on = Side("ON", args.on_settings, root, workdir / "on", args.debug)
+        off = Side("OFF", OFF_SETTINGS, root, workdir / "off", args.debug)
         rows, result = measure(on, off, args, workdir, describe_code(root, commit))
     finally:
         for server in (on, off):
             if server is not None:
-                stop_server(server)
+                server.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.json:

@@ -16,11 +16,11 @@ the caller can line them up with the rows it counts in the database.
 import argparse
 import asyncio
 import json
-import math
 import random
 import time
 
-HOST = "127.0.0.1"
+from bench_common import HOST, measured_window, percentile, read_answer, run_event_loop
+
 PATHS = {"browser": "/api/v1/debugging/ingest/", "otlp": "/api/v1/debugging/otlp/v1/traces"}
 ROUTES = [
     ("GET", "/api/v1/products/?search=Lamp", 200),
@@ -186,17 +186,6 @@ def build_request(args, rng):
 # --- sending -----------------------------------------------------------------------------
 
 
-async def read_answer(reader):
-    head = (await reader.readuntil(b"\r\n\r\n")).lower()
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip() == b"content-length":
-            length = int(value)
-    body = await reader.readexactly(length) if length else b""
-    return int(head[9:12]), body, b"\r\nconnection: close" not in head
-
-
 def accepted(kind, status, body, items):
     """Events or spans the server said it took."""
     if kind == "browser":
@@ -221,7 +210,7 @@ async def worker(args, rng, results, stop):
             request, items = build_request(args, rng)
             started = time.perf_counter()
             writer.write(request)
-            status, body, keep_alive = await read_answer(reader)
+            status, _, body, keep_alive = await read_answer(reader)
             done = time.perf_counter()
             results.append((done, started, status, accepted(args.kind, status, body, items), items))
             if not keep_alive:
@@ -229,12 +218,6 @@ async def worker(args, rng, results, stop):
                 reader, writer = await asyncio.open_connection(HOST, args.port)
     finally:
         writer.close()
-
-
-def percentile(sorted_values, fraction):
-    if not sorted_values:
-        return None
-    return sorted_values[max(1, math.ceil(fraction * len(sorted_values))) - 1]
 
 
 def summarize(results, window, clock_offset):
@@ -268,15 +251,10 @@ async def run(args):
     rng = random.Random(args.seed)
     sending_started = time.time()
     results, stop = [], asyncio.Event()
-    tasks = [asyncio.create_task(worker(args, rng, results, stop)) for _ in range(args.concurrency)]
-    await asyncio.sleep(args.warmup)
-    window_start = time.perf_counter()
-    await asyncio.sleep(args.duration)
-    window_end = time.perf_counter()
-    stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)
+    workers = [worker(args, rng, results, stop) for _ in range(args.concurrency)]
+    window = await measured_window(workers, stop, args.warmup, args.duration, finish_within=120)
     clock_offset = time.time() - time.perf_counter()
-    summary = summarize(results, (window_start, window_end), clock_offset)
+    summary = summarize(results, window, clock_offset)
     summary["sending_started"] = sending_started
     return summary
 
@@ -296,14 +274,7 @@ def parse_args():
 
 
 def main():
-    args = parse_args()
-    try:  # the cheaper event loop when it is there (uvicorn[standard] brings it)
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    print(json.dumps(runner(run(args))))
+    print(json.dumps(run_event_loop(run(parse_args()))))
 
 
 if __name__ == "__main__":

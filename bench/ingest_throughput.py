@@ -27,33 +27,33 @@ loss), not throughput.
 import argparse
 import json
 import os
-import resource
 import shutil
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-import psutil
 import psycopg
 from bench_common import (
     BENCH_DIR,
     Server,
+    busy_seconds,
+    children_cpu_seconds,
     describe_code,
     django_env,
     export_ref,
     machine,
-    manage,
+    migrate,
+    recorder_counters,
+    staff_token,
     wait_for_quiet,
 )
 from dashboard_data import ensure_database
 
 SETTINGS = "bench.settings_ingest"
 INGEST_KEY = "flowscope-bench-ingest-key"
-STAFF_TOKEN = "0123456789abcdef0123456789abcdef01234567"
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/flowscope_bench_ingest"
 REDIS_URL = "redis://127.0.0.1:6379/5"
 TABLES = ("flowscope_tracestep", "flowscope_errorlog")
@@ -63,14 +63,6 @@ FLOWSCOPE_TABLES = (
     "flowscope_tracestep",
     "flowscope_errorlog",
     "flowscope_performancesnapshot",
-)
-STAFF_CODE = (
-    "from django.contrib.auth.models import User\n"
-    "from rest_framework.authtoken.models import Token\n"
-    "user, _ = User.objects.update_or_create(username='bench-staff', "
-    "defaults={'is_staff': True, 'is_active': True})\n"
-    "Token.objects.filter(user=user).delete()\n"
-    f"Token.objects.create(user=user, key='{STAFF_TOKEN}')\n"
 )
 
 
@@ -88,6 +80,7 @@ class Store:
         self.url = args.postgres_url if self.postgres else None
         self.redis = name.endswith("+redis")
         self.sqlite_file = self.var_dir / "flowscope-demo.sqlite3"  # the example's name
+        self.token = None  # the staff token that reads the recorder's counters
         self._conn = None
 
     def env(self, root, debug):
@@ -107,11 +100,11 @@ class Store:
         if self.postgres:
             ensure_database(self.url)
         env = self.env(root, debug)
-        manage(root, env, "migrate", "--noinput", "-v", "0")
+        migrate(root, env)
         if self.postgres:
             with psycopg.connect(self.url) as conn:
                 conn.execute(f"TRUNCATE {', '.join(FLOWSCOPE_TABLES)} RESTART IDENTITY CASCADE")
-        manage(root, env, "shell", "-c", STAFF_CODE)
+        self.token = staff_token(root, env)
 
     def connect(self):
         if self._conn is None:
@@ -144,21 +137,6 @@ class Store:
 
 
 # --- one phase -------------------------------------------------------------------------------
-
-
-def recorder_stats(server):
-    request = urllib.request.Request(
-        server.url("/api/v1/debugging/health/"),
-        headers={"Authorization": f"Token {STAFF_TOKEN}", "Accept": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            body = json.loads(response.read())
-    except urllib.error.HTTPError as error:  # 503 when a component is down: still a body
-        body = json.loads(error.read())
-    if "components" not in body:
-        server.fail(f"the health endpoint did not answer as staff: {body}")
-    return body["components"]["recorder"]
 
 
 def batch_of(kind, args):
@@ -205,7 +183,9 @@ def drain(server, store, samples, timeout, patience=1.0):
         samples.append((time.time(), *now))
         if now != last:
             last, last_change = now, time.monotonic()
-        elif time.monotonic() - last_change > patience and settled(recorder_stats(server)):
+        elif time.monotonic() - last_change > patience and settled(
+            recorder_counters(server, store.token)
+        ):
             return round(last_change - started, 2), True
     return round(time.monotonic() - started, 2), False
 
@@ -231,16 +211,16 @@ def written_between(samples, start, end, kind):
 
 def run_phase(kind, server, store, args, seed):
     others, waited = wait_for_quiet(args.quiet_wait, args.quiet_threshold)
-    before_stats = recorder_stats(server)
+    before_stats = recorder_counters(server, store.token)
     base = store.high_ids()
     samples = [(time.time(), *base)]
-    cpu_before = server.cpu_seconds(), busy_seconds(), children_cpu(), time.monotonic()
+    cpu_before = server.cpu_seconds(), busy_seconds(), children_cpu_seconds(), time.monotonic()
     process = start_loadgen(server, kind, args, seed, args.warmup, args.duration)
     load = poll_until_done(process, store, samples)
-    cpu_after = server.cpu_seconds(), busy_seconds(), children_cpu(), time.monotonic()
+    cpu_after = server.cpu_seconds(), busy_seconds(), children_cpu_seconds(), time.monotonic()
     load_ended = time.time()
     drain_s, drained = drain(server, store, samples, args.drain_timeout)
-    after_stats = recorder_stats(server)
+    after_stats = recorder_counters(server, store.token)
     end_ids = store.high_ids()
     window = (load["window_start"], load["window_end"])
     in_window = written_between(samples, *window, kind)
@@ -281,16 +261,6 @@ def run_phase(kind, server, store, args, seed):
     }
 
 
-def busy_seconds():
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0)
-
-
-def children_cpu():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 # --- one configuration ----------------------------------------------------------------------
 
 
@@ -309,7 +279,7 @@ def run_config(name, root, args, workdir):
             run_phase(kind, server, store, args, seed=number)
             for number, kind in enumerate(args.kinds.split(","), start=1)
         ]
-        final_stats = recorder_stats(server)
+        final_stats = recorder_counters(server, store.token)
     finally:
         server.stop()  # SIGTERM: the lifespan shutdown writes what the recorder still holds
     rows = store.counts()

@@ -11,10 +11,9 @@ import argparse
 import asyncio
 import itertools
 import json
-import math
 import time
 
-HOST = "127.0.0.1"
+from bench_common import HOST, measured_window, percentile, read_answer, run_event_loop
 
 
 def build_requests(path, pages):
@@ -28,26 +27,11 @@ def build_requests(path, pages):
     ]
 
 
-async def read_body(reader, head):
-    """Consume the body (Content-Length or chunked) so the connection can be reused."""
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip() == b"content-length":
-            await reader.readexactly(int(value))
-            return
-    if b"transfer-encoding: chunked" in head:
-        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
-            await reader.readexactly(size + 2)
-        await reader.readuntil(b"\r\n")
-
-
 async def exchange(reader, writer, request):
     """Send one request, read its answer: (status, carries X-Correlation-ID, keep-alive)."""
     writer.write(request)
-    head = (await reader.readuntil(b"\r\n\r\n")).lower()
-    await read_body(reader, head)
-    status = int(head[9:12])
-    return status, b"\r\nx-correlation-id:" in head, b"\r\nconnection: close" not in head
+    status, head, _, keep_alive = await read_answer(reader)
+    return status, b"\r\nx-correlation-id:" in head, keep_alive
 
 
 async def worker(port, requests, pages, results, stop):
@@ -64,12 +48,6 @@ async def worker(port, requests, pages, results, stop):
                 reader, writer = await asyncio.open_connection(HOST, port)
     finally:
         writer.close()
-
-
-def percentile(sorted_values, fraction):
-    if not sorted_values:
-        return None
-    return sorted_values[max(1, math.ceil(fraction * len(sorted_values))) - 1]
 
 
 def summarize(results, window_start, window_end):
@@ -95,17 +73,9 @@ async def run(args):
     requests = build_requests(args.path, args.pages)
     pages = itertools.cycle(range(len(requests)))
     results, stop = [], asyncio.Event()
-    tasks = [
-        asyncio.create_task(worker(args.port, requests, pages, results, stop))
-        for _ in range(args.concurrency)
-    ]
-    await asyncio.sleep(args.warmup)
-    window_start = time.perf_counter()
-    await asyncio.sleep(args.duration)
-    window_end = time.perf_counter()
-    stop.set()
-    await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)
-    return summarize(results, window_start, window_end)
+    workers = [worker(args.port, requests, pages, results, stop) for _ in range(args.concurrency)]
+    window = await measured_window(workers, stop, args.warmup, args.duration)
+    return summarize(results, *window)
 
 
 def parse_args():
@@ -120,14 +90,7 @@ def parse_args():
 
 
 def main():
-    args = parse_args()
-    try:  # the cheaper event loop when it is there (uvicorn[standard] brings it)
-        import uvloop
-
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    print(json.dumps(runner(run(args))))
+    print(json.dumps(run_event_loop(run(parse_args()))))
 
 
 if __name__ == "__main__":

@@ -16,17 +16,16 @@ then prints cProfile's top functions of each.
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import shutil
 import statistics
-import sys
 import sysconfig
 import tempfile
 import time
 from pathlib import Path
 
 import capture_overhead as bench
+from bench_common import describe_code, django_in_process, export_ref
 
 OFF_MIDDLEWARE = "flowscope.capture.middleware.FlowscopeMiddleware"
 FLOWSCOPE_CODE = r"src/flowscope/"  # pstats restriction: flowscope's own functions
@@ -35,15 +34,10 @@ ROOT = [""]  # the checkout being profiled, set once known
 
 def set_up(root, workdir, debug):
     """Same environment as the benchmark's servers, then Django with a seeded database."""
-    env = bench.server_env(root, workdir, bench.ON_SETTINGS, debug)
-    os.environ.clear()  # env is ours less DATABASE_URL, REDIS_URL, ...
-    os.environ.update(env)
-    sys.path[:0] = [str(root / "src"), str(root / "example"), str(root)]
+    django_in_process(root, bench.side_env(root, workdir, bench.ON_SETTINGS, debug))
     ROOT[0] = str(root)
-    import django
     from django.core.management import call_command
 
-    django.setup()
     call_command("migrate", verbosity=0, interactive=False)
     call_command("seed_demo", stdout=io.StringIO())
 
@@ -162,8 +156,8 @@ def main():
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="flowscope-profile-"))
     try:
-        root, commit = bench.export_ref(args.ref, workdir) if args.ref else (bench.REPO_DIR, None)
-        print(f"code: {bench.describe_code(root, commit)}; DEBUG={args.debug}")
+        root, commit = export_ref(args.ref or "worktree", workdir)
+        print(f"code: {describe_code(root, commit)}; DEBUG={args.debug}")
         set_up(root, workdir, args.debug)
         on, off = clients()
         for client in (on, off):  # warm up

@@ -11,7 +11,6 @@ spends waiting for the GIL or for SQLite. Profiling slows everything: compare ON
 
 import argparse
 import cProfile
-import os
 import pstats
 import re
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import capture_overhead as bench
 import profile_capture
+from bench_common import HOST, describe_code, django_in_process, export_ref, migrate
 
 PROFILES = []  # (thread name, profiler), one per thread that ran while profiling
 
@@ -50,7 +50,7 @@ def serve_profiled(server, args):
 
     config = uvicorn.Config(
         "ecommerce_project.asgi:application",
-        host=bench.HOST,
+        host=HOST,
         port=server.port,
         log_level="warning",
         access_log=False,
@@ -127,13 +127,10 @@ def report(result, args):
 
 def set_up(server, args):
     """As the benchmark's servers: the same environment and a freshly seeded database."""
-    bench.migrate_and_seed(server, args.debug)
-    env = bench.server_env(server.root, server.var_dir, server.settings, args.debug)
-    os.environ.clear()
-    os.environ.update(env)
-    sys.path[:0] = [str(server.root / sub) for sub in ("src", "example", "")]
+    env = bench.side_env(server.root, server.var_dir, bench.ON_SETTINGS, args.debug)
+    migrate(server.root, env, seed=True)
+    django_in_process(server.root, server.env)
     profile_capture.ROOT[0] = str(server.root)
-    server.port = bench.free_port()
 
 
 def parse_args():
@@ -154,10 +151,10 @@ def main():
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="flowscope-profile-"))
     try:
-        root, commit = bench.export_ref(args.ref, workdir) if args.ref else (bench.REPO_DIR, None)
+        root, commit = export_ref(args.ref or "worktree", workdir)
         settings = bench.ON_SETTINGS if args.side == "on" else bench.OFF_SETTINGS
-        server = bench.Server(args.side.upper(), settings, root, workdir / "db")
-        print(f"code: {bench.describe_code(root, commit)}; DEBUG={args.debug}")
+        server = bench.Side(args.side.upper(), settings, root, workdir / "db", args.debug)
+        print(f"code: {describe_code(root, commit)}; DEBUG={args.debug}")
         set_up(server, args)
         report(serve_profiled(server, args), args)
     finally:

@@ -10,26 +10,20 @@ stored), alternating full and empty database, several rounds; medians are report
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+from bench_common import REPO_DIR, django_env, django_in_process
+
 FULL = "postgres://postgres@127.0.0.1:5432/flowscope_bench"
 EMPTY = "postgres://postgres@127.0.0.1:5432/flowscope_bench_empty"
 
 
 def setup(full_url, empty_url):
-    sys.path[:0] = [str(REPO_DIR / "example"), str(REPO_DIR / "src")]
-    os.environ["DJANGO_SETTINGS_MODULE"] = "ecommerce_project.settings"
-    os.environ["DATABASE_URL"] = full_url
+    django_in_process(REPO_DIR, django_env(REPO_DIR, debug=True, DATABASE_URL=full_url))
     import dj_database_url
-    import django
     from django.conf import settings
 
-    django.setup()
     settings.DATABASES["empty"] = {
         **settings.DATABASES["default"],
         **dj_database_url.parse(empty_url),

@@ -16,62 +16,30 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import websockets
-
-REPO_DIR = Path(__file__).resolve().parent.parent
-EXAMPLE_DIR = REPO_DIR / "example"
-HOST = "127.0.0.1"
+from bench_common import HOST, REPO_DIR, Server, django_env, machine, migrate, staff_token
 
 
-def manage(env, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=EXAMPLE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def start_server(env, port):
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "ecommerce_project.asgi:application",
-            "--host",
-            HOST,
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--ws-max-queue",
-            "64",
-        ],
-        cwd=EXAMPLE_DIR,
-        env=env,
+def start_server(port, var_dir):
+    """Migrated and seeded, then served; REDIS_URL is this run's (the layer measured)."""
+    env = django_env(
+        REPO_DIR,
+        FLOWSCOPE_VAR_DIR=var_dir,
+        REDIS_URL=os.environ["REDIS_URL"],
+        CACHE_KEY_PREFIX=f"bench-{os.getpid()}",
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://{HOST}:{port}/api/v1/products/?page_size=1", timeout=2)
-            return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("the server did not start")
+    migrate(REPO_DIR, env, seed=True)
+    token = staff_token(REPO_DIR, env)
+    server = Server("fanout", REPO_DIR, env, Path(var_dir), ["--ws-max-queue", "64"], port)
+    server.start()
+    server.wait_until_up("/api/v1/products/?page_size=1", seconds=30)
+    return server, token
 
 
 class Client:
@@ -165,21 +133,8 @@ def main():
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("Set REDIS_URL (this measures the Redis channel layer).")
     with tempfile.TemporaryDirectory() as var_dir:
-        env = {
-            **os.environ,
-            "FLOWSCOPE_VAR_DIR": var_dir,
-            "DEBUG": "false",
-            "CACHE_KEY_PREFIX": f"bench-{os.getpid()}",
-        }
-        env.pop("DATABASE_URL", None)
-        manage(env, "migrate", "--noinput", "-v", "0")
-        manage(env, "seed_demo")
-        token = manage(env, "drf_create_token", "admin").split()[2]
-        server = start_server(env, args.port)
-        print(
-            f"# Python {platform.python_version()}, {os.cpu_count()} cores, "
-            f"{time.strftime('%Y-%m-%d')}"
-        )
+        server, token = start_server(args.port, var_dir)
+        print(f"# {machine()}")
         print(
             "| clients | requests | messages | missing | dropped clients | p50 ms | p99 ms "
             "| max ms | messages/s |"
@@ -191,11 +146,7 @@ def main():
                     asyncio.run(one_round(args.port, token, n, args.requests, args.gap, f"r{n}"))
                 )
         finally:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server.stop()
 
 
 def report(r):

@@ -16,6 +16,8 @@ from flowscope.recording import recorder as recorder_module
 from flowscope.testing import capture_traces
 from tests.browser import CHROMIUM, require
 
+pytest_plugins = ["tests.shop_data"]
+
 
 def require_service(name, configured):
     if configured:

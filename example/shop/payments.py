@@ -16,8 +16,10 @@ from django.conf import settings
 import flowscope
 from shop.exceptions import PaymentDeclined, PaymentGatewayUnavailable
 
-# Like the test cards of real gateways: valid by Luhn, always declined by the "issuer".
+# Like the test cards of real gateways: both valid by Luhn; the first is always declined by
+# the "issuer", the second is charged whenever the gateway answers.
 DECLINED_CARD_NUMBER = "4000000000000002"
+VALID_CARD_NUMBER = "4242424242424242"
 
 
 @dataclass(frozen=True)

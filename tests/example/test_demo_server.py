@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 
 from tests.servers import get_json, manage, uvicorn, wait_until_up
+from tests.shop_data import ALICE, ALICE_PASSWORD
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def test_demo_serves_the_seeded_shop(demo_server):
     assert status == 200
     assert products["count"] == 240
     status, login = get_json(
-        f"{base}/api/v1/auth/login/", {"username": "alice", "password": "alice-demo-pass"}
+        f"{base}/api/v1/auth/login/", {"username": ALICE, "password": ALICE_PASSWORD}
     )
     assert status == 200
     assert login["user"]["username"] == "alice"

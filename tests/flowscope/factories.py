@@ -1,7 +1,9 @@
-"""Traces built by hand, for tests of what is done with them after the request."""
+"""Traces and stored steps built by hand, for tests of what is done with them after the
+request."""
 
 from datetime import UTC, datetime, timedelta
 
+from flowscope.models import TraceStep
 from flowscope.records.trace import CapturedError, Span, Trace
 
 T0 = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
@@ -73,6 +75,20 @@ def make_span(layer, name, duration_ms=5.0, at=T0, **metadata):
         layer=layer,
         name=name,
         started_at=at + timedelta(milliseconds=1),
+        duration_ms=duration_ms,
+        metadata=metadata,
+    )
+
+
+def make_step(span_id, layer, start_ms, duration_ms, parent="", name=None, status="ok", **metadata):
+    """A stored step as the store returns it (unsaved): ``start_ms`` after T0."""
+    return TraceStep(
+        span_id=span_id,
+        parent_span_id=parent,
+        layer=layer,
+        name=name or span_id,
+        status=status,
+        started_at=T0 + timedelta(milliseconds=start_ms),
         duration_ms=duration_ms,
         metadata=metadata,
     )

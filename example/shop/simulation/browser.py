@@ -25,8 +25,8 @@ class Answer:
 @dataclass
 class Browser:
     base_url: str
-    workflow_type: str
-    ingest_key: str
+    workflow_type: str = ""
+    ingest_key: str = ""  # without one, no events are sent
     correlation_id: str = field(default_factory=lambda: secrets.token_hex(16))
     token: str = ""
     events: list = field(default_factory=list)
@@ -47,6 +47,14 @@ class Browser:
         started = time.time()
         answer = self._send(method, path, body, headers)
         self._record_fetch(method, path, span_id, started, answer, complete)
+        return answer
+
+    def login(self, username, password, complete=False):
+        """Sign in; later calls carry the API token."""
+        body = {"username": username, "password": password}
+        answer = self.call("POST", "/api/v1/auth/login/", body, complete=complete)
+        if answer.ok:
+            self.token = answer.body["token"]
         return answer
 
     def _send(self, method, path, body, headers):

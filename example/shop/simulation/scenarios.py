@@ -5,24 +5,16 @@ N+1 endpoints, bad input, and the deliberately buggy shipping estimate."""
 import random
 
 from shop.management.commands.seed_demo import DEMO_USERS
-from shop.payments import DECLINED_CARD_NUMBER
+from shop.payments import DECLINED_CARD_NUMBER, VALID_CARD_NUMBER
 
-GOOD_CARD = "4242 4242 4242 4242"
 CUSTOMERS = [(name, password) for name, password, is_staff in DEMO_USERS if not is_staff]
 SEARCHES = ["Classic", "Lamp", "Tent", "Kettle", "Puzzle", "Pro", "Compact", "Novel"]
 
 
 def login(browser, rng, password=None):
     username, real_password = rng.choice(CUSTOMERS)
-    answer = browser.call(
-        "POST",
-        "/api/v1/auth/login/",
-        {"username": username, "password": password or real_password},
-        complete=browser.workflow_type == "login",
-    )
-    if answer.ok:
-        browser.token = answer.body["token"]
-    return answer
+    complete = browser.workflow_type == "login"
+    return browser.login(username, password or real_password, complete=complete)
 
 
 def browse(browser, rng):
@@ -60,7 +52,7 @@ def checkout(browser, card):
     )
 
 
-def buy(browser, rng, card=GOOD_CARD):
+def buy(browser, rng, card=VALID_CARD_NUMBER):
     browser.page_view(lcp_ms=rng.uniform(400, 2500))
     if login(browser, rng).ok and fill_cart(browser, rng):
         answer = checkout(browser, card)

@@ -1,11 +1,10 @@
-from decimal import Decimal
+"""The shop's API tests. The catalogue (``catalogue``, ``novel``, ``trowel``) is
+tests/shop_data.py's."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-
-from shop.models import Category, Product
 
 
 @pytest.fixture(autouse=True)
@@ -47,41 +46,3 @@ def client_of():
 def api(user):
     """An API client logged in (by token) as ``user``."""
     return client_for(user)
-
-
-@pytest.fixture
-def catalogue(db):
-    books = Category.objects.create(name="Books", slug="books")
-    garden = Category.objects.create(name="Garden", slug="garden")
-    products = [
-        Product.objects.create(
-            category=books,
-            name=f"Novel {i}",
-            slug=f"novel-{i}",
-            description="A gripping story",
-            price=Decimal("12.50"),
-            stock=10,
-        )
-        for i in range(25)
-    ]
-    products.append(
-        Product.objects.create(
-            category=garden,
-            name="Blue Trowel",
-            slug="trowel",
-            description="Steel",
-            price=Decimal("7.25"),
-            stock=3,
-        )
-    )
-    return products
-
-
-@pytest.fixture
-def novel(catalogue):
-    return catalogue[0]
-
-
-@pytest.fixture
-def trowel(catalogue):
-    return catalogue[-1]

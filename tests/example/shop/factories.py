@@ -1,10 +1,11 @@
 """Request bodies for the shop's tests."""
 
-VALID_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
+from tests.shop_data import VALID_CARD, as_typed
+
+TYPED_CARD = as_typed(VALID_CARD)  # spaces and all: the API accepts what customers type
 
 
-def payment(card=VALID_CARD, expiry="12/39", cvv="123"):
+def payment(card=TYPED_CARD, expiry="12/39", cvv="123"):
     return {"card_number": card, "expiry": expiry, "cvv": cvv}
 
 

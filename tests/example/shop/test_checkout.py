@@ -5,7 +5,8 @@ from django.db import connection
 
 from shop import checkout as checkout_module
 from shop.models import CartItem, Order, OrderItem, Product
-from tests.example.shop.factories import DECLINED_CARD, checkout_body, payment
+from tests.example.shop.factories import checkout_body, payment
+from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +64,9 @@ def test_empty_cart_is_400(api, catalogue):
 
 
 def test_declined_card_is_402_and_changes_nothing(filled_cart, novel, trowel):
-    response = filled_cart.post(CHECKOUT, checkout_body(card=DECLINED_CARD), format="json")
+    response = filled_cart.post(
+        CHECKOUT, checkout_body(card=as_typed(DECLINED_CARD)), format="json"
+    )
     assert response.status_code == 402
     assert response.json() == {
         "detail": "The card was declined by its issuer.",
@@ -130,7 +133,7 @@ def test_a_failure_midway_leaves_no_half_written_order(
 
     monkeypatch.setattr(OrderItem.objects, "bulk_create", broken_bulk_create)
     with pytest.raises(RuntimeError):
-        checkout_module.checkout(user, "1 Main Street", "4242424242424242")
+        checkout_module.checkout(user, "1 Main Street", VALID_CARD)
     assert_nothing_changed(novel, trowel)
 
 

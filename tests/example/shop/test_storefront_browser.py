@@ -13,44 +13,30 @@ opens the browser and after it has closed it.
 import json
 import re
 from datetime import date
-from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from flowscope.models import ErrorLog, WorkflowSession
-from shop.models import Category, Product
 from tests.browser import browser_page
+from tests.shop_data import (
+    ALICE,
+    ALICE_PASSWORD,
+    DECLINED_CARD,
+    VALID_CARD,
+    as_typed,
+    make_catalogue,
+)
 
-PASSWORD = "alice-real-Passw0rd!"
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
 HEX32 = re.compile(r"[0-9a-f]{32}")
 HEX16 = re.compile(r"[0-9a-f]{16}")
 INGEST_PATH = "/api/v1/debugging/ingest/"
 
 
 @pytest.fixture
-def catalogue(transactional_db, settings):
+def catalogue(transactional_db, settings, alice):
+    """Three products (two novels, then the trowel) and alice, committed."""
     settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
-    books = Category.objects.create(name="Books", slug="books")
-    products = [
-        Product.objects.create(
-            category=books,
-            name=name,
-            slug=slug,
-            description=f"{name}, from our books range.",
-            price=Decimal(price),
-            stock=20,
-        )
-        for name, slug, price in [
-            ("Garden Atlas", "garden-atlas", "24.50"),
-            ("Pocket Cookbook", "pocket-cookbook", "12.00"),
-            ("Field Guide to Birds", "field-guide-birds", "18.75"),
-        ]
-    ]
-    get_user_model().objects.create_user("alice", password=PASSWORD)
-    return products
+    return make_catalogue(novels=2)
 
 
 def future_expiry():
@@ -59,11 +45,11 @@ def future_expiry():
 
 def sign_in(page, base_url, expect):
     page.goto(f"{base_url}/shop/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Username").fill(ALICE)
+    page.get_by_label("Password").fill(ALICE_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_test_id("product")).to_have_count(3)
-    expect(page.get_by_test_id("session-user")).to_have_text("alice")
+    expect(page.get_by_test_id("session-user")).to_have_text(ALICE)
 
 
 def check_out(page, card):
@@ -98,16 +84,16 @@ def test_checkout_click_through_is_one_workflow(
     live_server, catalogue, real_recorder, playwright_api, pytestconfig
 ):
     expect = playwright_api.expect
-    atlas = catalogue[0]
+    trowel = catalogue[-1]
     with browser_page(playwright_api) as (page, problems):
         sign_in(page, live_server.url, expect)
-        page.get_by_label("Search products").fill("atlas")
+        page.get_by_label("Search products").fill("trowel")
         page.get_by_role("button", name="Search", exact=True).click()
-        expect(page.get_by_test_id("catalogue-status")).to_have_text("1 product matching “atlas”.")
-        page.get_by_role("button", name=f"Add {atlas.name} to cart").click()
+        expect(page.get_by_test_id("catalogue-status")).to_have_text("1 product matching “trowel”.")
+        page.get_by_role("button", name=f"Add {trowel.name} to cart").click()
         expect(page.get_by_test_id("cart-line")).to_have_count(1)
-        expect(page.get_by_test_id("cart-total")).to_have_text("$24.50")
-        check_out(page, GOOD_CARD)
+        expect(page.get_by_test_id("cart-total")).to_have_text("$7.25")
+        check_out(page, as_typed(VALID_CARD))
         success = page.get_by_test_id("checkout-success")
         expect(success).to_be_visible()
         expect(success).to_contain_text("is placed")
@@ -156,7 +142,7 @@ def test_checkout_click_through_is_one_workflow(
     # The browser's clock and the server's are the same here: the times line up.
     assert abs((checkout_api.started_at - checkout_fetch.started_at).total_seconds()) < 1
     assert checkout_fetch.duration_ms >= checkout_api.duration_ms
-    search = [f for f in fetches.values() if f.metadata["url"].endswith("search=atlas")]
+    search = [f for f in fetches.values() if f.metadata["url"].endswith("search=trowel")]
     assert [f.name for f in search] == ["GET /api/v1/products/"]
     charge = next(s for s in steps if s.layer == "external")
     assert charge.name == "payment_gateway.charge"
@@ -174,7 +160,7 @@ def test_declined_card_shows_the_error_and_fails_the_workflow(
         sign_in(page, live_server.url, expect)
         page.get_by_role("button", name=f"Add {catalogue[1].name} to cart").click()
         expect(page.get_by_test_id("cart-line")).to_have_count(1)
-        check_out(page, DECLINED_CARD)
+        check_out(page, as_typed(DECLINED_CARD))
         error = page.get_by_test_id("checkout-error")
         expect(error).to_be_visible()
         expect(error).to_have_text("The card was declined by its issuer.")

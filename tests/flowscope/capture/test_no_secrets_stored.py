@@ -5,21 +5,21 @@ import pytest
 from django.core import serializers
 
 from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
-from tests.flowscope.capture.shop_client import PASSWORD, Browser, checkout
+from shop.simulation.browser import Browser
+from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, VALID_CARD, as_typed, buy
 
-CARDS = ["4242424242424242", "4242 4242 4242 4242", "4242-4242-4242-4242"]
+CARDS = [VALID_CARD, as_typed(VALID_CARD), as_typed(VALID_CARD, "-")]
 
 
 @pytest.fixture
 def stored_text(live_server, shop, real_recorder):
     tokens = []
     for index, card in enumerate(CARDS):
-        browser = Browser(live_server.url, f"wf-secret-{index}", "checkout")
-        status, _ = checkout(browser, shop[0], card)
-        assert status == 201
+        browser = Browser(live_server.url, "checkout", correlation_id=f"wf-secret-{index}")
+        assert buy(browser, shop[0], card).status == 201
         tokens.append(browser.token)
-    declined = Browser(live_server.url, "wf-secret-declined", "checkout")
-    checkout(declined, shop[1], "4000 0000 0000 0002")
+    declined = Browser(live_server.url, "checkout", correlation_id="wf-secret-declined")
+    buy(declined, shop[1], as_typed(DECLINED_CARD))
     tokens.append(declined.token)
     real_recorder.shutdown()
     rows = [
@@ -34,9 +34,9 @@ def test_no_password_card_number_or_token_reaches_the_store(stored_text):
     text, tokens = stored_text
     assert "wf-secret-declined" in text and "payment_gateway.charge" in text  # data is there
     compact = text.replace(" ", "").replace("-", "")
-    for secret in [PASSWORD, *tokens]:
+    for secret in [ALICE_PASSWORD, *tokens]:
         assert secret not in text
-    for digits in ("4242424242424242", "4000000000000002"):
+    for digits in (VALID_CARD, DECLINED_CARD):
         assert digits not in compact
 
 

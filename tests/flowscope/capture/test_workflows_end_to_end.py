@@ -2,7 +2,8 @@
 real recorder into the real database."""
 
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
-from tests.flowscope.capture.shop_client import DECLINED, Browser, checkout
+from shop.simulation.browser import Browser
+from tests.shop_data import DECLINED_CARD, VALID_CARD, buy, sign_in
 
 
 def recorded(recorder, correlation_id):
@@ -22,7 +23,7 @@ def assert_tree(steps):
 
 
 def test_login_workflow(live_server, shop, real_recorder):
-    Browser(live_server.url, "wf-login").login()
+    sign_in(Browser(live_server.url, correlation_id="wf-login"))
     workflow, steps = recorded(real_recorder, "wf-login")
     assert (workflow.workflow_type, workflow.status) == ("login", "completed")
     assert steps[0].name == "POST /api/v1/auth/login/"
@@ -31,10 +32,10 @@ def test_login_workflow(live_server, shop, real_recorder):
 
 
 def test_product_fetch_workflow_uses_database_and_cache(live_server, shop, real_recorder):
-    browser = Browser(live_server.url, "wf-products")
+    browser = Browser(live_server.url, correlation_id="wf-products")
     browser.call("GET", "/api/v1/products/")
     browser.call("GET", f"/api/v1/products/{shop[0].pk}/")
-    browser.call("GET", f"/api/v1/products/{shop[0].pk}/", **{"X-Workflow-Complete": "true"})
+    browser.call("GET", f"/api/v1/products/{shop[0].pk}/", complete=True)
     workflow, steps = recorded(real_recorder, "wf-products")
     assert (workflow.workflow_type, workflow.status, workflow.request_count) == (
         "product_fetch",
@@ -60,18 +61,12 @@ def test_product_fetch_workflow_uses_database_and_cache(live_server, shop, real_
 
 
 def test_cart_update_workflow(live_server, shop, real_recorder):
-    browser = Browser(live_server.url, "wf-cart", "cart_update")
-    browser.login()
-    status, cart = browser.call(
-        "POST", "/api/v1/cart/items/", {"product_id": shop[1].pk, "quantity": 2}
-    )
-    assert status == 201
-    browser.call(
-        "PATCH",
-        f"/api/v1/cart/items/{cart['items'][0]['id']}/",
-        {"quantity": 3},
-        **{"X-Workflow-Complete": "1"},
-    )
+    browser = Browser(live_server.url, "cart_update", correlation_id="wf-cart")
+    sign_in(browser)
+    cart = browser.call("POST", "/api/v1/cart/items/", {"product_id": shop[1].pk, "quantity": 2})
+    assert cart.status == 201
+    item = cart.body["items"][0]["id"]
+    browser.call("PATCH", f"/api/v1/cart/items/{item}/", {"quantity": 3}, complete=True)
     workflow, steps = recorded(real_recorder, "wf-cart")
     assert (workflow.workflow_type, workflow.status, workflow.error_count) == (
         "cart_update",
@@ -84,10 +79,8 @@ def test_cart_update_workflow(live_server, shop, real_recorder):
 
 
 def test_checkout_workflow_spans_every_layer(live_server, shop, real_recorder):
-    status, _order = checkout(
-        Browser(live_server.url, "wf-checkout", "checkout"), shop[2], "4242424242424242"
-    )
-    assert status == 201
+    browser = Browser(live_server.url, "checkout", correlation_id="wf-checkout")
+    assert buy(browser, shop[2], VALID_CARD).status == 201
     workflow, steps = recorded(real_recorder, "wf-checkout")
     assert (workflow.workflow_type, workflow.status) == ("checkout", "completed")
     assert workflow.duration_ms > 0
@@ -102,10 +95,9 @@ def test_checkout_workflow_spans_every_layer(live_server, shop, real_recorder):
 
 def test_declined_checkouts_fail_and_group_by_fingerprint(live_server, shop, real_recorder):
     for correlation_id in ("wf-declined-1", "wf-declined-2"):
-        status, body = checkout(
-            Browser(live_server.url, correlation_id, "checkout"), shop[0], DECLINED
-        )
-        assert (status, body["code"]) == (402, "payment_declined")
+        browser = Browser(live_server.url, "checkout", correlation_id=correlation_id)
+        answer = buy(browser, shop[0], DECLINED_CARD)
+        assert (answer.status, answer.body["code"]) == (402, "payment_declined")
     first, _steps = recorded(real_recorder, "wf-declined-1")
     assert first.status == "failed"
     assert first.error_count == 1

@@ -13,7 +13,6 @@ import time
 import urllib.error
 import urllib.request
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,31 +21,16 @@ from django.test import Client
 from django.utils import timezone
 
 from flowscope.models import PerformanceSnapshot
-from shop.models import Category, Product
 from tests.browser import browser_page
+from tests.shop_data import ALICE, ALICE_PASSWORD, DECLINED_CARD
 
-ALICE_PASSWORD = "alice-demo-pass"  # the example project's workflow definitions use it
-DECLINED_CARD = "4000000000000002"
 PAGE_BUDGET_SECONDS = 3.0
 
 
 @pytest.fixture
-def shop_data(transactional_db, settings):
+def shop_data(transactional_db, settings, catalogue, alice):
     settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
-    books = Category.objects.create(name="Books", slug="books")
-    products = [
-        Product.objects.create(
-            category=books,
-            name=f"Book {n}",
-            slug=f"book-{n}",
-            description="A book.",
-            price=Decimal("10.00"),
-            stock=20,
-        )
-        for n in range(8)
-    ]
-    get_user_model().objects.create_user("alice", password=ALICE_PASSWORD)
-    return products
+    return catalogue
 
 
 @pytest.fixture
@@ -175,7 +159,7 @@ def shop_traffic(base, product_id):
         base,
         "/api/v1/auth/login/",
         "wf-checkout",
-        {"username": "alice", "password": ALICE_PASSWORD},
+        {"username": ALICE, "password": ALICE_PASSWORD},
     )
     token = login["token"]
     call(

@@ -1,21 +1,17 @@
-"""The probes' tests run real requests through the real shop. Tested requests are served
-in a worker thread, on a database connection of its own, so what they read must be
+"""Manual testing's tests run real requests through the real shop. Tested requests are
+served in a worker thread, on a database connection of its own, so what they read must be
 committed: ``shop`` makes a test transactional. ``staff_client`` and the other clients
-are tests/flowscope/conftest.py's."""
+are tests/flowscope/conftest.py's; the catalogue and alice are tests/shop_data.py's."""
 
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from flowscope.manual_testing.dispatch import running_workers
-from shop.management.commands.seed_demo import DEMO_USERS
-from shop.models import Category, Product
+from tests.shop_data import make_catalogue
 
 MANUAL_TESTING = "/api/v1/debugging/manual-testing/"
 TEST_RUNS = "/api/v1/debugging/test-runs/"
-ALICE_PASSWORD = next(password for name, password, _ in DEMO_USERS if name == "alice")
 
 
 @pytest.fixture(autouse=True)
@@ -31,23 +27,15 @@ def _no_tested_request_left_running():
         worker.join(10)
 
 
-def product(category, name, stock):
-    slug = name.lower().replace(" ", "-")
-    return Product.objects.create(
-        category=category, name=name, slug=slug, price=Decimal("12.50"), stock=stock
-    )
+@pytest.fixture
+def catalogue(transactional_db):
+    """One novel (10 in stock) and the trowel (3 in stock), committed."""
+    return make_catalogue(novels=1)
 
 
 @pytest.fixture
-def shop(transactional_db):
-    """A small catalogue (the novel first) and seed_demo's alice, committed."""
-    books = Category.objects.create(name="Books", slug="books")
-    garden = Category.objects.create(name="Garden", slug="garden")
-    return SimpleNamespace(
-        novel=product(books, "Gripping Novel", stock=10),
-        trowel=product(garden, "Blue Trowel", stock=3),
-        alice=get_user_model().objects.create_user("alice", password=ALICE_PASSWORD),
-    )
+def shop(catalogue, novel, trowel, alice):
+    return SimpleNamespace(novel=novel, trowel=trowel, alice=alice)
 
 
 def run_endpoint(client, **spec):

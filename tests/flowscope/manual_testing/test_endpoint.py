@@ -8,7 +8,8 @@ from rest_framework.authtoken.models import Token
 
 from flowscope.models import TestRun
 from flowscope.testing import capture_traces
-from tests.flowscope.manual_testing.conftest import ALICE_PASSWORD, MANUAL_TESTING, run_endpoint
+from tests.flowscope.manual_testing.conftest import MANUAL_TESTING, run_endpoint
+from tests.shop_data import ALICE_PASSWORD
 
 
 def test_a_passing_request_with_assertions(staff_client, shop):
@@ -21,9 +22,13 @@ def test_a_passing_request_with_assertions(staff_client, shop):
             expected_status=200,
             assertions=[
                 {"type": "status", "equals": 200},
-                {"type": "json_path", "path": "results[0].name", "equals": "Gripping Novel"},
+                {"type": "json_path", "path": "results[0].name", "equals": shop.novel.name},
                 {"type": "json_path", "path": "results.0.id", "exists": True},
-                {"type": "json_path", "path": "$.results[name=Gripping Novel].stock", "equals": 10},
+                {
+                    "type": "json_path",
+                    "path": f"$.results[name={shop.novel.name}].stock",
+                    "equals": 10,
+                },
                 {"type": "header", "name": "content-type", "contains": "json"},
                 {"type": "response_time", "under_ms": 5000},
             ],

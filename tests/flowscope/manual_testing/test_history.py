@@ -6,12 +6,12 @@ from rest_framework.authtoken.models import Token
 from flowscope.models import TestRun
 from flowscope.testing import capture_traces
 from tests.flowscope.manual_testing.conftest import (
-    ALICE_PASSWORD,
     MANUAL_TESTING,
     TEST_RUNS,
     run_endpoint,
     run_workflow,
 )
+from tests.shop_data import ALICE_PASSWORD
 
 
 def rerun(client, run_id, **overrides):

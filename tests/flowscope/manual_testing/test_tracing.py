@@ -10,6 +10,7 @@ from flowscope.models import TestRun, WorkflowSession
 from flowscope.testing import capture_traces
 from tests.flowscope.factories import make_trace
 from tests.flowscope.manual_testing.conftest import run_endpoint, run_workflow
+from tests.shop_data import DECLINED_CARD
 
 CHECKOUT_ROUTES = [
     "POST /api/v1/auth/login/",
@@ -46,7 +47,7 @@ def test_a_checkout_run_is_one_complete_workflow(staff_client, shop, real_record
 
 
 def test_a_failed_run_is_a_failed_workflow(staff_client, shop, real_recorder):
-    result = run_workflow(staff_client, "checkout", card_number="4000000000000002")
+    result = run_workflow(staff_client, "checkout", card_number=DECLINED_CARD)
     workflow, steps = recorded(real_recorder, result["correlation_id"])
     assert (workflow.status, workflow.request_count, workflow.error_count) == ("failed", 4, 1)
     checkout = [step for step in steps if step.layer == "api"][-1]

@@ -9,10 +9,10 @@ from django.db import connection
 from flowscope.models import TestRun
 from flowscope.testing import capture_traces
 from shop.models import Cart, CartItem, Order
-from tests.flowscope.manual_testing.conftest import ALICE_PASSWORD, MANUAL_TESTING, run_workflow
+from tests.flowscope.manual_testing.conftest import MANUAL_TESTING, run_workflow
+from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD
 
 URL = f"{MANUAL_TESTING}test_workflow/"
-DECLINED_CARD = "4000000000000002"
 CHECKOUT_STEPS = ["log in", "find a product", "add it to the cart", "check out"]
 
 

@@ -3,17 +3,15 @@
 import csv
 import io
 import json
-from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from flowscope.models import Report
-from shop.models import Category, Product
+from shop.simulation.browser import Browser
 from tests.browser import browser_page
-from tests.flowscope.capture.shop_client import DECLINED, PASSWORD, Browser, checkout
+from tests.shop_data import DECLINED_CARD, buy
 
 URL = "/api/v1/debugging/reports/"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
@@ -32,21 +30,12 @@ class TextOf(HTMLParser):
 
 
 @pytest.fixture
-def failed_checkout(live_server, real_recorder, settings):
+def failed_checkout(live_server, real_recorder, settings, novel, alice):
     """A demo customer looks at related products (the shop's N+1) and is declined."""
     settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
-    category = Category.objects.create(name="Books", slug="books")
-    products = [
-        Product.objects.create(
-            category=category, name=f"Book {i}", slug=f"b{i}", price=Decimal("9.99"), stock=50
-        )
-        for i in range(8)
-    ]
-    get_user_model().objects.create_user("alice", password=PASSWORD)
-    browser = Browser(live_server.url, "wf-report", "checkout")
-    browser.call("GET", f"/api/v1/products/{products[0].pk}/related/")
-    status, _ = checkout(browser, products[0], DECLINED)
-    assert status == 402
+    browser = Browser(live_server.url, "checkout", correlation_id="wf-report")
+    browser.call("GET", f"/api/v1/products/{novel.pk}/related/")
+    assert buy(browser, novel, DECLINED_CARD).status == 402
     assert real_recorder.flush(10)
     return "wf-report"
 
