@@ -8,8 +8,8 @@ database write or a background thread::
     assert traces[0].root.name == "GET /api/v1/products/"
 
 ``use_recorder(recorder)`` makes any recorder the process's one for a block: a real
-``Recorder`` (a queue and a writer thread of its own, shut down by the caller), or a
-stand-in with ``submit`` and ``snapshot``::
+``flowscope.recording.recorder.Recorder`` (a queue and a writer thread of its own, shut
+down by the caller), or a stand-in with ``submit`` and ``snapshot``::
 
     with use_recorder(Recorder()) as recorder:
         client.get("/api/v1/products/")
