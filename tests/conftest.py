@@ -12,8 +12,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from flowscope.recording import recorder as recorder_module
-from flowscope.testing import capture_traces
+from flowscope.recording.recorder import Recorder
+from flowscope.testing import capture_traces, use_recorder
 from tests.browser import CHROMIUM, require
 
 pytest_plugins = ["tests.shop_data"]
@@ -60,6 +60,13 @@ def _loud_flowscope(settings):
 
 
 @pytest.fixture(autouse=True)
+def _health_sent_on_changes_only(settings):
+    """A dashboard socket hears system_health only when a status changes, not every 10 s
+    as well: a slow test reading a socket's messages in order never finds one in between."""
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_HEALTH_INTERVAL": 3600}
+
+
+@pytest.fixture(autouse=True)
 def _traces_in_memory(request):
     """Traces stay in memory unless a test asks for the real recorder: a background writer
     must not write into other tests' databases."""
@@ -73,14 +80,11 @@ def _traces_in_memory(request):
 @pytest.fixture
 def real_recorder(transactional_db):
     """A real recorder (queue and writer thread) for this test, shut down after it."""
-    previous = recorder_module._recorder
-    recorder = recorder_module.Recorder()
-    recorder_module._recorder = recorder
-    try:
-        yield recorder
-    finally:
-        recorder.shutdown()
-        recorder_module._recorder = previous
+    with use_recorder(Recorder()) as recorder:
+        try:
+            yield recorder
+        finally:
+            recorder.shutdown(30)
 
 
 @pytest.fixture

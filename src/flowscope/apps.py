@@ -1,5 +1,3 @@
-import logging
-
 from django.apps import AppConfig
 
 
@@ -10,16 +8,9 @@ class FlowscopeConfig(AppConfig):
 
     def ready(self):
         from flowscope import checks  # noqa: F401  (registers the system checks)
-        from flowscope.capture import cache, database, errors, middleware
+        from flowscope.capture.collectors import install_collectors
+        from flowscope.realtime.publisher import publish_committed
+        from flowscope.recording.recorder import add_sink
 
-        database.install()
-        cache.install()
-        middleware.install()
-        from flowscope.realtime import publisher
-        from flowscope.signals import batch_committed, recorder_tick
-
-        batch_committed.connect(publisher.on_batch_committed, dispatch_uid="flowscope.live")
-        recorder_tick.connect(publisher.on_recorder_tick, dispatch_uid="flowscope.live")
-        root = logging.getLogger()
-        if not any(isinstance(h, errors.FlowscopeLogHandler) for h in root.handlers):
-            root.addHandler(errors.FlowscopeLogHandler())
+        install_collectors()  # FLOWSCOPE["COLLECTORS"]
+        add_sink(publish_committed)  # live events follow every committed batch

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core import checks
 
+from flowscope.capture.collectors import configured_collectors
 from flowscope.conf import DEFAULTS, flowscope_settings
 from flowscope.thresholds import LEVELS
 
@@ -43,6 +44,12 @@ def check_middleware(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.compatibility)
+def check_collectors(app_configs=None, **kwargs):
+    """Each collector in FLOWSCOPE["COLLECTORS"] checks its own configuration."""
+    return [message for collector in configured_collectors() for message in collector.checks()]
 
 
 @checks.register(checks.Tags.compatibility)

@@ -88,6 +88,14 @@ DEFAULTS = {
     "INGEST_RATE": "6000/min",
     # Raise errors of flowscope's own capture code instead of logging them (for tests).
     "RAISE_INTERNAL_ERRORS": False,
+    # Capture hooks installed at startup (Collector classes, import strings); no others are.
+    "COLLECTORS": [
+        "flowscope.capture.database.DatabaseCollector",
+        "flowscope.capture.cache.CacheCollector",
+        "flowscope.capture.errors.ExceptionCollector",
+        "flowscope.capture.errors.LogCollector",
+        "flowscope.capture.steps.StepCollector",
+    ],
     # Age after which flowscope_prune deletes stored data (e.g. "7d", "12h").
     "RETENTION": "7d",
     # Workflows the dashboard can run by hand: {name: {"params": {...}, "steps": [...]}}, or

@@ -6,11 +6,20 @@ database write or a background thread::
     with capture_traces() as traces:
         client.get("/api/v1/products/")
     assert traces[0].root.name == "GET /api/v1/products/"
+
+``use_recorder(recorder)`` makes any recorder the process's one for a block: a real
+``flowscope.recording.recorder.Recorder`` (a queue and a writer thread of its own, shut
+down by the caller), or a stand-in with ``submit`` and ``snapshot``::
+
+    with use_recorder(Recorder()) as recorder:
+        client.get("/api/v1/products/")
+        assert recorder.flush(10)
+    recorder.shutdown()
 """
 
 from contextlib import contextmanager
 
-from flowscope.recording import recorder as recorder_module
+from flowscope.recording.recorder import set_recorder
 
 
 class ListRecorder(list):
@@ -35,11 +44,15 @@ class ListRecorder(list):
 
 
 @contextmanager
-def capture_traces():
-    previous = recorder_module._recorder
-    collected = ListRecorder()
-    recorder_module._recorder = collected
+def use_recorder(recorder):
+    previous = set_recorder(recorder)
     try:
-        yield collected
+        yield recorder
     finally:
-        recorder_module._recorder = previous
+        set_recorder(previous)
+
+
+@contextmanager
+def capture_traces():
+    with use_recorder(ListRecorder()) as collected:
+        yield collected

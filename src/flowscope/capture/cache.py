@@ -1,8 +1,8 @@
 """Cache steps: every operation on every configured cache, with hit/miss and duration.
 
 Django creates cache objects lazily, per thread and per async context, through
-``caches.create_connection``; flowscope wraps that factory once (``install``) and wraps the
-operations of each cache object it makes. ``uninstall`` restores both. Outside a traced
+``caches.create_connection``; the collector wraps that factory once (``install``) and wraps
+the operations of each cache object it makes. ``uninstall`` restores both. Outside a traced
 request a wrapped operation only calls through.
 """
 
@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from django.core.cache import caches
 
 from flowscope.capture import context
+from flowscope.capture.collectors import Collector
 from flowscope.internal_errors import capture_internal_errors
 from flowscope.records.scrubbing import FILTERED, is_sensitive_key, mask_card_numbers
 from flowscope.records.trace import describe_exception
@@ -123,25 +124,27 @@ def _restore(cache):
     cache.__dict__.pop("flowscope_alias", None)
 
 
-def install():
-    if getattr(caches.create_connection, "flowscope_original", None):
-        return
-    factory = caches.create_connection
+class CacheCollector(Collector):
+    """Every operation on every configured cache: key (scrubbed), hit or miss, duration."""
 
-    def create_connection(alias):
-        return instrument(factory(alias), alias)
+    def install(self):
+        if getattr(caches.create_connection, "flowscope_original", None):
+            return
+        factory = caches.create_connection
 
-    create_connection.flowscope_original = factory
-    caches.create_connection = create_connection
-    for alias in caches:
-        if hasattr(caches._connections, alias):  # opened before install (as Django's all())
-            instrument(caches[alias], alias)
+        def create_connection(alias):
+            return instrument(factory(alias), alias)
 
+        create_connection.flowscope_original = factory
+        caches.create_connection = create_connection
+        for alias in caches:
+            if hasattr(caches._connections, alias):  # opened before install (as Django's all())
+                instrument(caches[alias], alias)
 
-def uninstall():
-    original = getattr(caches.create_connection, "flowscope_original", None)
-    if original is None:
-        return
-    del caches.create_connection  # back to the class's method
-    for cache in caches.all(initialized_only=True):
-        _restore(cache)
+    def uninstall(self):
+        original = getattr(caches.create_connection, "flowscope_original", None)
+        if original is None:
+            return
+        del caches.create_connection  # back to the class's method
+        for cache in caches.all(initialized_only=True):
+            _restore(cache)

@@ -1,14 +1,15 @@
 """Database steps, through Django's own hook: ``connection.execute_wrappers``.
 
 The wrapper is added to every connection as it is created (``connection_created``) and to
-those already open when flowscope starts. Outside a traced request it only calls through,
-so the recorder's own writes (in its own thread, with no trace) are never traced.
+those already open when the collector is installed. Outside a traced request it only calls
+through, so the recorder's own writes (in its own thread, with no trace) are never traced.
 """
 
 from django.db import connections
 from django.db.backends.signals import connection_created
 
 from flowscope.capture import context, sql
+from flowscope.capture.collectors import Collector
 from flowscope.capture.stacktrace import call_site
 from flowscope.internal_errors import capture_internal_errors
 from flowscope.records.trace import describe_exception
@@ -57,15 +58,17 @@ def install_on(connection, **kwargs):
         connection.execute_wrappers.append(trace_query)
 
 
-def install():
-    """Idempotent: wraps every connection now open and every one opened later."""
-    connection_created.connect(install_on, dispatch_uid="flowscope.capture.database")
-    for connection in connections.all(initialized_only=True):
-        install_on(connection)
+class DatabaseCollector(Collector):
+    """Every query of a traced request: its normalized SQL, duration and call site."""
 
+    def install(self):
+        """Wraps every connection now open and every one opened later."""
+        connection_created.connect(install_on, dispatch_uid="flowscope.capture.database")
+        for connection in connections.all(initialized_only=True):
+            install_on(connection)
 
-def uninstall():
-    connection_created.disconnect(dispatch_uid="flowscope.capture.database")
-    for connection in connections.all(initialized_only=True):
-        if trace_query in connection.execute_wrappers:
-            connection.execute_wrappers.remove(trace_query)
+    def uninstall(self):
+        connection_created.disconnect(dispatch_uid="flowscope.capture.database")
+        for connection in connections.all(initialized_only=True):
+            if trace_query in connection.execute_wrappers:
+                connection.execute_wrappers.remove(trace_query)

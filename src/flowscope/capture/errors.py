@@ -1,10 +1,17 @@
-"""Errors of the current request: unhandled exceptions, HTTP error answers, log records."""
+"""Errors of the current request: unhandled exceptions, HTTP error answers, log records;
+and the two collectors that catch them (``ExceptionCollector``, ``LogCollector``)."""
 
 import logging
+import sys
 import threading
 
+from django.core import checks
+from django.core.signals import got_request_exception
+
 from flowscope.capture import context, stacktrace
+from flowscope.capture.collectors import Collector
 from flowscope.conf import flowscope_settings
+from flowscope.internal_errors import capture_internal_errors
 from flowscope.recording.recorder import get_recorder
 from flowscope.records.scrubbing import scrub_text
 from flowscope.records.trace import CapturedError
@@ -52,6 +59,29 @@ def record_http_error(trace, status_code, reason, detail="", severity="error"):
     )
 
 
+def record_unhandled_exception(sender, request=None, **kwargs):
+    """Django sends ``got_request_exception`` from inside the ``except`` of any exception
+    that escapes a view or a middleware, while the request's trace is still current; the
+    answer stays Django's."""
+    trace = context.current_trace()
+    exc = sys.exc_info()[1]
+    if trace is not None and exc is not None:
+        with capture_internal_errors():
+            record_exception(trace, exc)
+
+
+class ExceptionCollector(Collector):
+    """Exceptions that escape a view or a middleware, with their stack and step."""
+
+    def install(self):
+        got_request_exception.connect(
+            record_unhandled_exception, dispatch_uid="flowscope.capture.errors"
+        )
+
+    def uninstall(self):
+        got_request_exception.disconnect(dispatch_uid="flowscope.capture.errors")
+
+
 def severity_for(levelno):
     return next(name for level, name in SEVERITY_BY_LEVEL if levelno >= level)
 
@@ -83,8 +113,7 @@ class FlowscopeLogHandler(logging.Handler):
             self._local.busy = False
 
     def _ignored(self, record):
-        level = logging.getLevelNamesMapping().get(str(flowscope_settings.LOG_LEVEL).upper())
-        if not flowscope_settings.ENABLED or record.levelno < (level or logging.WARNING):
+        if not flowscope_settings.ENABLED or record.levelno < (log_level() or logging.WARNING):
             return True
         name = record.name
         return any(
@@ -108,3 +137,34 @@ class FlowscopeLogHandler(logging.Handler):
             stack_trace=frames,
             request_context={"logger": record.name, "level": record.levelname},
         )
+
+
+def log_level():
+    """The number of ``LOG_LEVEL``; None when it names no logging level."""
+    return logging.getLevelNamesMapping().get(str(flowscope_settings.LOG_LEVEL).upper())
+
+
+class LogCollector(Collector):
+    """Log records at ``LOG_LEVEL`` and above, through a handler on the root logger."""
+
+    def install(self):
+        root = logging.getLogger()
+        if not any(isinstance(handler, FlowscopeLogHandler) for handler in root.handlers):
+            root.addHandler(FlowscopeLogHandler())
+
+    def uninstall(self):
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if isinstance(h, FlowscopeLogHandler)]:
+            root.removeHandler(handler)
+
+    def checks(self):
+        if log_level() is not None:
+            return []
+        return [
+            checks.Warning(
+                f"FLOWSCOPE['LOG_LEVEL'] is {flowscope_settings.LOG_LEVEL!r}, which is not a "
+                "logging level: records at WARNING and above are captured.",
+                hint='Use a level name such as "WARNING" or "ERROR".',
+                id="flowscope.W004",
+            )
+        ]

@@ -1,11 +1,8 @@
 """``FlowscopeMiddleware``: put it first in ``MIDDLEWARE`` so it times everything after it."""
 
-import sys
-
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.core.signals import got_request_exception
 
-from flowscope.capture import context, errors, request_trace
+from flowscope.capture import context, request_trace
 from flowscope.internal_errors import capture_internal_errors
 from flowscope.recording.recorder import get_recorder
 
@@ -70,20 +67,3 @@ class FlowscopeMiddleware:
         if finished:  # only a finished trace has been scrubbed
             with capture_internal_errors():
                 get_recorder().submit(trace)
-
-
-def record_unhandled_exception(sender, request=None, **kwargs):
-    """Django sends ``got_request_exception`` from inside the ``except`` of any exception
-    that escapes a view or a middleware, while the request's trace is still current; the
-    answer stays Django's."""
-    trace = context.current_trace()
-    exc = sys.exc_info()[1]
-    if trace is not None and exc is not None:
-        with capture_internal_errors():
-            errors.record_exception(trace, exc)
-
-
-def install():
-    got_request_exception.connect(
-        record_unhandled_exception, dispatch_uid="flowscope.capture.middleware"
-    )

@@ -5,6 +5,7 @@ from contextvars import ContextVar
 from inspect import iscoroutinefunction
 
 from flowscope.capture import context
+from flowscope.capture.collectors import Collector
 from flowscope.internal_errors import capture_internal_errors
 from flowscope.records.trace import LAYERS, describe_exception
 
@@ -21,7 +22,10 @@ class step:
     calls to outside services; anything else is recorded as ``custom``). Outside a traced
     request it does nothing. An exception escaping the block marks the step as failed and
     is re-raised untouched; if it becomes an error of the request, it is linked to this step.
+    Nor does it while ``StepCollector`` is not installed (``FLOWSCOPE["COLLECTORS"]``).
     """
+
+    collecting = False  # set by StepCollector
 
     def __init__(self, name, layer="custom", **metadata):
         if layer not in LAYERS:
@@ -30,6 +34,8 @@ class step:
 
     def __enter__(self):
         span = None
+        if not step.collecting:
+            return span
         with capture_internal_errors():
             span = context.start_span(self.layer, self.name, **self.metadata)
             if span is not None:
@@ -73,3 +79,13 @@ class step:
                 return func(*args, **kwargs)
 
         return run
+
+
+class StepCollector(Collector):
+    """The steps of one's own code, marked with ``flowscope.step``."""
+
+    def install(self):
+        step.collecting = True
+
+    def uninstall(self):
+        step.collecting = False

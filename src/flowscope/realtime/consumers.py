@@ -13,6 +13,7 @@ from flowscope.analysis.snapshot import dashboard_snapshot
 from flowscope.conf import flowscope_settings
 from flowscope.realtime import auth, messages
 from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
+from flowscope.realtime.health_ticker import health_ticker
 from flowscope.realtime.publisher import publisher
 from flowscope.records.correlation import CORRELATION_ID
 
@@ -49,6 +50,7 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         await self.start()
 
     async def disconnect(self, code):
+        health_ticker.unwatch(self)
         task = getattr(self, "housekeeping", None)
         if task:
             task.cancel()
@@ -106,6 +108,7 @@ class DashboardConsumer(FlowscopeConsumer):
     ``system_health``; all subscribed at first."""
 
     async def start(self):
+        health_ticker.watch(self)
         await self.join([topic_group(topic) for topic in TOPICS])
         await self.send_json(
             {

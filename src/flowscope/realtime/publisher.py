@@ -1,31 +1,27 @@
-"""Live events, published after each committed batch: one channel-layer message per group
-per batch, sent from the recorder's thread.
+"""Live events: the recorder calls ``publish_committed`` after each committed batch (a sink
+of the recorder, added by the app's ``ready()``), and the publisher sends one channel-layer
+message per group per batch, from the recorder's thread.
 
 The message is sent on the ASGI server's own event loop when this process serves
 WebSockets (the in-memory layer only works there, and Redis connections live there too);
 a process without sockets sends through Redis on a loop of its own, and has nobody to tell
 with the in-memory layer. A full channel or a failing layer is counted and logged,
-never raised into the recorder.
+never raised into the recorder. (``system_health`` is sent by ``health_ticker``.)
 """
 
 import asyncio
 import json
 import logging
 import threading
-import time
 from collections import Counter, defaultdict
-from datetime import timedelta
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from flowscope.analysis.health import layer_health
-from flowscope.conf import flowscope_settings
 from flowscope.realtime import messages
 from flowscope.realtime.groups import topic_group, workflow_group
 
 logger = logging.getLogger("flowscope.realtime")
-HEALTH_CHECK_SECONDS = 2
 ENDED = {"completed", "failed", "timed_out"}
 COUNTERS = ("published", "overflow", "failed", "group_errors")
 
@@ -36,9 +32,6 @@ class Publisher:
         self._own = self._thread = None
         self.counts = Counter()
         self._lock = threading.Lock()
-        self._last_health = None
-        self._next_health_check = 0.0
-        self._next_health_publish = 0.0
 
     def attach(self, loop):
         """Called by consumers: the loop of the server that holds this process's sockets."""
@@ -54,21 +47,36 @@ class Publisher:
         with self._lock:
             return {name: self.counts[name] for name in COUNTERS}
 
-    def send(self, group, events):
-        if not events:
-            return
-        layer = get_channel_layer()
-        if layer is None:
-            return
+    @staticmethod
+    def message(events):
         # Serialized here, once, rather than by each of the clients it reaches.
         frames = [json.dumps(event, default=str) for event in events]
-        message = {"type": "flowscope.events", "frames": frames}
+        return {"type": "flowscope.events", "frames": frames}
+
+    def send(self, group, events):
+        """From any thread: on the server's loop, else on a loop of our own (Redis)."""
+        layer = get_channel_layer()
+        if layer is None or not events:
+            return
+        message = self.message(events)
         loop = self.loop if self.loop is not None and self.loop.is_running() else None
         if loop is None and not isinstance(layer, InMemoryChannelLayer):
             loop = self._own_loop()  # no sockets here: through Redis, on a loop of our own
         if loop is not None:
             future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
             future.add_done_callback(self._sent)
+
+    async def send_from_loop(self, group, events):
+        """From a coroutine on the server's loop."""
+        layer = get_channel_layer()
+        if layer is None or not events:
+            return
+        try:
+            await layer.group_send(group, self.message(events))
+        except Exception as exc:
+            self._failed(exc)
+        else:
+            self.count("published")
 
     def _own_loop(self):
         """One long-lived loop in a thread, so that Redis connections are kept and reused
@@ -132,19 +140,6 @@ class Publisher:
         if workflow.status in ENDED:
             group.append(messages.workflow_completed(workflow))
 
-    def publish_health(self, now, force=False):
-        """Every REALTIME_HEALTH_INTERVAL, and as soon as a layer's status changes."""
-        clock = time.monotonic()
-        if not force and clock < self._next_health_check:
-            return
-        self._next_health_check = clock + HEALTH_CHECK_SECONDS
-        overall, layers = layer_health(now - timedelta(minutes=15), now)
-        statuses = (overall, {name: entry["status"] for name, entry in layers.items()})
-        if force or statuses != self._last_health or clock >= self._next_health_publish:
-            self._last_health = statuses
-            self._next_health_publish = clock + flowscope_settings.REALTIME_HEALTH_INTERVAL
-            self.send(topic_group("system_health"), [messages.system_health(overall, layers)])
-
     def has_listeners(self):
         layer = get_channel_layer()
         return layer is not None and (
@@ -155,11 +150,7 @@ class Publisher:
 publisher = Publisher()
 
 
-def on_batch_committed(sender, batch, **kwargs):
+def publish_committed(batch):
+    """The recorder's sink for live events."""
     if publisher.has_listeners():
         publisher.publish_batch(batch)
-
-
-def on_recorder_tick(sender, now, **kwargs):
-    if publisher.has_listeners():
-        publisher.publish_health(now)

@@ -24,7 +24,8 @@ FAILING = {"error", "critical"}
 
 @dataclass
 class CommittedBatch:
-    """What a committed batch wrote; handed to ``batch_committed`` receivers."""
+    """What a committed batch wrote; handed to the recorder's sinks and to
+    ``batch_committed`` receivers."""
 
     workflows: list = field(default_factory=list)
     steps: list = field(default_factory=list)

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from flowscope.models import DashboardConfiguration
-from flowscope.recording import recorder as recorder_module
+from flowscope.testing import use_recorder
 from tests.flowscope.conftest import client_for
 
 CONFIG = "/api/v1/debugging/dashboard-config/"
@@ -107,10 +107,10 @@ def test_health_is_503_when_a_component_is_down(anonymous_client, staff_client, 
     assert "no CHANNEL_LAYERS" in body["components"]["channel_layer"]["error"]
 
 
-def test_health_reports_a_dead_writer(staff_client, monkeypatch):
+def test_health_reports_a_dead_writer(staff_client):
     class DeadRecorder:
         def snapshot(self):
             return {"queued": 5, "writer_alive": False, "queue_depth": 5}
 
-    monkeypatch.setattr(recorder_module, "_recorder", DeadRecorder())
-    assert staff_client.get(HEALTH).status_code == 503
+    with use_recorder(DeadRecorder()):
+        assert staff_client.get(HEALTH).status_code == 503

@@ -15,8 +15,7 @@ import flowscope
 from flowscope import internal_errors
 from flowscope.capture import context, request_trace
 from flowscope.models import TraceStep, WorkflowSession
-from flowscope.recording import recorder as recorder_module
-from flowscope.recording import writer
+from flowscope.recording import write_policy, writer
 from flowscope.records.trace import CapturedError
 from flowscope.testing import capture_traces
 from tests.flowscope.capture import views
@@ -224,8 +223,8 @@ def test_binary_and_multipart_bodies_are_stored_as_markers():
     assert multipart.root.metadata["request_body"].startswith("[multipart ")
 
 
-def test_one_bad_record_costs_only_itself(real_recorder, monkeypatch):
-    monkeypatch.setattr(recorder_module, "BACKOFF_SECONDS", 0.001)
+def test_one_bad_record_costs_only_itself(transactional_db, monkeypatch):
+    monkeypatch.setattr(write_policy, "BACKOFF_SECONDS", 0.001)
     real_write = writer.write
 
     def refuses_poison(items):
@@ -234,10 +233,13 @@ def test_one_bad_record_costs_only_itself(real_recorder, monkeypatch):
         return real_write(items)
 
     monkeypatch.setattr(writer, "write", refuses_poison)
-    real_recorder._write_batch([make_trace(f"ok-{i}") for i in range(3)] + [make_trace("poison")])
+    committed = []
+    policy = write_policy.WritePolicy(on_commit=committed.append)
+    policy.write_batch([make_trace(f"ok-{i}") for i in range(3)] + [make_trace("poison")])
     assert WorkflowSession.objects.count() == 3
-    stats = real_recorder.snapshot()
+    stats = policy.snapshot()
     assert (stats["written"], stats["dropped"], stats["failed_batches"]) == (3, 1, 1)
+    assert [batch.workflows[0].correlation_id for batch in committed] == ["ok-0", "ok-1", "ok-2"]
 
 
 def test_nul_characters_and_odd_layers_do_not_poison_the_store(real_recorder):

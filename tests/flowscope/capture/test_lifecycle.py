@@ -1,47 +1,130 @@
-"""Installing the hooks, shutting down with the server, sampling the process."""
+"""Installing the collectors, shutting down with the server, sampling the process."""
 
 import asyncio
+import logging
+from contextlib import contextmanager
 
 import pytest
+from django.apps import apps
 from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.db import connection
+from django.test import Client
 
-from flowscope.capture import cache, database
-from flowscope.recording import recorder as recorder_module
+from flowscope.capture import database, errors, steps
+from flowscope.capture.collectors import configured_collectors
+from flowscope.conf import DEFAULTS
 from flowscope.recording.lifespan import flowscope_lifespan
 from flowscope.recording.process_metrics import ProcessSampler
-from flowscope.testing import capture_traces
+from flowscope.testing import capture_traces, use_recorder
 from tests.flowscope.factories import T0
+
+pytestmark = pytest.mark.urls("tests.flowscope.capture.views")
+
+
+def flowscope_log_handlers():
+    return [h for h in logging.getLogger().handlers if isinstance(h, errors.FlowscopeLogHandler)]
+
+
+def hooks_in_place():
+    """Which collectors' hooks are in Django and Python right now."""
+    return {
+        "database": database.trace_query in connection.execute_wrappers,
+        "cache": hasattr(caches["default"].get, "flowscope_original"),
+        "exceptions": any(
+            key[0] == "flowscope.capture.errors"
+            for key, *_ in errors.got_request_exception.receivers
+        ),
+        "log": bool(flowscope_log_handlers()),
+        "steps": steps.step.collecting,
+    }
+
+
+@contextmanager
+def started_with(settings, collectors):
+    """The app as it starts with ``FLOWSCOPE["COLLECTORS"] = collectors``; then as before."""
+    for collector in configured_collectors():
+        collector.uninstall()
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "COLLECTORS": collectors}
+    try:
+        apps.get_app_config("flowscope").ready()
+        yield
+    finally:
+        for collector in configured_collectors():
+            collector.uninstall()
+        settings.FLOWSCOPE = {**settings.FLOWSCOPE, "COLLECTORS": DEFAULTS["COLLECTORS"]}
+        apps.get_app_config("flowscope").ready()
 
 
 @pytest.mark.django_db
-def test_hooks_install_once_and_uninstall_cleanly():
+def test_collectors_install_once_and_uninstall_cleanly():
     connection.ensure_connection()
-    database.install()
-    database.install()
-    assert connection.execute_wrappers.count(database.trace_query) == 1
-    cache.install()
-    cache.install()
-    assert caches["default"].get.flowscope_original.__name__ == "get"
-    database.uninstall()
-    cache.uninstall()
+    caches["default"].get("warm")  # a cache object made before the collector is installed
+    collectors = configured_collectors()
+    assert len(collectors) == 5
     try:
-        assert database.trace_query not in connection.execute_wrappers
+        for collector in collectors:
+            collector.uninstall()
+            collector.uninstall()
+        assert not any(hooks_in_place().values())
         assert "get" not in caches["default"].__dict__
     finally:
-        database.install()
-        cache.install()
-    assert database.trace_query in connection.execute_wrappers
+        for collector in collectors:
+            collector.install()
+            collector.install()
+    assert all(hooks_in_place().values())
+    assert connection.execute_wrappers.count(database.trace_query) == 1
+    assert len(flowscope_log_handlers()) == 1
+    assert caches["default"].get.flowscope_original.__name__ == "get"
 
 
-def test_untraced_code_is_not_captured(db):
+@pytest.mark.django_db
+def test_a_collector_left_out_of_the_setting_is_not_installed(settings):
+    with started_with(settings, ["flowscope.capture.database.DatabaseCollector"]):
+        assert hooks_in_place() == {
+            "database": True,
+            "cache": False,
+            "exceptions": False,
+            "log": False,
+            "steps": False,
+        }
+        with capture_traces() as traces:
+            Client().get("/sync/left-out/")
+            Client(raise_request_exception=False).get("/crash/")
+            Client().get("/warn/")
+        cached, crashed, warned = traces
+        assert [span.layer for span in cached.all_spans()] == ["api", "database"]
+        assert [span.name for span in crashed.all_spans()] == ["GET /crash/"]
+        assert [error.kind for error in crashed.errors] == ["http"]
+        assert warned.errors == []
     with capture_traces() as traces:
-        caches["default"].set("k", 1)
-        connection.cursor().execute("SELECT 1")
-    assert traces == []
+        Client().get("/sync/all-back/")
+    assert [span.layer for span in traces[0].all_spans()] == ["api", "database", "cache", "cache"]
 
 
-def test_lifespan_shutdown_stops_the_recorder(monkeypatch):
+def test_a_collector_that_cannot_be_imported_says_which(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "COLLECTORS": ["flowscope.capture.nope.Nope"]}
+    with pytest.raises(ImproperlyConfigured, match=r"'flowscope\.capture\.nope\.Nope'"):
+        configured_collectors()
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "COLLECTORS": ["flowscope.capture.steps.step"]}
+    with pytest.raises(ImproperlyConfigured, match="not a Collector class"):
+        configured_collectors()
+
+
+def test_a_collector_reports_its_misconfiguration_in_the_system_checks(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOG_LEVEL": "LOUD"}
+    with pytest.raises(SystemCheckError, match=r"flowscope\.W004.*'LOUD'"):
+        call_command("check", fail_level="WARNING")
+    settings.FLOWSCOPE = {
+        **settings.FLOWSCOPE,
+        "COLLECTORS": ["flowscope.capture.database.DatabaseCollector"],
+    }
+    call_command("check", fail_level="WARNING")  # no log collector: its check is not run
+
+
+def test_lifespan_shutdown_stops_the_recorder():
     events, stopped = [], []
     messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
 
@@ -49,15 +132,14 @@ def test_lifespan_shutdown_stops_the_recorder(monkeypatch):
         def shutdown(self):
             stopped.append(True)
 
-    monkeypatch.setattr(recorder_module, "_recorder", FakeRecorder())
-
     async def receive():
         return next(messages)
 
     async def send(message):
         events.append(message["type"])
 
-    asyncio.run(flowscope_lifespan({"type": "lifespan"}, receive, send))
+    with use_recorder(FakeRecorder()):
+        asyncio.run(flowscope_lifespan({"type": "lifespan"}, receive, send))
     assert events == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     assert stopped == [True]
 

@@ -213,11 +213,11 @@ class FullRecorder(list):
         return False
 
 
-def test_events_the_recorder_drops_are_a_503_to_retry(monkeypatch):
-    from flowscope.recording import recorder as recorder_module
+def test_events_the_recorder_drops_are_a_503_to_retry():
+    from flowscope.testing import use_recorder
 
-    monkeypatch.setattr(recorder_module, "_recorder", FullRecorder())
-    response = send({"events": [step()]})
+    with use_recorder(FullRecorder()):
+        response = send({"events": [step()]})
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     assert response.json()["code"] == "recorder_full"

@@ -208,12 +208,12 @@ def test_errors_answer_a_status_in_the_clients_encoding():
     assert response.status_code == 413
 
 
-def test_spans_the_recorder_drops_are_unavailable_for_the_exporter_to_retry(monkeypatch):
-    from flowscope.recording import recorder as recorder_module
+def test_spans_the_recorder_drops_are_unavailable_for_the_exporter_to_retry():
+    from flowscope.testing import use_recorder
     from tests.flowscope.ingest.test_browser_events import FullRecorder
 
-    monkeypatch.setattr(recorder_module, "_recorder", FullRecorder())
-    response = post(raw_request().SerializeToString(), "application/x-protobuf")
+    with use_recorder(FullRecorder()):
+        response = post(raw_request().SerializeToString(), "application/x-protobuf")
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     assert status_pb2.Status.FromString(response.content).code == 14  # UNAVAILABLE

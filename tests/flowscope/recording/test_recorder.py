@@ -2,18 +2,30 @@
 
 import os
 import threading
+from contextlib import contextmanager
 
 import pytest
 from django.db import OperationalError
 from django.test import Client
 
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
-from flowscope.recording import recorder as recorder_module
-from flowscope.recording import writer
+from flowscope.recording import write_policy, writer
+from flowscope.recording.recorder import Recorder, add_sink, remove_sink
+from flowscope.records.trace import now
 from flowscope.signals import batch_committed
-from tests.flowscope.factories import make_trace
+from flowscope.testing import use_recorder
+from tests.flowscope.factories import T0, make_trace
 
 pytestmark = pytest.mark.urls("tests.flowscope.capture.views")
+
+
+@contextmanager
+def sink(receive):
+    add_sink(receive)
+    try:
+        yield
+    finally:
+        remove_sink(receive)
 
 
 @pytest.fixture
@@ -24,7 +36,7 @@ def blocked_writer(monkeypatch):
 
     def write(items):
         started.set()
-        assert release.wait(10)
+        assert release.wait(60)  # set by the test, or at its end
         return real_write(items)
 
     monkeypatch.setattr(writer, "write", write)
@@ -37,28 +49,26 @@ def test_a_full_queue_drops_and_counts_without_blocking_requests(
 ):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "QUEUE_SIZE": 2}
     started, release = blocked_writer
-    recorder = recorder_module.Recorder()
-    recorder_module._recorder, previous = recorder, recorder_module._recorder
-    try:
-        client = Client()
-        client.get("/sync/first/")
-        assert started.wait(5)  # the writer is now stuck on the first request
-        answers = [client.get(f"/sync/r{i}/").status_code for i in range(5)]
-        assert answers == [200] * 5
-        stats = recorder.snapshot()
-        assert (stats["queued"], stats["dropped"], stats["queue_depth"]) == (3, 3, 2)
-    finally:
-        release.set()
-        recorder.flush(10)
-        recorder.shutdown()
-        recorder_module._recorder = previous
+    with use_recorder(Recorder()) as recorder:
+        try:
+            client = Client()
+            client.get("/sync/first/")
+            assert started.wait(10)  # the writer is now stuck on the first request
+            answers = [client.get(f"/sync/r{i}/").status_code for i in range(5)]
+            assert answers == [200] * 5
+            stats = recorder.snapshot()
+            assert (stats["queued"], stats["dropped"], stats["queue_depth"]) == (3, 3, 2)
+        finally:
+            release.set()
+            assert recorder.flush(10)
+            recorder.shutdown(30)
     assert recorder.snapshot()["written"] == 3
 
 
 def test_shutdown_writes_what_is_queued_and_the_open_rollups(real_recorder):
     for index in range(5):
         Client().get(f"/sync/s{index}/")
-    real_recorder.shutdown()
+    real_recorder.shutdown(30)
     assert WorkflowSession.objects.count() == 5
     assert TraceStep.objects.filter(layer="cache").count() == 10
     assert PerformanceSnapshot.objects.filter(
@@ -69,7 +79,7 @@ def test_shutdown_writes_what_is_queued_and_the_open_rollups(real_recorder):
 def test_a_failing_store_is_retried_then_dropped_while_the_app_keeps_serving(
     real_recorder, monkeypatch
 ):
-    monkeypatch.setattr(recorder_module, "BACKOFF_SECONDS", 0.001)
+    monkeypatch.setattr(write_policy, "BACKOFF_SECONDS", 0.001)
     real_write, calls = writer.write, []
 
     def flaky(items):
@@ -80,11 +90,11 @@ def test_a_failing_store_is_retried_then_dropped_while_the_app_keeps_serving(
 
     monkeypatch.setattr(writer, "write", flaky)
     assert Client().get("/sync/lost/").status_code == 200
-    real_recorder.flush(10)
+    assert real_recorder.flush(10)
     stats = real_recorder.snapshot()
     assert (stats["failed_batches"], stats["retries"], stats["dropped"]) == (1, 3, 1)
     assert Client().get("/sync/kept/").status_code == 200
-    real_recorder.flush(10)
+    assert real_recorder.flush(10)
     assert list(WorkflowSession.objects.values_list("metadata__entry_point", flat=True)) == [
         "GET /sync/<str:tag>/"
     ]
@@ -96,7 +106,7 @@ def test_a_forked_child_starts_afresh_and_never_writes_its_parents_queue(
 ):
     started, release = blocked_writer
     real_recorder.submit(make_trace("in-flight"))
-    assert started.wait(5)  # the writer holds that one; the next two wait in the queue
+    assert started.wait(10)  # the writer holds that one; the next two wait in the queue
     real_recorder.submit(make_trace("queued-1"))
     real_recorder.submit(make_trace("queued-2"))
     pid = os.fork()
@@ -119,33 +129,29 @@ def child_writes_only_its_own(recorder):
 
     try:
         writer.write = write
-        inherited = recorder.queue.qsize()
+        inherited = recorder.snapshot()["queue_depth"]
         recorder.submit(make_trace("child"))
-        recorder.flush(5)
-        return 0 if (inherited, written) == (2, ["child"]) else 1
+        recorder.flush(30)
+        return 0 if (inherited, written) == (0, ["child"]) else 1
     except BaseException:
         return 2
 
 
-def test_receivers_hear_of_each_batch_after_it_commits(real_recorder, monkeypatch):
+def test_sinks_hear_of_each_batch_after_it_commits(real_recorder, monkeypatch):
     heard = []
 
-    def receiver(sender, batch, **kwargs):
+    def receive(batch):
         # Runs after the commit: the rows are there for anyone who reads them.
-        heard.append(
-            (batch, WorkflowSession.objects.filter(pk__in=[w.pk for w in batch.workflows]).count())
-        )
+        visible = WorkflowSession.objects.filter(pk__in=[w.pk for w in batch.workflows])
+        heard.append((batch, visible.count()))
 
-    monkeypatch.setattr(recorder_module, "BACKOFF_SECONDS", 0.001)
-    batch_committed.connect(receiver)
-    try:
+    monkeypatch.setattr(write_policy, "BACKOFF_SECONDS", 0.001)
+    with sink(receive):
         Client().get("/sync/heard/", HTTP_X_CORRELATION_ID="wf-heard")
-        real_recorder.flush(10)
+        assert real_recorder.flush(10)
         monkeypatch.setattr(writer, "write", lambda items: 1 / 0)
         Client().get("/sync/lost/")
-        real_recorder.flush(10)
-    finally:
-        batch_committed.disconnect(receiver)
+        assert real_recorder.flush(10)
     assert len(heard) == 1
     batch, visible = heard[0]
     assert [w.correlation_id for w in batch.workflows] == ["wf-heard"]
@@ -153,24 +159,62 @@ def test_receivers_hear_of_each_batch_after_it_commits(real_recorder, monkeypatc
     assert visible == 1
 
 
-def test_an_idle_writer_writes_at_once_and_a_busy_one_batches(real_recorder, settings):
-    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "FLUSH_INTERVAL": 6.0}
-    sizes = []
+def test_a_failing_sink_is_counted_and_the_others_still_hear(real_recorder, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "RAISE_INTERNAL_ERRORS": False}
+    heard, signalled = [], []
 
-    def receiver(sender, batch, **kwargs):
-        if batch.workflows:  # rollup windows closing are committed batches of their own
-            sizes.append(len(batch.workflows))
+    def broken(batch):
+        raise RuntimeError("sink bug")
 
+    def receiver(sender, batch, **kwargs):  # third parties listen to the signal
+        signalled.append(batch)
+
+    before = real_recorder.snapshot()["internal_errors"]
     batch_committed.connect(receiver)
     try:
+        with sink(broken), sink(heard.append):
+            real_recorder.submit(make_trace("wf-sinks", at=now()))
+            assert real_recorder.flush(10)
+    finally:
+        batch_committed.disconnect(receiver)
+    assert [b.workflows[0].correlation_id for b in heard] == ["wf-sinks"]
+    assert signalled == heard
+    assert real_recorder.snapshot()["internal_errors"] == before + 1
+    assert real_recorder.snapshot()["writer_alive"]
+
+
+def test_an_idle_writer_writes_at_once_and_a_busy_one_batches(real_recorder, settings):
+    # An interval far longer than any wait below: what is written before it is over was
+    # written at once, whatever the machine's load.
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "FLUSH_INTERVAL": 120.0}
+    sizes = []
+
+    def receive(batch):
+        if batch.workflows:  # closing rollup windows are committed batches of their own
+            sizes.append(len(batch.workflows))
+
+    with sink(receive):
         real_recorder.submit(make_trace(correlation_id="wf-alone"))
-        # Idle: written long before the 6 s interval is over (a live view sees it at once).
-        assert real_recorder.flush(3)
+        assert real_recorder.flush(30)  # idle: written at once, a live view sees it
         # Right after a write, the next ones wait for the interval and go together.
         real_recorder.submit(make_trace(correlation_id="wf-b"))
         real_recorder.submit(make_trace(correlation_id="wf-c"))
         assert not real_recorder.flush(0.5)
-        assert real_recorder.flush(30)
-    finally:
-        batch_committed.disconnect(receiver)
+        real_recorder.shutdown(30)  # ends the wait: what was gathered is written now
     assert sizes == [1, 2]
+    assert WorkflowSession.objects.count() == 3
+
+
+def test_idle_workflows_time_out_and_are_announced(real_recorder):
+    writer.write([make_trace("wf-idle", at=T0)])  # days ago: far past the timeout
+    announced = threading.Event()
+
+    def receive(batch):
+        if "wf-idle" in [w.correlation_id for w in batch.timed_out]:
+            announced.set()
+
+    with sink(receive):
+        real_recorder.submit(make_trace("wf-active", at=now()))
+        assert announced.wait(30)
+    assert WorkflowSession.objects.get(correlation_id="wf-idle").status == "timed_out"
+    assert WorkflowSession.objects.get(correlation_id="wf-active").status == "in_progress"

@@ -1,0 +1,98 @@
+"""``system_health`` messages for the dashboards this process serves.
+
+The store aggregate behind them (``layer_health`` over the last 15 minutes) runs only where
+someone watches: one task on the server's event loop, started when the process's first
+dashboard socket connects and ended when its last one leaves; the query itself runs in a
+thread (``database_sync_to_async``). Every HEALTH_CHECK_SECONDS the health is read; it is
+sent when a layer's status changed, else every REALTIME_HEALTH_INTERVAL. A socket gets the
+current health in its snapshot on connect, so the first reading is only remembered.
+
+Several processes: each process that holds dashboard sockets runs its own ticker; processes
+without sockets (writer processes, management commands) run none. With the in-memory
+channel layer a ticker reaches its own process's sockets only. With a shared (Redis) layer
+the ``system_health`` group spans processes, so a dashboard hears every ticker: with N
+processes serving dashboards, up to N copies of the same message an interval, and N
+aggregates every HEALTH_CHECK_SECONDS on the store.
+"""
+
+import asyncio
+import logging
+import time
+import weakref
+from datetime import timedelta
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from flowscope.analysis.health import layer_health
+from flowscope.conf import flowscope_settings
+from flowscope.realtime import messages
+from flowscope.realtime.groups import topic_group
+from flowscope.realtime.publisher import publisher
+
+logger = logging.getLogger("flowscope.realtime")
+HEALTH_CHECK_SECONDS = 2
+WINDOW = timedelta(minutes=15)
+
+
+class HealthTicker:
+    def __init__(self):
+        # Weak: a socket that vanished without disconnecting (its loop gone) drops out.
+        self._watchers = weakref.WeakSet()
+        self._task = None
+        self._last = None
+        self._next_publish = 0.0
+
+    @property
+    def running(self):
+        task = self._task
+        return task is not None and not task.done() and not task.get_loop().is_closed()
+
+    def watch(self, consumer):
+        """A dashboard socket connected; call from the server's loop."""
+        self._watchers.add(consumer)
+        loop = asyncio.get_running_loop()
+        if not self.running or self._task.get_loop() is not loop:
+            self._stop()
+            self._last = None
+            self._task = loop.create_task(self._run(), name="flowscope-health-ticker")
+
+    def unwatch(self, consumer):
+        """A socket left (any socket may call it: it does nothing for others)."""
+        self._watchers.discard(consumer)
+        if not self._watchers:
+            self._stop()
+
+    def _stop(self):
+        if self.running:
+            self._task.get_loop().call_soon_threadsafe(self._task.cancel)
+        self._task = None
+
+    async def _run(self):
+        while self._watchers:
+            try:
+                await self.tick()
+            except Exception:  # the store is down or busy: try again at the next tick
+                publisher.count("failed")
+                logger.exception("flowscope could not read the system health")
+            await asyncio.sleep(HEALTH_CHECK_SECONDS)
+
+    async def tick(self):
+        until = timezone.now()
+        overall, layers = await database_sync_to_async(layer_health)(until - WINDOW, until)
+        statuses = (overall, {name: entry["status"] for name, entry in layers.items()})
+        clock = time.monotonic()
+        if self._last is None:  # the sockets got this health in their snapshot
+            self._last, self._next_publish = statuses, clock + self.interval()
+            return
+        if statuses != self._last or clock >= self._next_publish:
+            self._last, self._next_publish = statuses, clock + self.interval()
+            health = messages.system_health(overall, layers)
+            await publisher.send_from_loop(topic_group("system_health"), [health])
+
+    @staticmethod
+    def interval():
+        return flowscope_settings.REALTIME_HEALTH_INTERVAL
+
+
+health_ticker = HealthTicker()

@@ -1,0 +1,91 @@
+"""How writes reach the store: one transaction each, retried with exponential backoff when
+the store fails, then dropped with a count and a log line. A batch of records that keeps
+failing is written again one record at a time, once each, so that one bad record (a value
+the database refuses) costs only itself. Each commit is handed to ``on_commit``.
+"""
+
+import functools
+import logging
+import time
+
+from flowscope.conf import flowscope_settings
+from flowscope.recording import writer
+from flowscope.recording.counters import Counters
+from flowscope.records.trace import now
+
+logger = logging.getLogger("flowscope.recorder")
+
+BACKOFF_SECONDS = 0.2
+
+
+class WritePolicy:
+    def __init__(self, on_commit):
+        """``on_commit(batch)`` gets each committed ``writer.CommittedBatch``."""
+        self.on_commit = on_commit
+        self._counts = Counters("written", "dropped", "failed_batches", "retries")
+        self.last_flush_at = None
+        self._last_failure = None
+
+    def snapshot(self):
+        return {**self._counts.snapshot(), "last_flush_at": self.last_flush_at}
+
+    def write_batch(self, items):
+        """Write records (traces, external spans, standalone errors) in one transaction."""
+        if len(items) == 1:
+            self.write(functools.partial(writer.write, items), item_count=1)
+            return
+        committed = self._attempt(
+            functools.partial(writer.write, items), flowscope_settings.WRITE_RETRIES
+        )
+        if committed is not None:
+            self._committed(committed, len(items))
+            return
+        self._write_one_by_one(items)
+
+    def _write_one_by_one(self, items):
+        lost = 0
+        for item in items:
+            committed = self._attempt(functools.partial(writer.write, [item]), retries=0)
+            if committed is None:
+                lost += 1
+            else:
+                self._committed(committed, 1)
+        self._counts.add(failed_batches=1, dropped=lost)
+        logger.error(
+            "flowscope dropped %d of a batch of %d",
+            lost,
+            len(items),
+            exc_info=self._last_failure if lost else None,
+        )
+
+    def write(self, action, item_count=0):
+        """Run ``action`` (one transaction returning a ``CommittedBatch``) with retries; on
+        the last failure count ``item_count`` records as dropped and log it."""
+        committed = self._attempt(action, flowscope_settings.WRITE_RETRIES)
+        if committed is None:
+            self._counts.add(failed_batches=1, dropped=item_count)
+            logger.error(
+                "flowscope dropped a write of %d items", item_count, exc_info=self._last_failure
+            )
+            return
+        self._committed(committed, item_count)
+
+    def _attempt(self, action, retries):
+        """What ``action`` committed, or None once the last attempt failed (its exception
+        kept for the log)."""
+        for attempt in range(retries + 1):
+            try:
+                return action()
+            except Exception as exc:
+                writer.close_connection()  # the next attempt gets a fresh connection
+                self._last_failure = exc
+                if attempt < retries:
+                    self._counts.add(retries=1)
+                    time.sleep(BACKOFF_SECONDS * 2**attempt)
+        return None
+
+    def _committed(self, committed, item_count):
+        self._counts.add(written=item_count)
+        self.last_flush_at = now().isoformat()
+        if committed:
+            self.on_commit(committed)

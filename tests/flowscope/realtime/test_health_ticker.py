@@ -1,0 +1,85 @@
+"""system_health on the dashboard socket: sent by a ticker on the server's loop that runs
+only while a dashboard socket is connected in the process."""
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from flowscope.realtime import health_ticker as ticker_module
+from flowscope.realtime.health_ticker import health_ticker
+from tests.flowscope.realtime.test_consumers import DASHBOARD, receive, socket, token_for, until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def readings(monkeypatch):
+    """The health the ticker reads, in turn (the last one repeats)."""
+    statuses, calls = [], []
+
+    def layer_health(since, until):
+        calls.append(until)
+        overall = statuses[min(len(calls), len(statuses)) - 1]
+        return overall, {"api": {"status": overall, "count": 3}}
+
+    monkeypatch.setattr(ticker_module, "layer_health", layer_health)
+    monkeypatch.setattr(ticker_module, "HEALTH_CHECK_SECONDS", 0.05)
+    return statuses, calls
+
+
+def test_a_status_change_is_sent_at_once_and_only_while_a_dashboard_watches(readings, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_HEALTH_INTERVAL": 3600}
+    statuses, calls = readings
+    statuses += ["healthy", "healthy", "degraded"]
+    token = token_for("ops")
+    assert not health_ticker.running
+
+    async def body():
+        dashboard = socket(DASHBOARD, token)
+        await dashboard.connect()
+        await until(dashboard, "dashboard_snapshot")
+        assert health_ticker.running
+        health = await until(dashboard, "system_health")
+        await dashboard.disconnect()
+        return health
+
+    health = async_to_sync(body)()
+    assert not health_ticker.running
+    assert set(health) == {"type", "overall_status", "layers", "server_time"}
+    # The first reading only matched the snapshot; the unchanged second was not sent.
+    assert (health["overall_status"], health["layers"]["api"]["status"]) == ("degraded",) * 2
+    assert len(calls) >= 3
+
+
+def test_unchanged_health_is_sent_again_every_interval(readings, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_HEALTH_INTERVAL": 0.1}
+    statuses, _ = readings
+    statuses.append("healthy")
+    token = token_for("ops")
+
+    async def body():
+        dashboard = socket(DASHBOARD, token)
+        await dashboard.connect()
+        await until(dashboard, "dashboard_snapshot")
+        first = await until(dashboard, "system_health")
+        second = await until(dashboard, "system_health")
+        await dashboard.disconnect()
+        return first, second
+
+    first, second = async_to_sync(body)()
+    assert first["overall_status"] == second["overall_status"] == "healthy"
+    assert first["server_time"] < second["server_time"]
+
+
+def test_a_workflow_socket_alone_runs_no_ticker(readings):
+    token = token_for("ops")
+
+    async def body():
+        trace = socket("/ws/debugging/workflow/wf-quiet/", token)
+        await trace.connect()
+        assert (await receive(trace))["type"] == "workflow_trace"
+        running = health_ticker.running
+        await trace.disconnect()
+        return running
+
+    assert async_to_sync(body)() is False
+    assert readings[1] == []
