@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
+from flowscope import diagnostics
 from flowscope.realtime import messages
 from flowscope.realtime.groups import topic_group, workflow_group
 
@@ -148,6 +149,7 @@ class Publisher:
 
 
 publisher = Publisher()
+diagnostics.register("live_events", publisher.snapshot)
 
 
 def publish_committed(batch):

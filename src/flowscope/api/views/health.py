@@ -12,8 +12,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from flowscope import diagnostics
 from flowscope.api.access import DashboardAPIView
-from flowscope.realtime.publisher import publisher
 from flowscope.recording.recorder import get_recorder
 
 STALE_RECORDER_SECONDS = 60
@@ -54,7 +54,7 @@ def check_channel_layer():
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.send)(channel, {"type": "health.ping"})
     async_to_sync(layer.receive)(channel)
-    return {"backend": type(layer).__name__, "live_events": publisher.snapshot()}
+    return {"backend": type(layer).__name__, "live_events": diagnostics.read("live_events")}
 
 
 def check_recorder():
