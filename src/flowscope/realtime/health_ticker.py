@@ -7,15 +7,16 @@ thread (``database_sync_to_async``). Every HEALTH_CHECK_SECONDS the health is re
 sent when a layer's status changed, else every REALTIME_HEALTH_INTERVAL. A socket gets the
 current health in its snapshot on connect, so the first reading is only remembered.
 
-Several processes: each process that holds dashboard sockets runs its own ticker; processes
-without sockets (writer processes, management commands) run none. With the in-memory
-channel layer a ticker reaches its own process's sockets only. With a shared (Redis) layer
-the ``system_health`` group spans processes, so a dashboard hears every ticker: with N
-processes serving dashboards, up to N copies of the same message an interval, and N
-aggregates every HEALTH_CHECK_SECONDS on the store.
+Several processes: each process that holds dashboard sockets runs its own ticker and
+sends to its own sockets only (those subscribed to ``system_health``), not through the
+channel layer's group: a dashboard hears one reading an interval however many processes
+serve dashboards. Processes without sockets (writer processes, management commands) run
+none. The cost is one aggregate on the store every HEALTH_CHECK_SECONDS per process that
+serves dashboards.
 """
 
 import asyncio
+import json
 import logging
 import time
 import weakref
@@ -87,8 +88,22 @@ class HealthTicker:
             return
         if statuses != self._last or clock >= self._next_publish:
             self._last, self._next_publish = statuses, clock + self.interval()
-            health = messages.system_health(overall, layers)
-            await publisher.send_from_loop(topic_group("system_health"), [health])
+            await self.send(json.dumps(messages.system_health(overall, layers), default=str))
+
+    async def send(self, frame):
+        """To this process's sockets that subscribe to ``system_health``; a socket that
+        fails is counted and skipped."""
+        group = topic_group("system_health")
+        for consumer in list(self._watchers):
+            if group not in consumer.groups_joined:
+                continue
+            try:
+                await consumer.send(text_data=frame)
+            except Exception as exc:
+                publisher.count("failed")
+                logger.warning("flowscope could not send the system health: %r", exc)
+            else:
+                publisher.count("published")
 
     @staticmethod
     def interval():

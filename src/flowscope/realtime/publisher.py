@@ -67,18 +67,6 @@ class Publisher:
             future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
             future.add_done_callback(self._sent)
 
-    async def send_from_loop(self, group, events):
-        """From a coroutine on the server's loop."""
-        layer = get_channel_layer()
-        if layer is None or not events:
-            return
-        try:
-            await layer.group_send(group, self.message(events))
-        except Exception as exc:
-            self._failed(exc)
-        else:
-            self.count("published")
-
     def _own_loop(self):
         """One long-lived loop in a thread, so that Redis connections are kept and reused
         (``async_to_sync`` per message opened a new connection each time)."""

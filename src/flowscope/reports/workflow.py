@@ -104,21 +104,17 @@ def step_table(steps, analysis):
 
 
 def critical_path(steps, analysis):
-    by_span = {s.span_id: s for s in steps}
-    rows = [
-        [by_span[sid].name, by_span[sid].layer, ms(by_span[sid].duration_ms)]
-        for sid in analysis["critical_path"]
-    ]
-    return table("critical_path", "Critical path", ["Step", "Layer", "Duration (ms)"], rows)
+    return _steps_table("critical_path", "Critical path", steps, analysis["critical_path"])
 
 
 def slowest(steps, analysis):
+    return _steps_table("slowest", "Slowest steps", steps, analysis["slowest_steps"])
+
+
+def _steps_table(key, title, steps, span_ids):
     by_span = {s.span_id: s for s in steps}
-    rows = [
-        [by_span[sid].name, by_span[sid].layer, ms(by_span[sid].duration_ms)]
-        for sid in analysis["slowest_steps"]
-    ]
-    return table("slowest", "Slowest steps", ["Step", "Layer", "Duration (ms)"], rows)
+    rows = [[by_span[i].name, by_span[i].layer, ms(by_span[i].duration_ms)] for i in span_ids]
+    return table(key, title, ["Step", "Layer", "Duration (ms)"], rows)
 
 
 def queries(analysis):

@@ -83,3 +83,27 @@ def test_a_workflow_socket_alone_runs_no_ticker(readings):
 
     assert async_to_sync(body)() is False
     assert readings[1] == []
+
+
+def test_health_reaches_only_the_sockets_subscribed_to_it(readings, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_HEALTH_INTERVAL": 0.1}
+    readings[0].append("healthy")
+    token = token_for("ops")
+
+    async def body():
+        watching, quiet = socket(DASHBOARD, token), socket(DASHBOARD, token)
+        for dashboard in (watching, quiet):
+            await dashboard.connect()
+            await until(dashboard, "dashboard_snapshot")
+        await quiet.send_json_to({"type": "unsubscribe", "topics": ["system_health"]})
+        assert (await until(quiet, "unsubscribed"))["topics"] == ["system_health"]
+        # Two readings sent to the watching socket: the ticker has been round both twice.
+        await until(watching, "system_health")
+        await until(watching, "system_health")
+        await quiet.send_json_to({"type": "ping", "timestamp": 1})
+        next_type = (await receive(quiet))["type"]
+        for dashboard in (watching, quiet):
+            await dashboard.disconnect()
+        return next_type
+
+    assert async_to_sync(body)() == "pong"
