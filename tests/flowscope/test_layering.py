@@ -32,7 +32,7 @@ ALLOWED = {
     "capture": {"records", "recording"},
     "ingest": {"records", "recording", "api.exceptions"},
     "analysis": {"records", "wire"},
-    "wire": {"records"},
+    "wire": set(),
     "access": set(),
     "manual_testing": {"records", "recording", "wire"},
     "reports": {"analysis", "records", "wire"},
