@@ -72,8 +72,17 @@ def _describe(route):
         "schema": {m: openapi.schema_for(callback, m) for m in methods or () if m not in NO_SCHEMA},
     }
     if getattr(callback, "actions", None):
-        described["actions"] = dict(callback.actions)
+        described["actions"] = declared_actions(callback.actions)
     return described
+
+
+def declared_actions(actions):
+    """The viewset's own actions. DRF adds ``head`` to the mapping the first time the
+    route serves a GET; it is the GET action, and listing it would depend on traffic."""
+    get = actions.get("get")
+    return {
+        method: action for method, action in actions.items() if (method, action) != ("head", get)
+    }
 
 
 def allowed_methods(callback):

@@ -21,7 +21,7 @@ def stored_text(live_server, shop, real_recorder):
     declined = Browser(live_server.url, "checkout", correlation_id="wf-secret-declined")
     buy(declined, shop[1], as_typed(DECLINED_CARD))
     tokens.append(declined.token)
-    real_recorder.shutdown()
+    real_recorder.shutdown(timeout=60)
     rows = [
         obj
         for model in (WorkflowSession, TraceStep, ErrorLog, PerformanceSnapshot)
