@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from flowscope.recording.recorder import Recorder
+from flowscope.analysis.snapshot import forget_snapshots
 from flowscope.testing import capture_traces, use_recorder
 from tests.browser import CHROMIUM, require
 
@@ -80,11 +80,16 @@ def _traces_in_memory(request):
 @pytest.fixture
 def real_recorder(transactional_db):
     """A real recorder (queue and writer thread) for this test, shut down after it."""
-    with use_recorder(Recorder()) as recorder:
-        try:
-            yield recorder
-        finally:
-            recorder.shutdown(30)
+    with use_recorder() as recorder:
+        yield recorder
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_snapshots():
+    """A dashboard snapshot kept for reuse never carries one test's data into the next."""
+    forget_snapshots()
+    yield
+    forget_snapshots()
 
 
 @pytest.fixture

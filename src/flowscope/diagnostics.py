@@ -1,11 +1,30 @@
 """Counters of flowscope's own parts, read from memory by the health endpoint.
 
-A part registers a function that returns its counters; the health view reads them by name
-without importing the part (the API and the sockets stand side by side), and without the
-database, so they can be read while the store is down.
+A part keeps its counters in a ``Counters`` and registers a function that returns them; the
+health view reads them by name without importing the part (the API and the sockets stand
+side by side), and without the database, so they can be read while the store is down.
 """
 
+import threading
+
 _readers = {}
+
+
+class Counters:
+    """Named counts bumped by one thread and read by another."""
+
+    def __init__(self, *names):
+        self._lock = threading.Lock()
+        self._values = dict.fromkeys(names, 0)
+
+    def add(self, **amounts):
+        with self._lock:
+            for name, amount in amounts.items():
+                self._values[name] += amount
+
+    def snapshot(self):
+        with self._lock:
+            return dict(self._values)
 
 
 def register(name, read):

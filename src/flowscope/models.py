@@ -5,14 +5,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from flowscope.records.trace import LAYERS
 
-class Layer(models.TextChoices):
-    FRONTEND = "frontend"
-    API = "api"
-    DATABASE = "database"
-    CACHE = "cache"
-    EXTERNAL = "external"
-    CUSTOM = "custom"
+# The layers a step can belong to, named once with the records capture builds.
+Layer = models.TextChoices("Layer", [(name.upper(), name) for name in LAYERS])
 
 
 # The layers whose health the dashboard judges: custom steps are the project's own, too

@@ -7,19 +7,23 @@ database write or a background thread::
         client.get("/api/v1/products/")
     assert traces[0].root.name == "GET /api/v1/products/"
 
-``use_recorder(recorder)`` makes any recorder the process's one for a block: a real
-``flowscope.recording.recorder.Recorder`` (a queue and a writer thread of its own, shut
-down by the caller), or a stand-in with ``submit`` and ``snapshot``::
+``use_recorder()`` puts a real recorder (a queue and a writer thread of its own) in place
+for a block, and shuts it down after it, having written what it holds; use it with a
+database that the writer's thread sees (pytest-django's ``transactional_db``)::
 
-    with use_recorder(Recorder()) as recorder:
+    with use_recorder() as recorder:
         client.get("/api/v1/products/")
         assert recorder.flush(10)
-    recorder.shutdown()
+
+``use_recorder(recorder)`` makes a recorder of one's own (or a stand-in with ``submit``
+and ``snapshot``) the process's one for the block; shutting it down is then the caller's.
 """
 
 from contextlib import contextmanager
 
-from flowscope.recording.recorder import set_recorder
+from flowscope.recording.recorder import Recorder, set_recorder
+
+SHUTDOWN_SECONDS = 60
 
 
 class ListRecorder(list):
@@ -44,12 +48,16 @@ class ListRecorder(list):
 
 
 @contextmanager
-def use_recorder(recorder):
+def use_recorder(recorder=None):
+    own = recorder is None
+    recorder = Recorder() if own else recorder
     previous = set_recorder(recorder)
     try:
         yield recorder
     finally:
         set_recorder(previous)
+        if own:
+            recorder.shutdown(SHUTDOWN_SECONDS)
 
 
 @contextmanager

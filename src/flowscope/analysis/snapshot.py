@@ -2,6 +2,7 @@
 The REST view ``dashboard-data/`` answers it and the dashboard socket sends it on connect.
 """
 
+import threading
 import time
 
 from flowscope.analysis import overview, windows
@@ -11,6 +12,7 @@ from flowscope.wire import WorkflowSerializer, json_ready
 # costs a few dozen queries, and they would all compute the same thing.
 SNAPSHOT_REUSE_SECONDS = 2.0
 _recent = {}  # (configuration id, its last change, window) -> (monotonic time, snapshot)
+_recent_lock = threading.Lock()  # request threads and the sockets' worker threads share it
 
 
 def dashboard_snapshot(user, window_name=None, reuse=False):
@@ -24,19 +26,33 @@ def dashboard_snapshot(user, window_name=None, reuse=False):
         configuration.updated_at if configuration else None,
         name,
     )
-    cached = _recent.get(key) if reuse else None
-    if cached and time.monotonic() - cached[0] < SNAPSHOT_REUSE_SECONDS:
-        return cached[1]
+    if reuse and (cached := _reusable(key)) is not None:
+        return cached
     snapshot = _build(name, since, until, configuration)
     _remember(key, snapshot)
     return snapshot
 
 
+def _reusable(key):
+    with _recent_lock:
+        built_at, snapshot = _recent.get(key, (None, None))
+    if built_at is not None and time.monotonic() - built_at < SNAPSHOT_REUSE_SECONDS:
+        return snapshot
+    return None
+
+
 def _remember(key, snapshot):
     now = time.monotonic()
-    for old in [k for k, (at, _) in _recent.items() if now - at >= SNAPSHOT_REUSE_SECONDS]:
-        del _recent[old]
-    _recent[key] = (now, snapshot)
+    with _recent_lock:
+        for old in [k for k, (at, _) in _recent.items() if now - at >= SNAPSHOT_REUSE_SECONDS]:
+            del _recent[old]
+        _recent[key] = (now, snapshot)
+
+
+def forget_snapshots():
+    """Drop every kept snapshot (tests: each starts without another's data)."""
+    with _recent_lock:
+        _recent.clear()
 
 
 def _build(name, since, until, configuration):

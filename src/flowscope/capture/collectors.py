@@ -7,8 +7,10 @@ idempotent, so a second ``ready()`` or a test never hooks twice. ``checks()`` re
 system check messages about the collector's configuration (``manage.py check``).
 
 Which collectors run is ``FLOWSCOPE["COLLECTORS"]``: import strings of ``Collector``
-classes, resolved once (again after ``setting_changed``). The app's ``ready()`` calls
-``install_collectors()``; a collector left out of the list is never installed.
+classes, resolved once. The app's ``ready()`` calls ``install_collectors()``; a collector
+left out of the list is never installed. Changing the setting later (``override_settings``)
+only makes the list be resolved again: installing or removing hooks is ``ready()``'s, or a
+test's own ``install()``/``uninstall()``.
 """
 
 import functools

@@ -22,7 +22,8 @@ class step:
     calls to outside services; anything else is recorded as ``custom``). Outside a traced
     request it does nothing. An exception escaping the block marks the step as failed and
     is re-raised untouched; if it becomes an error of the request, it is linked to this step.
-    Nor does it while ``StepCollector`` is not installed (``FLOWSCOPE["COLLECTORS"]``).
+    Nor does it before the app's ``ready()`` has installed ``StepCollector``, or when
+    ``FLOWSCOPE["COLLECTORS"]`` leaves it out.
     """
 
     collecting = False  # set by StepCollector

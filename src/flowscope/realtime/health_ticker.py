@@ -25,11 +25,12 @@ from datetime import timedelta
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from flowscope import diagnostics
 from flowscope.analysis.health import layer_health
 from flowscope.conf import flowscope_settings
+from flowscope.diagnostics import Counters
 from flowscope.realtime import messages
 from flowscope.realtime.groups import topic_group
-from flowscope.realtime.publisher import publisher
 
 logger = logging.getLogger("flowscope.realtime")
 HEALTH_CHECK_SECONDS = 2
@@ -41,6 +42,9 @@ class HealthTicker:
         # Weak: a socket that vanished without disconnecting (its loop gone) drops out.
         self._watchers = weakref.WeakSet()
         self._task = None
+        # Its own counters, apart from the live events': readings sent, failed reads of the
+        # store and failed sends, in the health endpoint under "system_health".
+        self.counts = Counters("sent", "read_errors", "send_errors")
         self._last = None
         self._next_publish = 0.0
 
@@ -50,13 +54,15 @@ class HealthTicker:
         return task is not None and not task.done() and not task.get_loop().is_closed()
 
     def watch(self, consumer):
-        """A dashboard socket connected; call from the server's loop."""
-        self._watchers.add(consumer)
+        """A dashboard socket connected; call from the server's loop. A server has one loop;
+        should sockets come on another (tests), the ticker moves there with them."""
         loop = asyncio.get_running_loop()
         if not self.running or self._task.get_loop() is not loop:
             self._stop()
+            self._watchers = weakref.WeakSet()
             self._last = None
             self._task = loop.create_task(self._run(), name="flowscope-health-ticker")
+        self._watchers.add(consumer)
 
     def unwatch(self, consumer):
         """A socket left (any socket may call it: it does nothing for others)."""
@@ -74,7 +80,7 @@ class HealthTicker:
             try:
                 await self.tick()
             except Exception:  # the store is down or busy: try again at the next tick
-                publisher.count("failed")
+                self.counts.add(read_errors=1)
                 logger.exception("flowscope could not read the system health")
             await asyncio.sleep(HEALTH_CHECK_SECONDS)
 
@@ -100,10 +106,10 @@ class HealthTicker:
             try:
                 await consumer.send(text_data=frame)
             except Exception as exc:
-                publisher.count("failed")
+                self.counts.add(send_errors=1)
                 logger.warning("flowscope could not send the system health: %r", exc)
             else:
-                publisher.count("published")
+                self.counts.add(sent=1)
 
     @staticmethod
     def interval():
@@ -111,3 +117,4 @@ class HealthTicker:
 
 
 health_ticker = HealthTicker()
+diagnostics.register("system_health", health_ticker.counts.snapshot)

@@ -13,17 +13,18 @@ import asyncio
 import json
 import logging
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from flowscope import diagnostics
+from flowscope.diagnostics import Counters
+from flowscope.models import WorkflowSession
 from flowscope.realtime import messages
 from flowscope.realtime.groups import topic_group, workflow_group
 
 logger = logging.getLogger("flowscope.realtime")
-ENDED = {"completed", "failed", "timed_out"}
 COUNTERS = ("published", "overflow", "failed", "group_errors")
 
 
@@ -31,22 +32,20 @@ class Publisher:
     def __init__(self):
         self.loop = None
         self._own = self._thread = None
-        self.counts = Counter()
-        self._lock = threading.Lock()
+        self.counts = Counters(*COUNTERS)
+        self._lock = threading.Lock()  # guards the loop of our own
 
     def attach(self, loop):
         """Called by consumers: the loop of the server that holds this process's sockets."""
         self.loop = loop
 
     def count(self, name):
-        with self._lock:
-            self.counts[name] += 1
+        self.counts.add(**{name: 1})
 
     def snapshot(self):
         """Counters for the health endpoint: live events published, lost to a full channel
         or a failing layer, and group joins or leaves that failed."""
-        with self._lock:
-            return {name: self.counts[name] for name in COUNTERS}
+        return self.counts.snapshot()
 
     @staticmethod
     def message(events):
@@ -126,7 +125,7 @@ class Publisher:
             return
         group = by_group[workflow_group(workflow.correlation_id)]
         group.append(messages.workflow_status(workflow))
-        if workflow.status in ENDED:
+        if workflow.status in WorkflowSession.ENDED:
             group.append(messages.workflow_completed(workflow))
 
     def has_listeners(self):

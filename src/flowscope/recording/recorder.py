@@ -18,6 +18,7 @@ import os
 import socket
 import threading
 
+from flowscope import diagnostics
 from flowscope.internal_errors import capture_internal_errors, internal_errors
 from flowscope.recording import writer
 from flowscope.recording.jobs import ProcessMetrics, Rollups, TimeoutSweep
@@ -154,3 +155,6 @@ def _shutdown_at_exit():
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
 atexit.register(_shutdown_at_exit)
+
+
+diagnostics.register("recorder", lambda: get_recorder().snapshot())

@@ -19,7 +19,7 @@ import threading
 import time
 
 from flowscope.conf import flowscope_settings
-from flowscope.recording.counters import Counters
+from flowscope.diagnostics import Counters
 
 # Put by ``shutdown``: wakes the thread at once instead of at the end of a gathering wait.
 _WAKE_UP = object()

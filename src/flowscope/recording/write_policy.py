@@ -9,8 +9,8 @@ import logging
 import time
 
 from flowscope.conf import flowscope_settings
+from flowscope.diagnostics import Counters
 from flowscope.recording import writer
-from flowscope.recording.counters import Counters
 from flowscope.records.trace import now
 
 logger = logging.getLogger("flowscope.recorder")

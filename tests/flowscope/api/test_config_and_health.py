@@ -56,6 +56,8 @@ def test_one_default_per_user(staff_client):
         ({"thresholds": {"happiness": {"warning": 1}}}, "thresholds"),
         ({"thresholds": {"response_time_ms": {"warning": "slow"}}}, "thresholds"),
         ({"thresholds": {"response_time_ms": {"warning": 900, "critical": 100}}}, "thresholds"),
+        # Past the default warning (50) once merged over the settings.
+        ({"thresholds": {"requests_per_workflow": {"info": 60}}}, "thresholds"),
         ({"name": ""}, "name"),
     ],
 )
@@ -64,6 +66,16 @@ def test_invalid_values_are_400_naming_the_field(staff_client, change, field):
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert not DashboardConfiguration.objects.exists()
+
+
+def test_the_rules_thresholds_and_levels_turned_off_are_accepted(staff_client):
+    thresholds = {
+        "slow_query_ms": {"warning": 50, "critical": None},
+        "requests_per_workflow": {"info": 10},
+    }
+    response = staff_client.post(CONFIG, {**VALID, "thresholds": thresholds}, format="json")
+    assert response.status_code == 201, response.json()
+    assert DashboardConfiguration.objects.get().thresholds == thresholds
 
 
 def test_names_are_unique_per_user(staff_client):

@@ -1,7 +1,9 @@
 """Installing the collectors, shutting down with the server, sampling the process."""
 
 import asyncio
+import importlib
 import logging
+import sys
 from contextlib import contextmanager
 
 import pytest
@@ -150,3 +152,10 @@ def test_process_metrics_are_real_readings():
     assert rows["memory_mb"].value > 10
     assert rows["threads"].value >= 1
     assert rows["cpu_percent"].layer == "process"
+
+
+def test_the_old_lifespan_import_path_still_works_and_says_where_it_went():
+    sys.modules.pop("flowscope.capture.lifespan", None)
+    with pytest.warns(DeprecationWarning, match="flowscope.recording.lifespan"):
+        old = importlib.import_module("flowscope.capture.lifespan")
+    assert old.flowscope_lifespan is flowscope_lifespan

@@ -1,6 +1,8 @@
 """system_health on the dashboard socket: sent by a ticker on the server's loop that runs
 only while a dashboard socket is connected in the process."""
 
+import asyncio
+
 import pytest
 from asgiref.sync import async_to_sync
 
@@ -40,14 +42,48 @@ def test_a_status_change_is_sent_at_once_and_only_while_a_dashboard_watches(read
         assert health_ticker.running
         health = await until(dashboard, "system_health")
         await dashboard.disconnect()
+        await stopped()  # on this very loop: the last dashboard left
         return health
 
     health = async_to_sync(body)()
-    assert not health_ticker.running
     assert set(health) == {"type", "overall_status", "layers", "server_time"}
     # The first reading only matched the snapshot; the unchanged second was not sent.
     assert (health["overall_status"], health["layers"]["api"]["status"]) == ("degraded",) * 2
     assert len(calls) >= 3
+
+
+async def stopped(seconds=10):
+    """Wait until the ticker's task has ended (its cancellation takes a loop turn)."""
+    for _ in range(int(seconds / 0.01)):
+        if not health_ticker.running:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the health ticker still runs with no dashboard connected")
+
+
+def test_a_dashboard_after_the_last_one_left_starts_one_ticker_again(readings, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_HEALTH_INTERVAL": 0.1}
+    readings[0].append("healthy")
+    token = token_for("ops")
+
+    async def body():
+        first = socket(DASHBOARD, token)
+        await first.connect()
+        await until(first, "dashboard_snapshot")
+        await first.disconnect()
+        await stopped()
+        second = socket(DASHBOARD, token)
+        await second.connect()
+        await until(second, "dashboard_snapshot")
+        health = await until(second, "system_health")
+        tickers = [t for t in asyncio.all_tasks() if t.get_name() == "flowscope-health-ticker"]
+        await second.disconnect()
+        await stopped()
+        return health, len(tickers)
+
+    health, tickers = async_to_sync(body)()
+    assert (health["overall_status"], tickers) == ("healthy", 1)
+    assert health_ticker.counts.snapshot()["sent"] >= 1
 
 
 def test_unchanged_health_is_sent_again_every_interval(readings, settings):

@@ -1,14 +1,24 @@
 """A user's dashboard configuration: widgets, default window, thresholds."""
 
+import itertools
+
 from rest_framework import serializers
 
 from flowscope.analysis.performance import METRICS
+from flowscope.conf import DEFAULTS
 from flowscope.models import DashboardConfiguration
+from flowscope.thresholds import LEVELS, levels_of
+
+# Every metric a threshold judges: the rollups' and the recommendation rules' own.
+THRESHOLD_METRICS = tuple(dict.fromkeys([*METRICS, *DEFAULTS["THRESHOLDS"]]))
 
 
 class ThresholdRuleSerializer(serializers.Serializer):
-    warning = serializers.FloatField(required=False, min_value=0)
-    critical = serializers.FloatField(required=False, min_value=0)
+    """Levels of one metric; ``null`` turns a level off."""
+
+    info = serializers.FloatField(required=False, min_value=0, allow_null=True)
+    warning = serializers.FloatField(required=False, min_value=0, allow_null=True)
+    critical = serializers.FloatField(required=False, min_value=0, allow_null=True)
     above = serializers.BooleanField(required=False)
 
 
@@ -37,19 +47,27 @@ class DashboardConfigurationSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def validate_thresholds(self, thresholds):
-        unknown = sorted(set(thresholds) - set(METRICS))
+        unknown = sorted(set(thresholds) - set(THRESHOLD_METRICS))
         if unknown:
             raise serializers.ValidationError(
-                f"Unknown metric(s) {', '.join(unknown)}; use {', '.join(METRICS)}."
+                f"Unknown metric(s) {', '.join(unknown)}; use {', '.join(THRESHOLD_METRICS)}."
             )
         for metric, rule in thresholds.items():
-            above = rule.get("above", metric != "cache_hit_ratio")
-            low, high = rule.get("warning"), rule.get("critical")
-            if low is not None and high is not None and (low > high if above else low < high):
-                raise serializers.ValidationError(
-                    f"{metric}: 'critical' must be past 'warning' in the direction of worse."
-                )
+            problem = self.misordered(metric, levels_of(metric, {metric: rule}))
+            if problem:
+                raise serializers.ValidationError(problem)
         return thresholds
+
+    @staticmethod
+    def misordered(metric, levels):
+        """Each level must be past the milder one in the direction of worse, as the levels
+        will be once merged over the settings."""
+        above = levels.get("above", True)
+        named = [(n, levels[n]) for n in reversed(LEVELS) if levels.get(n) is not None]
+        for (milder, low), (worse, high) in itertools.pairwise(named):
+            if low > high if above else low < high:
+                return f"{metric}: '{worse}' must be past '{milder}' in the direction of worse."
+        return None
 
     def validate_name(self, name):
         user = self.context["request"].user

@@ -14,7 +14,6 @@ from rest_framework.response import Response
 
 from flowscope import diagnostics
 from flowscope.api.access import DashboardAPIView
-from flowscope.recording.recorder import get_recorder
 
 STALE_RECORDER_SECONDS = 60
 
@@ -54,11 +53,15 @@ def check_channel_layer():
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.send)(channel, {"type": "health.ping"})
     async_to_sync(layer.receive)(channel)
-    return {"backend": type(layer).__name__, "live_events": diagnostics.read("live_events")}
+    return {
+        "backend": type(layer).__name__,
+        "live_events": diagnostics.read("live_events"),
+        "system_health": diagnostics.read("system_health"),
+    }
 
 
 def check_recorder():
-    stats = get_recorder().snapshot()
+    stats = diagnostics.read("recorder")
     if stats["queued"] and not stats["writer_alive"] and stats["queue_depth"]:
         raise RuntimeError("the writer thread is not running")
     return stats
