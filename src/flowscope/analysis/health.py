@@ -17,6 +17,7 @@ from django.db.models import Count, F, FloatField, Q, Sum
 from django.db.models.functions import Cast
 
 from flowscope.analysis.period_stats import reads_rollups
+from flowscope.analysis.rollup_hours import totals
 from flowscope.models import PerformanceSnapshot, TraceStep
 from flowscope.percentiles import percentile
 from flowscope.thresholds import evaluate
@@ -51,17 +52,20 @@ def _counts(window):
 
 
 def _rolled_up_counts(since, until):
-    """``{layer: {"count", "errors"}}`` from the per-minute layer totals of every process."""
-    rows = (
-        PerformanceSnapshot.objects.filter(
-            metric="layer_error_rate", window_start__gte=since, window_start__lt=until
-        )
-        .values("layer")
-        .annotate(steps=Sum("count"), failed=Sum(F("value") * Cast("count", FloatField())))
+    """``{layer: {"count", "errors"}}`` from the per-minute layer totals of every process
+    (closed hours kept per process: ``rollup_hours``)."""
+    found = totals(
+        "health.layers",
+        PerformanceSnapshot.objects.filter(metric="layer_error_rate"),
+        ("layer",),
+        {"steps": Sum("count"), "failed": Sum(F("value") * Cast("count", FloatField()))},
+        {},
+        since,
+        until,
     )
     return {
-        row["layer"]: {"count": row["steps"], "errors": round(row["failed"])}
-        for row in rows
+        layer: {"count": row["steps"], "errors": round(row["failed"])}
+        for (layer,), row in found.items()
         if row["steps"]
     }
 

@@ -14,7 +14,8 @@ Where they come from depends on the window's length, one rule for every reader:
   component under 100 observations in a minute, the reservoir's 99th percentile above),
   and an average query count or response size is the mean of each minute's reservoir
   (1000 values) where a minute saw more. Percentiles are not merged here: readers sample
-  the raw steps (``first_rows``).
+  the raw steps (``first_rows``). Closed hours are aggregated once per process
+  (``rollup_hours``), so a week costs about what its two partial hours cost.
 
 Every query is restricted to the window (the ``started_at`` and ``window_start`` indexes)
 and aggregates in the database; each aggregate keeps at most ``MAX_GROUPS`` groups, the
@@ -44,6 +45,7 @@ from django.db.models import Value as V
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf
 
+from flowscope.analysis.rollup_hours import totals
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
 
 MAX_GROUPS = 1000  # routes, queries or cache aliases kept per aggregate
@@ -95,12 +97,6 @@ class PeriodStats:
 
     def workflows(self):
         return WorkflowSession.objects.filter(started_at__gte=self.since, started_at__lt=self.until)
-
-    def rollups(self, layer):
-        """The layer's per-component rollup rows of the window (not its ``*`` totals)."""
-        return PerformanceSnapshot.objects.filter(
-            layer=layer, window_start__gte=self.since, window_start__lt=self.until
-        ).exclude(component="*")
 
     @cached_property
     def from_rollups(self):
@@ -182,35 +178,37 @@ class PeriodStats:
 
     # From the per-minute rollups ----------------------------------------------------------
 
-    def _rolled_up_routes(self):
-        rows = (
-            self.rollups("api")
-            .filter(
-                metric__in=(
-                    "response_time_ms",
-                    "error_rate",
-                    "query_count",
-                    "response_size_bytes",
-                )
-            )
-            .values("component")
-            .annotate(
-                requests=observations("response_time_ms"),
-                total_ms=total("response_time_ms"),
-                max_ms=Max("p99", filter=Q(metric="response_time_ms")),
-                errors=total("error_rate"),
-                total_queries=total("query_count"),
-                counted_queries=observations("query_count"),
-                total_bytes=total("response_size_bytes"),
-                sized=observations("response_size_bytes"),
-                max_bytes=Max("p99", filter=Q(metric="response_size_bytes")),
-            )
-            .filter(requests__gt=0)
-            .order_by("-requests", "component")[:MAX_GROUPS]
+    def _rollup_totals(self, name, layer, metrics, sums, maxima):
+        """``{component: {alias: value}}`` of the layer's rollups of ``metrics`` (closed
+        hours kept per process: ``rollup_hours``)."""
+        rows = PerformanceSnapshot.objects.filter(layer=layer, metric__in=metrics).exclude(
+            component="*"
         )
-        return [
+        found = totals(name, rows, ("component",), sums, maxima, self.since, self.until)
+        return {component: values for (component,), values in found.items()}
+
+    def _rolled_up_routes(self):
+        found = self._rollup_totals(
+            "period_stats.routes",
+            "api",
+            ("response_time_ms", "error_rate", "query_count", "response_size_bytes"),
+            sums={
+                "requests": observations("response_time_ms"),
+                "total_ms": total("response_time_ms"),
+                "errors": total("error_rate"),
+                "total_queries": total("query_count"),
+                "counted_queries": observations("query_count"),
+                "total_bytes": total("response_size_bytes"),
+                "sized": observations("response_size_bytes"),
+            },
+            maxima={
+                "max_ms": Max("p99", filter=Q(metric="response_time_ms")),
+                "max_bytes": Max("p99", filter=Q(metric="response_size_bytes")),
+            },
+        )
+        rows = [
             {
-                "name": row["component"],
+                "name": component,
                 "requests": row["requests"],
                 "errors": round(row["errors"] or 0),
                 "avg_ms": ratio(row["total_ms"], row["requests"]),
@@ -219,27 +217,31 @@ class PeriodStats:
                 "max_bytes": row["max_bytes"],
                 "avg_queries": ratio(row["total_queries"], row["counted_queries"]),
             }
-            for row in rows
+            for component, row in found.items()
+            if row["requests"]
         ]
+        return busiest(rows, "requests")
 
     def _rolled_up_queries(self):
-        rows = (
-            self.rollups("database")
-            .filter(metric="response_time_ms")
-            .values("component")
-            .annotate(runs=Sum("count"), total_ms=total("response_time_ms"), max_ms=Max("p99"))
-            .order_by("-runs", "component")[:MAX_GROUPS]
+        found = self._rollup_totals(
+            "period_stats.queries",
+            "database",
+            ("response_time_ms",),
+            sums={"runs": Sum("count"), "total_ms": total("response_time_ms")},
+            maxima={"max_ms": Max("p99")},
         )
-        names = self._step_names([row["component"] for row in rows])
-        return [
+        names = self._step_names(list(found))
+        rows = [
             {
-                "name": names.get(row["component"], row["component"]),
+                "name": names.get(component, component),
                 "count": row["runs"],
                 "avg_ms": ratio(row["total_ms"], row["runs"]),
                 "max_ms": row["max_ms"],
             }
-            for row in rows
+            for component, row in found.items()
+            if row["runs"]
         ]
+        return busiest(rows, "count")
 
     def _step_names(self, components):
         """``{component: step name}`` for the queries the rollups shortened, so that readers
@@ -265,26 +267,31 @@ class PeriodStats:
         return names
 
     def _rolled_up_cache(self):
-        rows = (
-            self.rollups("cache")
-            .filter(metric__in=("response_time_ms", "cache_hit_ratio"))
-            .values("component")
-            .annotate(
-                operations=observations("response_time_ms"),
-                hits=total("cache_hit_ratio"),
-                lookups=observations("cache_hit_ratio"),
-            )
-            .order_by("component")[:MAX_GROUPS]
+        found = self._rollup_totals(
+            "period_stats.cache",
+            "cache",
+            ("response_time_ms", "cache_hit_ratio"),
+            sums={
+                "operations": observations("response_time_ms"),
+                "hits": total("cache_hit_ratio"),
+                "lookups": observations("cache_hit_ratio"),
+            },
+            maxima={},
         )
         return [
             {
-                "alias": row["component"],
+                "alias": alias,
                 "operations": row["operations"] or 0,
                 "hits": round(row["hits"] or 0),
                 "misses": (row["lookups"] or 0) - round(row["hits"] or 0),
             }
-            for row in rows
+            for alias, row in sorted(found.items())[:MAX_GROUPS]
         ]
+
+
+def busiest(rows, count_key):
+    """The ``MAX_GROUPS`` rows with the highest ``count_key``, then by name."""
+    return sorted(rows, key=lambda row: (-row[count_key], row["name"]))[:MAX_GROUPS]
 
 
 def first_rows(queryset, key, groups, per_group=None, order_by="-started_at", **fields):
