@@ -21,6 +21,7 @@ SETTLE = timedelta(minutes=5)
 KEEP = timedelta(days=8)  # longer than the longest dashboard window (7 days)
 
 _hours = {}  # (name, hour start) -> {group: {alias: value}}
+_spans = {}  # (name, first hour, end of last hour) -> the hours merged
 _lock = threading.Lock()
 
 
@@ -35,11 +36,10 @@ def totals(name, queryset, group_by, sums, maxima, since, until):
     query = _Query(queryset, group_by, {**sums, **maxima})
     if first >= last:
         return merge([query.run(since, until)], sums, maxima)
-    hours = [first + HOUR * n for n in range((last - first) // HOUR)]
-    kept = _kept(name, hours, query)
+    whole = _whole_hours(name, first, last, query, sums, maxima)
     edges = [query.run(since, first), query.run(last, until)]
     _forget_before(now - KEEP)
-    return merge(edges + kept, sums, maxima)
+    return merge([whole, *edges], sums, maxima)
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ def forget():
     """Drop every kept hour (the store was changed behind the rollups' back: tests)."""
     with _lock:
         _hours.clear()
+        _spans.clear()
 
 
 def merge(parts, sums, maxima):
@@ -68,6 +69,21 @@ def merge(parts, sums, maxima):
                 into[alias] = _add(into[alias], values[alias])
             for alias in maxima:
                 into[alias] = _larger(into[alias], values[alias])
+    return merged
+
+
+def _whole_hours(name, first, last, query, sums, maxima):
+    """The hours ``[first, last)`` merged; a dashboard refreshing one window asks for the
+    same hours until the next one closes, so the merge is kept too."""
+    key = (name, first, last)
+    merged = _spans.get(key)
+    if merged is None:
+        hours = [first + HOUR * n for n in range((last - first) // HOUR)]
+        merged = merge(_kept(name, hours, query), sums, maxima)
+        with _lock:
+            for stale in [k for k in _spans if k[0] == name and k[2] < last]:
+                _spans.pop(stale, None)  # a later hour has closed since
+            _spans[key] = merged
     return merged
 
 
@@ -83,8 +99,9 @@ def _kept(name, hours, query):
 
 def _forget_before(moment):
     with _lock:
-        for key in [key for key in _hours if key[1] < moment]:
-            _hours.pop(key, None)
+        for kept in (_hours, _spans):
+            for key in [key for key in kept if key[1] < moment]:
+                kept.pop(key, None)
 
 
 class _Query:
