@@ -13,6 +13,16 @@ THRESHOLDS = {
     "response_time_ms": {"warning": 500, "critical": 2000},
 }
 
+# A layer without steps in the window.
+UNKNOWN = {
+    "status": "unknown",
+    "count": 0,
+    "throughput_rpm": 0.0,
+    "error_rate": None,
+    "p50_ms": None,
+    "p95_ms": None,
+}
+
 
 def traffic():
     """20 requests, 3 failed (15 %: degraded); a slow database (critical) and a quiet cache."""
@@ -44,14 +54,7 @@ def test_statuses_from_counts_and_recent_durations():
     assert layers["api"]["status"] == "degraded"
     assert (layers["database"]["p95_ms"], layers["database"]["status"]) == (2500.0, "critical")
     assert layers["cache"]["status"] == "healthy"
-    assert layers["frontend"] == {
-        "status": "unknown",
-        "count": 0,
-        "throughput_rpm": 0.0,
-        "error_rate": None,
-        "p50_ms": None,
-        "p95_ms": None,
-    }
+    assert layers["frontend"] == UNKNOWN
     assert overall == "critical"
 
 
@@ -73,17 +76,5 @@ def test_a_long_window_counts_every_process_rollups():
 
 
 def test_a_long_window_without_rollups_is_unknown_not_an_error():
-    assert layer_health(**ROLLED_UP) == (
-        "unknown",
-        {
-            layer: {
-                "status": "unknown",
-                "count": 0,
-                "throughput_rpm": 0.0,
-                "error_rate": None,
-                "p50_ms": None,
-                "p95_ms": None,
-            }
-            for layer in ("frontend", "api", "database", "cache", "external")
-        },
-    )
+    layers = ("frontend", "api", "database", "cache", "external")
+    assert layer_health(**ROLLED_UP) == ("unknown", dict.fromkeys(layers, UNKNOWN))
