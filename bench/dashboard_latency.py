@@ -17,7 +17,7 @@ against the same endpoint on an empty database of the same schema.
 By default the code served is a clean export of ``--ref`` (HEAD): the working tree may be
 mid-edit. ``--ref worktree`` serves the working tree.
 
-    .venv/bin/python bench/dashboard_latency.py [--reuse] [--requests 50] [--windows 15m,1h,6h,24h,7d]
+    .venv/bin/python bench/dashboard_latency.py [--reuse] [--requests 50] [--windows 1h,24h]
 """
 
 import argparse

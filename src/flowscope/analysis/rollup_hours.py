@@ -5,14 +5,18 @@ times every route, query and layer), too many to aggregate on every dashboard re
 hour that ended ``SETTLE`` ago no longer changes (a window is written 15 s after it ends),
 so its aggregate is read once, in one query for every hour missing, and kept in this
 process for as long as a window can reach it (``KEEP``); only the partial hours at the two
-edges of a window are read each time. A rollup row written more than ``SETTLE`` after its
-hour ended (a writer minutes behind) is missed by the hours this process already kept.
+edges of a window are read each time, in one query. A rollup row written more than
+``SETTLE`` after its hour ended (a writer minutes behind) is missed by the hours this
+process already kept.
 """
 
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import reduce
+from operator import or_
 
+from django.db.models import Q
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -35,11 +39,11 @@ def totals(name, queryset, group_by, sums, maxima, since, until):
     last = min(_hour_of(until), _hour_of(now - SETTLE))
     query = _Query(queryset, group_by, {**sums, **maxima})
     if first >= last:
-        return merge([query.run(since, until)], sums, maxima)
+        return merge([query.run([(since, until)])], sums, maxima)
     whole = _whole_hours(name, first, last, query, sums, maxima)
-    edges = [query.run(since, first), query.run(last, until)]
+    edges = query.run([(since, first), (last, until)])
     _forget_before(now - KEEP)
-    return merge([whole, *edges], sums, maxima)
+    return merge([whole, edges], sums, maxima)
 
 
 @dataclass(frozen=True)
@@ -110,10 +114,15 @@ class _Query:
         self.group_by = tuple(group_by)
         self.aggregates = aggregates
 
-    def run(self, since, until):
-        if since >= until:
+    def run(self, spans):
+        """``{group: values}`` of the rows in the ``(since, until)`` spans, in one query."""
+        spans = [(since, until) for since, until in spans if since < until]
+        if not spans:
             return {}
-        rows = self.queryset.filter(window_start__gte=since, window_start__lt=until)
+        inside = reduce(
+            or_, (Q(window_start__gte=since, window_start__lt=until) for since, until in spans)
+        )
+        rows = self.queryset.filter(inside)
         if not self.group_by:
             found = rows.aggregate(**self.aggregates)
             return {(): found} if any(v is not None for v in found.values()) else {}
