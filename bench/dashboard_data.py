@@ -1028,6 +1028,7 @@ SELECT
     duration_ms,
     status = 'error' AS failed,
     (metadata->>'query_count')::float AS queries,
+    CASE WHEN layer = 'api' THEN (metadata->>'response_size')::float END AS size,
     CASE WHEN metadata ? 'hit' THEN (metadata->>'hit')::boolean::int ELSE 0 END
         + coalesce((metadata->>'hits')::int, 0) AS hits,
     CASE WHEN metadata ? 'hit' THEN 1 - (metadata->>'hit')::boolean::int ELSE 0 END
@@ -1035,8 +1036,14 @@ SELECT
 FROM flowscope_tracestep;
 
 INSERT INTO bench_obs
-SELECT window_start, layer, '*', duration_ms, failed, queries, hits, misses
+SELECT window_start, layer, '*', duration_ms, failed, queries, size, hits, misses
 FROM bench_obs WHERE layer = 'api';
+
+INSERT INTO flowscope_performancesnapshot (metric, layer, component, source, window_start,
+    window_seconds, count, value, is_alert, severity, recorded_at)
+SELECT 'layer_error_rate', layer, '*', %(source)s, window_start, 60, count(*),
+    avg(failed::int), false, '', window_start + interval '75 seconds'
+FROM bench_obs WHERE component <> '*' GROUP BY window_start, layer;
 
 CREATE TEMP TABLE bench_series ON COMMIT DROP AS
 SELECT window_start, layer, component, count(*) AS n, avg(duration_ms) AS avg_ms,
@@ -1048,6 +1055,10 @@ SELECT window_start, layer, component, count(*) AS n, avg(duration_ms) AS avg_ms
     percentile_disc(0.5) WITHIN GROUP (ORDER BY queries) AS q50,
     percentile_disc(0.95) WITHIN GROUP (ORDER BY queries) AS q95,
     percentile_disc(0.99) WITHIN GROUP (ORDER BY queries) AS q99,
+    count(size) AS sized, avg(size) AS size_avg,
+    percentile_disc(0.5) WITHIN GROUP (ORDER BY size) AS s50,
+    percentile_disc(0.95) WITHIN GROUP (ORDER BY size) AS s95,
+    percentile_disc(0.99) WITHIN GROUP (ORDER BY size) AS s99,
     sum(hits) AS hits, sum(misses) AS misses
 FROM bench_obs GROUP BY 1, 2, 3;
 
@@ -1062,6 +1073,8 @@ CROSS JOIN LATERAL (VALUES
     ('error_rate', s.n, s.error_rate, NULL, NULL, NULL, s.error_rate, s.layer <> 'cache'),
     ('query_count', s.n, s.queries_avg, s.q50, s.q95, s.q99, s.queries_avg, s.layer = 'api'),
     ('throughput_rpm', s.n, s.n::float, NULL, NULL, NULL, NULL, s.layer = 'api'),
+    ('response_size_bytes', s.sized, s.size_avg, s.s50, s.s95, s.s99, NULL,
+        s.layer = 'api' AND s.sized > 0),
     ('cache_hit_ratio', s.hits + s.misses, s.hits::float / nullif(s.hits + s.misses, 0),
         NULL, NULL, NULL, s.hits::float / nullif(s.hits + s.misses, 0),
         s.layer = 'cache' AND s.hits + s.misses > 0)

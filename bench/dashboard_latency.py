@@ -323,7 +323,7 @@ def parse_args():
     parser.add_argument("--steps", type=int, default=1_000_000)
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--seed", type=int, default=20261126)
-    parser.add_argument("--windows", default="1h,24h")
+    parser.add_argument("--windows", default="15m,1h,6h,24h,7d")
     parser.add_argument("--requests", type=int, default=50, help="measured, per side and window")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured, per side and window")
     parser.add_argument("--probe-repeat", type=int, default=5, help="in-process repeats")

@@ -120,7 +120,7 @@ def profile(client, window, token, repeat, top=25):
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--windows", default="1h,24h")
+    parser.add_argument("--windows", default="15m,1h,6h,24h,7d")
     parser.add_argument("--token", help="default: the bench staff user's (dashboard_data.py)")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=5)

@@ -2,6 +2,14 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from flowscope.analysis import rollup_hours
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_rollup_hours():
+    """Each test's store starts empty, so no rollup hour a test kept may outlive it."""
+    rollup_hours.forget()
+
 
 def client_for(user=None):
     client = APIClient()

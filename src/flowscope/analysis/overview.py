@@ -1,11 +1,12 @@
 """Everything the dashboard's overview shows, for one window, in a bounded number of
 queries: aggregation happens in the database, lists are capped."""
 
-from django.db.models import Count, F, FloatField, Max, Sum
+from django.db.models import F, FloatField, Max, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from flowscope.analysis import errors, health, recommendations, workflows
+from flowscope.analysis.rollup_hours import RollupWindow
 from flowscope.models import PerformanceSnapshot
 
 LIST_SIZE = 10
@@ -27,7 +28,7 @@ def dashboard_data(since, until, thresholds, window_name):
 
 
 def performance_metrics(since, layers):
-    snapshots = PerformanceSnapshot.objects.filter(window_start__gte=since)
+    snapshots = RollupWindow(since, timezone.now())
     return {
         "layers": {
             layer: {
@@ -45,53 +46,54 @@ def performance_metrics(since, layers):
 
 def slowest(snapshots, layer):
     """Components by their worst minute's p95 (rollups from every process, combined)."""
-    rows = (
-        snapshots.filter(metric="response_time_ms", layer=layer)
-        .exclude(component="*")
-        .values("component")
-        .annotate(
-            requests=Sum("count"),
-            p95_ms=Max("p95"),
-            p99_ms=Max("p99"),
-            total_ms=Sum(F("value") * Cast("count", FloatField())),
-        )
-        .order_by("-p95_ms")[:LIST_SIZE]
+    found = snapshots.totals(
+        f"overview.slowest.{layer}",
+        PerformanceSnapshot.objects.filter(metric="response_time_ms", layer=layer).exclude(
+            component="*"
+        ),
+        ("component",),
+        sums={"requests": Sum("count"), "total_ms": Sum(F("value") * Cast("count", FloatField()))},
+        maxima={"p95_ms": Max("p95"), "p99_ms": Max("p99")},
     )
+    ranked = sorted(found.items(), key=lambda item: -(item[1]["p95_ms"] or 0))[:LIST_SIZE]
     return [
         {
-            "component": row["component"],
+            "component": component,
             "count": row["requests"],
             "p95_ms": row["p95_ms"],
             "p99_ms": row["p99_ms"],
             "avg_ms": row["total_ms"] / row["requests"],
         }
-        for row in rows
+        for (component,), row in ranked
         if row["requests"]
     ]
 
 
 def cache_hit_ratio(snapshots):
-    row = snapshots.filter(metric="cache_hit_ratio").aggregate(
-        lookups=Sum("count"), hits=Sum(F("value") * Cast("count", FloatField()))
+    found = snapshots.totals(
+        "overview.cache_hit_ratio",
+        PerformanceSnapshot.objects.filter(metric="cache_hit_ratio"),
+        (),
+        sums={"lookups": Sum("count"), "hits": Sum(F("value") * Cast("count", FloatField()))},
+        maxima={},
     )
-    return row["hits"] / row["lookups"] if row["lookups"] else None
+    row = found.get((), {})
+    return row["hits"] / row["lookups"] if row.get("lookups") else None
 
 
 def process(snapshots):
     """The latest CPU and memory reading of each serving process."""
-    latest = (
-        snapshots.filter(layer="process", metric__in=("cpu_percent", "memory_mb"))
-        .values("source")
-        .annotate(last=Max("window_start"), samples=Count("id"))
-        .order_by("-last")[:LIST_SIZE]
+    readings = PerformanceSnapshot.objects.filter(
+        layer="process", metric__in=("cpu_percent", "memory_mb")
     )
-    readings = snapshots.filter(
-        layer="process",
-        metric__in=("cpu_percent", "memory_mb"),
-        source__in=[row["source"] for row in latest],
-        window_start__in=[row["last"] for row in latest],
+    found = snapshots.totals(
+        "overview.process", readings, ("source",), sums={}, maxima={"last": Max("window_start")}
     )
+    latest = sorted(found.items(), key=lambda item: item[1]["last"], reverse=True)[:LIST_SIZE]
     result = {}
-    for reading in readings:
+    for reading in readings.filter(
+        source__in=[source for (source,), _ in latest],
+        window_start__in=[row["last"] for _, row in latest],
+    ):
         result.setdefault(reading.source, {})[reading.metric] = reading.value
     return [{"source": source, **values} for source, values in result.items()]

@@ -1,25 +1,65 @@
 """Aggregates of one time window, computed once and shared by whoever needs them: the
 recommendation rules and the performance report read the same per-route, per-query and
-per-cache figures, so each costs one scan of its layer's steps, not one per reader.
+per-cache figures, so each costs one query, not one per reader.
 
-Every query is restricted to the window (the ``started_at`` indexes) and aggregates in the
-database; each aggregate keeps at most ``MAX_GROUPS`` groups, the busiest.
+Where they come from depends on the window's length, one rule for every reader:
+
+- **Up to ``RAW_SPAN`` (2 hours): the raw steps**, exact (each step once, by when it
+  started); a window this short holds few enough steps to scan.
+- **Longer: the per-minute rollups** (``PerformanceSnapshot`` rows, each process's own),
+  whose size grows with the minutes and components, not with the traffic. Counts, errors
+  and averages are sums of the rows, so exact up to the edges: a request counts in the
+  minute it ended, and unsampled requests count too (the steps hold sampled ones only).
+  What is traded: a maximum is the highest per-minute p99 (the maximum itself for a
+  component under 100 observations in a minute, the reservoir's 99th percentile above),
+  and an average query count or response size is the mean of each minute's reservoir
+  (1000 values) where a minute saw more. Percentiles are not merged here: readers sample
+  the raw steps (``first_rows``). Closed hours are aggregated once per process
+  (``rollup_hours``), so a week costs about what its two partial hours cost.
+
+Every query is restricted to the window (the ``started_at`` and ``window_start`` indexes)
+and aggregates in the database; each aggregate keeps at most ``MAX_GROUPS`` groups, the
+busiest.
 """
 
+import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cached_property
+from datetime import datetime, timedelta
+from functools import cached_property, reduce
+from operator import or_
 
-from django.db.models import Avg, Count, FloatField, IntegerField, Max, Q, Sum, TextField
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Max,
+    Q,
+    Sum,
+    TextField,
+)
 from django.db.models import Value as V
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from flowscope.models import TraceStep, WorkflowSession
+from flowscope.analysis.rollup_hours import totals
+from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
 
 MAX_GROUPS = 1000  # routes, queries or cache aliases kept per aggregate
 SAMPLE_SIZE = 500  # recent rows per group, for percentiles
+RAW_SPAN = timedelta(hours=2)  # longer windows read the per-minute rollups
+NAME_LOOKUP = 1000  # recent steps read to name the queries the rollups shortened
+# The rollups name a query longer than 255 characters by its first 241, "… " and the start
+# of the SHA-256 of the whole statement (``recording.rollups.component_for_sql``).
+SHORTENED = re.compile(r"^(?P<prefix>.{241})… (?P<digest>[0-9a-f]{12})$", re.DOTALL)
+
+
+def reads_rollups(since, until):
+    """Whether the window ``[since, until)`` is read from the rollups (see above)."""
+    return until - since > RAW_SPAN
 
 
 def metadata_number(key, output_field=None):
@@ -27,6 +67,20 @@ def metadata_number(key, output_field=None):
     answers the text 'null' for a JSON null, which would cast to 0.)"""
     text = NullIf(KeyTextTransform(key, "metadata"), V("null"))
     return Cast(text, output_field or FloatField())
+
+
+def total(metric):
+    """The sum over rollup rows of ``metric`` of value x count: the sum of what they
+    averaged (durations, errors, hits, bytes)."""
+    return Sum(F("value") * Cast("count", FloatField()), filter=Q(metric=metric))
+
+
+def observations(metric):
+    return Sum("count", filter=Q(metric=metric))
+
+
+def ratio(part, whole):
+    return part / whole if part is not None and whole else None
 
 
 @dataclass
@@ -45,10 +99,34 @@ class PeriodStats:
         return WorkflowSession.objects.filter(started_at__gte=self.since, started_at__lt=self.until)
 
     @cached_property
+    def from_rollups(self):
+        return reads_rollups(self.since, self.until)
+
+    @cached_property
     def routes(self):
         """``{route: row}`` of the API steps, busiest first: requests, errors, durations,
         response sizes and queries per request."""
-        rows = (
+        rows = self._rolled_up_routes() if self.from_rollups else self._raw_routes()
+        return {row["name"]: row for row in rows}
+
+    @cached_property
+    def queries(self):
+        """``{query: row}`` of the database steps, most frequent first: count and durations.
+        A query is its step's name: the normalized SQL (cut at 500 characters), or the
+        span name an OpenTelemetry exporter sent."""
+        rows = self._rolled_up_queries() if self.from_rollups else self._raw_queries()
+        return {row["name"]: row for row in rows}
+
+    @cached_property
+    def cache(self):
+        """Per cache alias: operations, and hits and misses of lookups (``hit`` of get and
+        has_key, ``hits``/``misses`` of get_many)."""
+        return self._rolled_up_cache() if self.from_rollups else self._raw_cache()
+
+    # From the raw steps -------------------------------------------------------------------
+
+    def _raw_routes(self):
+        return (
             self.steps("api")
             .values("name")
             .annotate(
@@ -62,25 +140,16 @@ class PeriodStats:
             )
             .order_by("-requests", "name")[:MAX_GROUPS]
         )
-        return {row["name"]: row for row in rows}
 
-    @cached_property
-    def queries(self):
-        """``{query: row}`` of the database steps, most frequent first: count and durations.
-        A query is its step's name: the normalized SQL (cut at 500 characters), or the
-        span name an OpenTelemetry exporter sent."""
-        rows = (
+    def _raw_queries(self):
+        return (
             self.steps("database")
             .values("name")
             .annotate(count=Count("id"), avg_ms=Avg("duration_ms"), max_ms=Max("duration_ms"))
             .order_by("-count", "name")[:MAX_GROUPS]
         )
-        return {row["name"]: row for row in rows}
 
-    @cached_property
-    def cache(self):
-        """Per cache alias: operations, and hits and misses of lookups (``hit`` of get and
-        has_key, ``hits``/``misses`` of get_many)."""
+    def _raw_cache(self):
         alias = Coalesce(
             KeyTextTransform("alias", "metadata"), V("default"), output_field=TextField()
         )
@@ -106,6 +175,123 @@ class PeriodStats:
             }
             for row in rows
         ]
+
+    # From the per-minute rollups ----------------------------------------------------------
+
+    def _rollup_totals(self, name, layer, metrics, sums, maxima):
+        """``{component: {alias: value}}`` of the layer's rollups of ``metrics`` (closed
+        hours kept per process: ``rollup_hours``)."""
+        rows = PerformanceSnapshot.objects.filter(layer=layer, metric__in=metrics).exclude(
+            component="*"
+        )
+        found = totals(name, rows, ("component",), sums, maxima, self.since, self.until)
+        return {component: values for (component,), values in found.items()}
+
+    def _rolled_up_routes(self):
+        found = self._rollup_totals(
+            "period_stats.routes",
+            "api",
+            ("response_time_ms", "error_rate", "query_count", "response_size_bytes"),
+            sums={
+                "requests": observations("response_time_ms"),
+                "total_ms": total("response_time_ms"),
+                "errors": total("error_rate"),
+                "total_queries": total("query_count"),
+                "counted_queries": observations("query_count"),
+                "total_bytes": total("response_size_bytes"),
+                "sized": observations("response_size_bytes"),
+            },
+            maxima={
+                "max_ms": Max("p99", filter=Q(metric="response_time_ms")),
+                "max_bytes": Max("p99", filter=Q(metric="response_size_bytes")),
+            },
+        )
+        rows = [
+            {
+                "name": component,
+                "requests": row["requests"],
+                "errors": round(row["errors"] or 0),
+                "avg_ms": ratio(row["total_ms"], row["requests"]),
+                "max_ms": row["max_ms"],
+                "avg_bytes": ratio(row["total_bytes"], row["sized"]),
+                "max_bytes": row["max_bytes"],
+                "avg_queries": ratio(row["total_queries"], row["counted_queries"]),
+            }
+            for component, row in found.items()
+            if row["requests"]
+        ]
+        return busiest(rows, "requests")
+
+    def _rolled_up_queries(self):
+        found = self._rollup_totals(
+            "period_stats.queries",
+            "database",
+            ("response_time_ms",),
+            sums={"runs": Sum("count"), "total_ms": total("response_time_ms")},
+            maxima={"max_ms": Max("p99")},
+        )
+        names = self._step_names(list(found))
+        rows = [
+            {
+                "name": names.get(component, component),
+                "count": row["runs"],
+                "avg_ms": ratio(row["total_ms"], row["runs"]),
+                "max_ms": row["max_ms"],
+            }
+            for component, row in found.items()
+            if row["runs"]
+        ]
+        return busiest(rows, "count")
+
+    def _step_names(self, components):
+        """``{component: step name}`` for the queries the rollups shortened, so that readers
+        can look their steps up by name: found among the ``NAME_LOOKUP`` most recent
+        database steps of the window that start alike (a query not run among them keeps
+        the rollup's name)."""
+        shortened = {c: m for c in components if (m := SHORTENED.match(c))}
+        if not shortened:
+            return {}
+        prefixes = {m["prefix"] for m in shortened.values()}
+        rows = (
+            self.steps("database")
+            .filter(reduce(or_, (Q(name__startswith=prefix) for prefix in prefixes)))
+            .order_by("-started_at")
+            .values_list("name", KeyTextTransform("sql", "metadata"))[:NAME_LOOKUP]
+        )
+        by_digest = {m["digest"]: component for component, m in shortened.items()}
+        names = {}
+        for name, sql in rows:
+            digest = hashlib.sha256((sql or name).encode()).hexdigest()[:12]
+            if digest in by_digest:
+                names.setdefault(by_digest[digest], name)
+        return names
+
+    def _rolled_up_cache(self):
+        found = self._rollup_totals(
+            "period_stats.cache",
+            "cache",
+            ("response_time_ms", "cache_hit_ratio"),
+            sums={
+                "operations": observations("response_time_ms"),
+                "hits": total("cache_hit_ratio"),
+                "lookups": observations("cache_hit_ratio"),
+            },
+            maxima={},
+        )
+        return [
+            {
+                "alias": alias,
+                "operations": row["operations"] or 0,
+                "hits": round(row["hits"] or 0),
+                "misses": (row["lookups"] or 0) - round(row["hits"] or 0),
+            }
+            for alias, row in sorted(found.items())[:MAX_GROUPS]
+        ]
+
+
+def busiest(rows, count_key):
+    """The ``MAX_GROUPS`` rows with the highest ``count_key``, then by name."""
+    return sorted(rows, key=lambda row: (-row[count_key], row["name"]))[:MAX_GROUPS]
 
 
 def first_rows(queryset, key, groups, per_group=None, order_by="-started_at", **fields):

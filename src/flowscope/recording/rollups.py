@@ -4,6 +4,11 @@
 
 Durations are kept in a bounded reservoir per series (uniform random sample), so memory
 stays flat under any load and percentiles stay unbiased.
+
+Besides the per-component series, each window has one ``layer_error_rate`` row per layer
+(component ``*``: every step of the layer, its share of failures) and each API series a
+``response_size_bytes`` row, so that readers of long periods (``analysis``) find the health
+counts and the routes' response sizes here instead of scanning the steps.
 """
 
 import hashlib
@@ -20,6 +25,7 @@ MAX_COMPONENT = 255
 # A window is written this long after it ends, for spans that arrive late (browser batches,
 # OTLP exporters); what arrives later still is counted in ``late`` and left out.
 GRACE = timedelta(seconds=15)
+LAYER_TOTAL = "*"  # the component of a layer's ``layer_error_rate`` row
 
 
 @dataclass
@@ -48,12 +54,27 @@ class Series:
     queries: Reservoir = field(default_factory=Reservoir)
     hits: int = 0
     misses: int = 0
+    total_bytes: float = 0.0
+    sizes: Reservoir = field(default_factory=Reservoir)
 
     def observe(self, duration_ms, error=False):
         self.count += 1
         self.errors += bool(error)
         self.total_ms += duration_ms
         self.durations.add(duration_ms)
+
+    def observe_size(self, size):
+        if isinstance(size, int | float) and not isinstance(size, bool):
+            self.total_bytes += size
+            self.sizes.add(size)
+
+
+@dataclass
+class Tally:
+    """Steps of one layer in one window, and how many failed."""
+
+    steps: int = 0
+    errors: int = 0
 
 
 def component_for_sql(sql):
@@ -68,6 +89,7 @@ class RollupBuffer:
         self.source = source
         self.window_seconds = window_seconds
         self.series = {}  # (window_start, layer, component) -> Series
+        self.layers = {}  # (window_start, layer) -> Tally
         self.closed_before = None  # windows starting before this are written
         self.late = 0
 
@@ -77,8 +99,11 @@ class RollupBuffer:
             seconds=epoch_seconds % self.window_seconds, microseconds=moment.microsecond
         )
 
+    def _is_written(self, window):
+        return self.closed_before is not None and window < self.closed_before
+
     def _get(self, window, layer, component):
-        if self.closed_before is not None and window < self.closed_before:
+        if self._is_written(window):
             self.late += 1
             return Series()  # observed, but its window is already written
         key = (window, layer, component)
@@ -95,6 +120,8 @@ class RollupBuffer:
             series = self._get(window, "api", component)
             series.observe(root.duration_ms, failed)
             series.queries.add(trace.query_count)
+            series.observe_size(root.metadata.get("response_size"))
+        self._count(window, "api", failed)
         for span in trace.spans:
             self._add_span(window, span)
 
@@ -113,12 +140,19 @@ class RollupBuffer:
             component = span.name[:MAX_COMPONENT]
         series = self._get(window, span.layer, component)
         series.observe(span.duration_ms, span.status == "error")
+        self._count(window, span.layer, span.status == "error")
         meta = span.metadata
         if "hit" in meta:
             series.hits += meta["hit"]
             series.misses += not meta["hit"]
         series.hits += meta.get("hits", 0)
         series.misses += meta.get("misses", 0)
+
+    def _count(self, window, layer, failed):
+        if not self._is_written(window):  # a late one is counted once, by ``_get``
+            tally = self.layers.setdefault((window, layer), Tally())
+            tally.steps += 1
+            tally.errors += failed
 
     def take_closed(self, now):
         """Snapshots of every window that has ended by ``now``, removed from the buffer."""
@@ -137,6 +171,12 @@ class RollupBuffer:
         snapshots = []
         for key in due:
             snapshots.extend(self._snapshots(key, self.series.pop(key)))
+        for window, layer in [key for key in self.layers if is_due(key[0])]:
+            tally = self.layers.pop((window, layer))
+            key = (window, layer, LAYER_TOTAL)
+            snapshots.append(
+                self._row(key, "layer_error_rate", tally.steps, tally.errors / tally.steps)
+            )
         return snapshots
 
     def _snapshots(self, key, series):
@@ -162,6 +202,18 @@ class RollupBuffer:
             rows.append(
                 self._row(
                     key, "throughput_rpm", series.count, series.count * 60 / self.window_seconds
+                )
+            )
+        if layer == "api" and series.sizes.seen:
+            sizes = sorted(series.sizes.values)
+            rows.append(
+                self._row(
+                    key,
+                    "response_size_bytes",
+                    series.sizes.seen,
+                    series.total_bytes / series.sizes.seen,
+                    sizes,
+                    alert_on=percentile(sizes, 0.95),
                 )
             )
         lookups = series.hits + series.misses

@@ -102,3 +102,37 @@ def test_requests_count_when_they_end_and_late_arrivals_are_left_out():
     rest = buffer.take_all()
     assert {row.window_start for row in rest} == {T0 + timedelta(minutes=1)}
     assert snapshots_by(rest)["response_time_ms", "api", "*"].p50 == 1600
+
+
+def test_each_layer_has_its_total_and_routes_their_response_sizes():
+    buffer = RollupBuffer("host:1")
+    failed_query = make_span("database", "SELECT ?", sql="SELECT ?")
+    failed_query.status = "error"
+    first = make_trace(duration_ms=10, spans=[failed_query, make_span("cache", "cache.get")])
+    first.root.metadata["response_size"] = 1000
+    second = make_trace(duration_ms=20, status="error", spans=[make_span("database", "SELECT 1")])
+    second.root.metadata["response_size"] = 3000
+    streamed = make_trace(duration_ms=30)
+    streamed.root.metadata["response_size"] = None  # a streaming response has no size
+    for trace in (first, second, streamed):
+        buffer.add(trace)
+    rows = snapshots_by(buffer.take_all())
+    totals = {
+        layer: (row.count, row.value, row.is_alert)
+        for (metric, layer, component), row in rows.items()
+        if metric == "layer_error_rate"
+    }
+    assert totals == {"api": (3, 1 / 3, False), "database": (2, 0.5, False), "cache": (1, 0, False)}
+    assert {component for metric, _, component in rows if metric == "layer_error_rate"} == {"*"}
+    sizes = rows["response_size_bytes", "api", "GET /api/v1/x/"]
+    assert (sizes.count, sizes.value, sizes.p50, sizes.p99) == (2, 2000, 1000, 3000)
+    assert rows["response_size_bytes", "api", "*"].count == 2
+
+
+def test_a_late_step_is_left_out_of_its_layer_total():
+    buffer = RollupBuffer("host:1")
+    buffer.add(make_trace(at=T0 + timedelta(seconds=10)))
+    first = snapshots_by(buffer.take_closed(T0 + timedelta(seconds=80)))
+    assert first["layer_error_rate", "api", "*"].count == 1
+    buffer.add(make_trace(at=T0 + timedelta(seconds=20)))  # its window is already written
+    assert buffer.take_all() == []
