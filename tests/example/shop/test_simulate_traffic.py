@@ -4,6 +4,16 @@ from django.db.models import Count
 
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 
+DESIGNED_FAILURES = {
+    "HTTP 400",  # a card number with a typo, or a cart another customer just checked out
+    "HTTP 401",  # a wrong password
+    "HTTP 402",  # the declined card
+    "HTTP 409",  # stock that ran out between cart and checkout
+    "KeyError",  # the buggy shipping estimate
+    "CheckoutError",  # the page reporting a failed checkout
+    "OutOfStockError",  # the page reporting a refused cart
+}
+
 
 @pytest.fixture
 def seeded_shop(real_recorder, settings):
@@ -29,7 +39,14 @@ def test_simulated_customers_leave_complete_workflows(
     assert "workflows" in capsys.readouterr().out
     assert real_recorder.flush(15)
     statuses = dict(WorkflowSession.objects.values_list("status").annotate(n=Count("id")))
-    assert statuses["completed"] > statuses.get("failed", 0) > 0  # most succeed
+    assert statuses["completed"] > 0 and statuses["failed"] > 0
+    # Every failure is one the scenarios act out. How many of each depends on timing: the
+    # customers share three accounts (and their carts), so a busy machine, with more of them
+    # in flight at once, sees more checkouts of a cart another one just emptied (400).
+    failures = set(
+        ErrorLog.objects.filter(workflow__status="failed").values_list("error_type", flat=True)
+    )
+    assert failures <= DESIGNED_FAILURES
     types = set(WorkflowSession.objects.values_list("workflow_type", flat=True))
     assert {"checkout", "product_fetch", "login"} <= types
     assert set(TraceStep.objects.values_list("layer", flat=True)) == {
