@@ -27,6 +27,7 @@ class Browser:
     base_url: str
     workflow_type: str = ""
     ingest_key: str = ""  # without one, no events are sent
+    username: str = ""  # the account this customer signs in with
     correlation_id: str = field(default_factory=lambda: secrets.token_hex(16))
     token: str = ""
     events: list = field(default_factory=list)

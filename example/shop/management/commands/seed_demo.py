@@ -6,6 +6,7 @@ import random
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import slugify
@@ -32,6 +33,10 @@ DEMO_USERS = [
     ("carol", "carol-demo-pass", False),
     ("admin", "admin-demo-pass", True),
 ]
+# The customers of ``simulate_traffic``: one account for each customer in flight, so that no
+# two share a cart, and a person shopping as alice meets none of them.
+SHOPPERS = [f"shopper{number:02d}" for number in range(1, 17)]
+SHOPPER_PASSWORD = "shopper-demo-pass"
 
 
 class Command(BaseCommand):
@@ -46,6 +51,9 @@ class Command(BaseCommand):
         for username, password, is_staff in DEMO_USERS:
             role = "staff, can open the debugging dashboard" if is_staff else "customer"
             self.stdout.write(f"  {username} / {password}   ({role})")
+        self.stdout.write(
+            f"  {SHOPPERS[0]} … {SHOPPERS[-1]} / {SHOPPER_PASSWORD}   (the simulated customers)"
+        )
 
     def seed_catalogue(self):
         rng = random.Random(20261126)  # fixed seed: the same catalogue on every run
@@ -79,3 +87,9 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = is_staff
             user.set_password(password)
             user.save()
+        hashed = make_password(SHOPPER_PASSWORD)  # hashing is slow on purpose: once for all
+        for username in SHOPPERS:
+            user_model.objects.update_or_create(
+                username=username,
+                defaults={"email": f"{username}@example.com", "password": hashed},
+            )

@@ -4,6 +4,7 @@ Bounded: it stops after ``--duration`` seconds, and sends to a loopback address 
 ``--base-url`` names another host of one's own.
 """
 
+import queue
 import random
 import threading
 import time
@@ -15,11 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from shop.management.commands.seed_demo import SHOPPERS
 from shop.simulation import scenarios
 from shop.simulation.browser import Browser
 
 MAX_DURATION = 7 * 24 * 3600
-MAX_IN_FLIGHT = 16
+MAX_IN_FLIGHT = len(SHOPPERS)  # each customer in flight has an account (and a cart) alone
 
 
 class Command(BaseCommand):
@@ -55,6 +57,9 @@ class Command(BaseCommand):
     def run(self, base_url, rate, duration, rng):
         outcomes, lock = Counter(), threading.Lock()
         in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+        accounts = queue.SimpleQueue()
+        for username in SHOPPERS:
+            accounts.put(username)
         deadline = time.monotonic() + duration
         with ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="customer") as pool:
             while time.monotonic() < deadline:
@@ -69,7 +74,7 @@ class Command(BaseCommand):
                         customer_rng,
                         outcomes,
                         lock,
-                        in_flight,
+                        (in_flight, accounts),
                     )
                 else:
                     with lock:
@@ -78,8 +83,10 @@ class Command(BaseCommand):
         return outcomes
 
     @staticmethod
-    def one_workflow(base_url, workflow_type, scenario, rng, outcomes, lock, in_flight):
-        browser = Browser(base_url, workflow_type, settings.FLOWSCOPE_INGEST_KEY)
+    def one_workflow(base_url, workflow_type, scenario, rng, outcomes, lock, slot):
+        in_flight, accounts = slot
+        username = accounts.get()  # one is free: there are as many as customers in flight
+        browser = Browser(base_url, workflow_type, settings.FLOWSCOPE_INGEST_KEY, username=username)
         try:
             scenario(browser, rng)
             browser.send_events()
@@ -87,6 +94,7 @@ class Command(BaseCommand):
         except Exception as exc:  # one customer's trouble must not stop the simulation
             name = f"crashed ({type(exc).__name__})"
         finally:
+            accounts.put(username)
             in_flight.release()
         with lock:
             outcomes[name] += 1
