@@ -14,7 +14,12 @@ without ``X-Correlation-ID`` is its own workflow, so requests answered minus wor
 is what was dropped.
 
     .venv/bin/python bench/capture_overhead.py [--rounds 6] [--duration 10] [--concurrency 8]
-        [--ref COMMIT]   # serve a clean export of a commit instead of the working tree
+        [--ref COMMIT]            # serve a clean export of a commit instead of the working tree
+        [--baseline-ref COMMIT]   # and that commit with the middleware ON, in the same rounds
+
+With ``--baseline-ref`` a third server (BASE) serves the older code with flowscope ON from
+its own copy of the seeded database, and every round runs all three in turn (rotating which
+goes first): before and after measured side by side, against the same OFF.
 
 Results and the command that produced them: docs/benchmarks.md.
 """
@@ -82,15 +87,21 @@ def side_env(root, var_dir, settings, debug):
     )
 
 
-def prepare_databases(on, off, debug):
-    """Migrate and seed once, then give the OFF side an identical copy; the staff token
-    that reads the ON side's recorder counters."""
+def prepare_databases(on, off, debug, base=None):
+    """Migrate and seed once, then give the OFF side an identical copy; the BASE side
+    migrates its own (its code may have other migrations). The staff token reads the
+    recorder counters of the flowscope sides."""
     env = side_env(on.root, on.var_dir, ON_SETTINGS, debug)
     migrate(on.root, env, seed=True)
     token = staff_token(on.root, env)
     off.var_dir.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(on.database) as source, sqlite3.connect(off.database) as copy:
         source.backup(copy)
+    if base is not None:
+        base.var_dir.mkdir(parents=True, exist_ok=True)
+        base_env = side_env(base.root, base.var_dir, ON_SETTINGS, debug)
+        migrate(base.root, base_env, seed=True)
+        base.token = staff_token(base.root, base_env)
     return token
 
 
@@ -160,17 +171,21 @@ def clocks(server):
     return server.cpu_seconds(), children_cpu_seconds(), busy_seconds(), time.monotonic()
 
 
-def run_round(number, on, off, args):
-    """ON and OFF, in turn. CPU per request is the cost that RPS on a shared machine hides
-    (the ON side's includes the writer catching up after the run); "others" is the CPU that
-    neither the server nor the load generator used, in cores: other tenants of the machine."""
-    order = (on, off) if number % 2 else (off, on)
+def run_round(number, sides, args):
+    """Each side in turn, the first one rotating from round to round. CPU per request is
+    the cost that RPS on a shared machine hides (a flowscope side's includes the writer
+    catching up after the run); "others" is the CPU that neither the server nor the load
+    generator used, in cores: other tenants of the machine."""
+    shift = (number - 1) % len(sides)
+    order = sides[shift:] + sides[:shift]
     row = {"round": number, "first": order[0].name}
     for server in order:
         before = clocks(server)
         result = run_load(server, args)
-        if server is on:
-            row["recorder"] = wait_for_recorder(on)
+        if server.name == "ON":
+            row["recorder"] = wait_for_recorder(server)
+        elif server.name == "BASE":
+            wait_for_recorder(server)
         used = [now - then for now, then in zip(clocks(server), before, strict=True)]
         per_request = 1000 / result["total_responses"]
         result["server_cpu_ms"] = used[0] * per_request
@@ -187,13 +202,19 @@ def run_round(number, on, off, args):
 
 def report_round(row):
     on, off, recorder = row["ON"], row["OFF"], row["recorder"]
+    base = row.get("BASE")
+    baseline = (
+        f" {base['rps']:.1f} | {base['rps'] / off['rps']:.3f} | {base['server_cpu_ms']:.2f} |"
+        if base
+        else ""
+    )
     print(
         f"| {row['round']} | {row['first']} | {on['rps']:.1f} | {off['rps']:.1f} "
         f"| {on['rps'] / off['rps']:.3f} | {on['p50_ms']:.1f} / {on['p99_ms']:.1f} "
         f"| {off['p50_ms']:.1f} / {off['p99_ms']:.1f} "
         f"| {on['server_cpu_ms']:.2f} / {off['server_cpu_ms']:.2f} "
         f"| {on['others_cores']:.2f} / {off['others_cores']:.2f} "
-        f"| {recorder['backlog']} / {recorder['drain_s']:.1f} s |",
+        f"| {recorder['backlog']} / {recorder['drain_s']:.1f} s |{baseline}",
         flush=True,
     )
 
@@ -208,11 +229,17 @@ def summary(rows):
     on = [row["ON"]["rps"] for row in rows]
     off = [row["OFF"]["rps"] for row in rows]
     ratios = [row["ON"]["rps"] / row["OFF"]["rps"] for row in rows]
+    sides = [side for side in ("ON", "OFF", "BASE") if side in rows[0]]
     cpu = {
         f"{side.lower()}_{name}": statistics.median(row[side][name] for row in rows)
-        for side in ("ON", "OFF")
+        for side in sides
         for name in ("server_cpu_ms", "loadgen_cpu_ms")
     }
+    if "BASE" in sides:
+        cpu["median_base"] = statistics.median(row["BASE"]["rps"] for row in rows)
+        cpu["base_paired_ratio"] = statistics.median(
+            row["BASE"]["rps"] / row["OFF"]["rps"] for row in rows
+        )
     return {
         **cpu,
         "median_on": statistics.median(on),
@@ -246,6 +273,15 @@ def report_summary(result, target):
         f"latency over all rounds (ms): ON p50 {result['on_p50']:.1f} p99 "
         f"{result['on_p99']:.1f}; OFF p50 {result['off_p50']:.1f} p99 {result['off_p99']:.1f}"
     )
+    if "median_base" in result:
+        added_on = result["on_server_cpu_ms"] - result["off_server_cpu_ms"]
+        added_base = result["base_server_cpu_ms"] - result["off_server_cpu_ms"]
+        print(
+            f"baseline in the same rounds: BASE median RPS {result['median_base']:.1f} "
+            f"(BASE/OFF per round, median {result['base_paired_ratio']:.3f}; ON/OFF "
+            f"{result['median_paired_ratio']:.3f}); server CPU added per request over OFF: "
+            f"ON {added_on:.2f} ms, BASE {added_base:.2f} ms"
+        )
 
 
 def report_counters(counters):
@@ -322,18 +358,27 @@ def parse_args():
     parser.add_argument(
         "--ref", help="serve this git commit (exported clean) instead of the working tree"
     )
+    parser.add_argument(
+        "--baseline-ref",
+        help="also serve this commit with flowscope ON, in the same rounds (before/after)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")
     return parser.parse_args()
 
 
-def measure(on, off, args, workdir, code):
+def measure(on, off, args, workdir, code, base=None):
     print(f"machine: {machine()}\ncode: {code}\nworkdir: {workdir}", flush=True)
-    token = prepare_databases(on, off, args.debug)
-    for server in (on, off):
+    sides = [on, off, *([base] if base else [])]
+    token = prepare_databases(on, off, args.debug, base)
+    for server in sides:
         server.start()
     check_server(on, traced=True)
     check_server(off, traced=False)
+    if base:
+        print(f"baseline (BASE): {args.baseline_ref}", flush=True)
+        check_server(base, traced=True)
+        wait_for_recorder(base)
     wait_for_recorder(on)
     print(
         f"\nON settings: {on.settings}; OFF settings: {off.settings}"
@@ -341,17 +386,21 @@ def measure(on, off, args, workdir, code):
         f"{args.warmup:g} s warm-up + {args.duration:g} s measured per run, DEBUG={args.debug}\n"
         "\n| round | first | ON rps | OFF rps | ON/OFF | ON p50 / p99 ms "
         "| OFF p50 / p99 ms | server CPU ms/request ON / OFF | others' CPU (cores) ON / OFF "
-        "| ON backlog at end / drained in |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| ON backlog at end / drained in |"
+        + (" BASE rps | BASE/OFF | BASE server CPU ms/request |" if base else "")
+        + "\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        + (" --- | --- | --- |" if base else ""),
         flush=True,
     )
-    rows = [run_round(number, on, off, args) for number in range(1, args.rounds + 1)]
+    rows = [run_round(number, sides, args) for number in range(1, args.rounds + 1)]
     result = summary(rows)
     report_summary(result, args.target)
     print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
     wait_for_recorder(on)
     result["recorder"] = recorder_counters(on, token)
-    for server in (on, off):
+    if base:
+        result["base_recorder"] = recorder_counters(base, base.token)
+    for server in sides:
         server.stop()
     report_counters(result["recorder"])
     result["rows"] = report_rows(on, off)
@@ -361,26 +410,31 @@ def measure(on, off, args, workdir, code):
 def main():
     args = parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="flowscope-bench-"))
-    on = off = None
+    on = off = base = None
     try:
         root, commit = export_ref(args.ref or "worktree", workdir)
         on = Side("ON", args.on_settings, root, workdir / "on", args.debug)
         off = Side("OFF", OFF_SETTINGS, root, workdir / "off", args.debug)
-        rows, result = measure(on, off, args, workdir, describe_code(root, commit))
+        if args.baseline_ref:
+            base_root, _ = export_ref(args.baseline_ref, workdir / "baseline")
+            base = Side("BASE", args.on_settings, base_root, workdir / "base", args.debug)
+        rows, result = measure(on, off, args, workdir, describe_code(root, commit), base)
     finally:
-        for server in (on, off):
+        for server in (on, off, base):
             if server is not None:
                 server.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         for row in rows:  # the raw latencies are only needed for the pooled percentiles
-            for side in ("ON", "OFF"):
-                row[side].pop("latencies_ms")
+            for side in ("ON", "OFF", "BASE"):
+                row.get(side, {}).pop("latencies_ms", None)
         args.json.write_text(
             json.dumps({"args": vars(args), "rounds": rows, **result}, default=str)
         )
-    non_200 = sum(row[side]["non_200"] for row in rows for side in ("ON", "OFF"))
+    non_200 = sum(
+        row[side]["non_200"] for row in rows for side in ("ON", "OFF", "BASE") if side in row
+    )
     if non_200:
         sys.exit(f"{non_200} answers were not 200: the figures are not valid")
 
