@@ -48,7 +48,8 @@ from django.db.models import Value as V
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from flowscope.analysis.rollup_hours import totals
+from flowscope.analysis.rollup_hours import SETTLE, totals
+from flowscope.conf import flowscope_settings
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
 
 MAX_GROUPS = 1000  # routes, queries or cache aliases kept per aggregate
@@ -163,6 +164,38 @@ class PeriodStats:
         return {name: spread(row, metric) for name, row in found.items()}
 
     @cached_property
+    def workflow_types(self):
+        """Per workflow type (at most ``MAX_GROUPS``, by name): ``workflows`` started in the
+        window, ``avg_requests`` and ``max_requests`` per workflow. A long window sums
+        closed hours kept per process (``rollup_hours``), each read once it is
+        ``WORKFLOW_TIMEOUT_SECONDS`` plus 5 minutes old: a workflow still making requests
+        after that counts with the requests it had then."""
+        if not self.from_rollups:
+            return list(self._raw_workflow_types())
+        found = totals(
+            "period_stats.workflow_types",
+            WorkflowSession.objects.all(),
+            ("workflow_type",),
+            sums={"workflows": Count("*"), "requests": Sum("request_count")},
+            maxima={"max_requests": Max("request_count")},
+            since=self.since,
+            until=self.until,
+            field="started_at",
+            settle=timedelta(seconds=flowscope_settings.WORKFLOW_TIMEOUT_SECONDS) + SETTLE,
+        )
+        rows = [
+            {
+                "workflow_type": kind,
+                "workflows": row["workflows"],
+                "avg_requests": ratio(row["requests"], row["workflows"]),
+                "max_requests": row["max_requests"],
+            }
+            for (kind,), row in sorted(found.items())
+            if row["workflows"]
+        ]
+        return rows[:MAX_GROUPS]
+
+    @cached_property
     def cache(self):
         """Per cache alias: operations, and hits and misses of lookups (``hit`` of get and
         has_key, ``hits``/``misses`` of get_many)."""
@@ -192,6 +225,19 @@ class PeriodStats:
             .values("name")
             .annotate(count=Count("id"), avg_ms=Avg("duration_ms"), max_ms=Max("duration_ms"))
             .order_by("-count", "name")[:MAX_GROUPS]
+        )
+
+    def _raw_workflow_types(self):
+        return (
+            self.workflows()
+            .values("workflow_type")
+            .annotate(
+                # Count("*"), not "id": the covering index (fs_wf_started_cover) has no id.
+                workflows=Count("*"),
+                avg_requests=Avg("request_count"),
+                max_requests=Max("request_count"),
+            )
+            .order_by("workflow_type")[:MAX_GROUPS]
         )
 
     def _raw_cache(self):

@@ -1,8 +1,8 @@
 """Workflow rules: chatty workflows."""
 
-from django.db.models import Avg, Count, F, Max
+from django.db.models import F
 
-from flowscope.analysis.period_stats import MAX_GROUPS, first_rows
+from flowscope.analysis.period_stats import first_rows
 from flowscope.analysis.recommendations.base import RateRule, Words
 from flowscope.analysis.recommendations.wording import EXAMPLES, counted, distinct_examples
 
@@ -17,17 +17,7 @@ class ChattyWorkflow(RateRule):
     evidence = "workflows"
 
     def groups(self, window):
-        return (
-            window.workflows()
-            .values("workflow_type")
-            .annotate(
-                # Count("*"), not "id": the covering index (fs_wf_started_cover) has no id.
-                workflows=Count("*"),
-                avg_requests=Avg("request_count"),
-                max_requests=Max("request_count"),
-            )
-            .order_by("workflow_type")[:MAX_GROUPS]
-        )
+        return window.stats.workflow_types
 
     def observations(self, group):
         return group["workflows"]
