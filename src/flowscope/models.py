@@ -177,6 +177,9 @@ class PerformanceSnapshot(models.Model):
         indexes = [
             models.Index(fields=["metric", "-window_start"], name="fs_perf_metric"),
             models.Index(fields=["layer", "-window_start"], name="fs_perf_layer"),
+            # The readers' filter (a layer's metrics over a range): without it PostgreSQL
+            # filtered every row of the layer for an OR of two ranges (a window's edges).
+            models.Index(fields=["layer", "metric", "-window_start"], name="fs_perf_layer_metric"),
             models.Index(fields=["component", "-window_start"], name="fs_perf_component"),
             models.Index(fields=["is_alert", "-window_start"], name="fs_perf_alert"),
             models.Index(fields=["is_alert", "-recorded_at"], name="fs_perf_alert_recorded"),
