@@ -58,7 +58,13 @@ class WorkflowSession(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [
-            models.Index(fields=["-started_at"], name="fs_wf_started"),
+            # Covering (PostgreSQL): the per-type aggregate of a long window reads the index
+            # only. SQLite builds it without the included columns.
+            models.Index(
+                fields=["-started_at"],
+                include=["workflow_type", "request_count"],
+                name="fs_wf_started_cover",
+            ),
             models.Index(fields=["status", "-started_at"], name="fs_wf_status"),
             models.Index(fields=["workflow_type", "-started_at"], name="fs_wf_type"),
             models.Index(fields=["status", "last_activity_at"], name="fs_wf_activity"),
@@ -171,6 +177,9 @@ class PerformanceSnapshot(models.Model):
         indexes = [
             models.Index(fields=["metric", "-window_start"], name="fs_perf_metric"),
             models.Index(fields=["layer", "-window_start"], name="fs_perf_layer"),
+            # The readers' filter (a layer's metrics over a range): without it PostgreSQL
+            # filtered every row of the layer for an OR of two ranges (a window's edges).
+            models.Index(fields=["layer", "metric", "-window_start"], name="fs_perf_layer_metric"),
             models.Index(fields=["component", "-window_start"], name="fs_perf_component"),
             models.Index(fields=["is_alert", "-window_start"], name="fs_perf_alert"),
             models.Index(fields=["is_alert", "-recorded_at"], name="fs_perf_alert_recorded"),

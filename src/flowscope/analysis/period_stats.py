@@ -13,9 +13,12 @@ Where they come from depends on the window's length, one rule for every reader:
   What is traded: a maximum is the highest per-minute p99 (the maximum itself for a
   component under 100 observations in a minute, the reservoir's 99th percentile above),
   and an average query count or response size is the mean of each minute's reservoir
-  (1000 values) where a minute saw more. Percentiles are not merged here: readers sample
-  the raw steps (``first_rows``). Closed hours are aggregated once per process
-  (``rollup_hours``), so a week costs about what its two partial hours cost.
+  (1000 values) where a minute saw more. A route's or query's p50 and p95
+  (``spreads``) are the per-minute ones weighted by each minute's count: close to the
+  true percentile when the minutes look alike, off when a few busy minutes differ from
+  the rest. Closed hours are aggregated once per process (``rollup_hours``), so a week
+  costs about what its two partial hours cost. Readers that show example steps read them
+  from ``sample_steps``: the window's last ``RAW_SPAN`` only.
 
 Every query is restricted to the window (the ``started_at`` and ``window_start`` indexes)
 and aggregates in the database; each aggregate keeps at most ``MAX_GROUPS`` groups, the
@@ -45,7 +48,8 @@ from django.db.models import Value as V
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf
 
-from flowscope.analysis.rollup_hours import totals
+from flowscope.analysis.rollup_hours import SETTLE, totals
+from flowscope.conf import flowscope_settings
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
 
 MAX_GROUPS = 1000  # routes, queries or cache aliases kept per aggregate
@@ -79,6 +83,28 @@ def observations(metric):
     return Sum("count", filter=Q(metric=metric))
 
 
+def weighted_percentiles(metric):
+    """Sums for the count-weighted per-minute p50 and p95 of ``metric`` (see ``spread``)."""
+    known = Q(metric=metric, p95__isnull=False)
+    weight = Cast("count", FloatField())
+    return {
+        f"p50_{metric}": Sum(F("p50") * weight, filter=known),
+        f"p95_{metric}": Sum(F("p95") * weight, filter=known),
+        f"weight_{metric}": Sum("count", filter=known),
+    }
+
+
+def spread(row, metric):
+    """``{"p50", "p95", "sample"}`` of ``metric`` from a rollup total with the sums of
+    ``weighted_percentiles``: each minute's percentile weighted by its count."""
+    weight = row[f"weight_{metric}"]
+    return {
+        "p50": ratio(row[f"p50_{metric}"], weight),
+        "p95": ratio(row[f"p95_{metric}"], weight),
+        "sample": weight or 0,
+    }
+
+
 def ratio(part, whole):
     return part / whole if part is not None and whole else None
 
@@ -99,6 +125,18 @@ class PeriodStats:
         return WorkflowSession.objects.filter(started_at__gte=self.since, started_at__lt=self.until)
 
     @cached_property
+    def sample_since(self):
+        """Where the rows read for examples begin: the whole window up to ``RAW_SPAN``, else
+        its last ``RAW_SPAN`` (a bounded, recent slice: an index range on ``started_at``)."""
+        return max(self.since, self.until - RAW_SPAN)
+
+    def sample_steps(self, layer):
+        return self.steps(layer).filter(started_at__gte=self.sample_since)
+
+    def sample_workflows(self):
+        return self.workflows().filter(started_at__gte=self.sample_since)
+
+    @cached_property
     def from_rollups(self):
         return reads_rollups(self.since, self.until)
 
@@ -116,6 +154,46 @@ class PeriodStats:
         span name an OpenTelemetry exporter sent."""
         rows = self._rolled_up_queries() if self.from_rollups else self._raw_queries()
         return {row["name"]: row for row in rows}
+
+    def spreads(self, layer, metric):
+        """Long windows only: ``{name: {"p50", "p95", "sample"}}`` of ``metric`` per route
+        (``layer`` "api": ``response_time_ms``, ``response_size_bytes``) or per query
+        ("database": ``response_time_ms``), keyed as ``routes`` and ``queries`` are; read
+        in the same queries as they are."""
+        found = self._route_totals if layer == "api" else self._query_totals
+        return {name: spread(row, metric) for name, row in found.items()}
+
+    @cached_property
+    def workflow_types(self):
+        """Per workflow type (at most ``MAX_GROUPS``, by name): ``workflows`` started in the
+        window, ``avg_requests`` and ``max_requests`` per workflow. A long window sums
+        closed hours kept per process (``rollup_hours``), each read once it is
+        ``WORKFLOW_TIMEOUT_SECONDS`` plus 5 minutes old: a workflow still making requests
+        after that counts with the requests it had then."""
+        if not self.from_rollups:
+            return list(self._raw_workflow_types())
+        found = totals(
+            "period_stats.workflow_types",
+            WorkflowSession.objects.all(),
+            ("workflow_type",),
+            sums={"workflows": Count("*"), "requests": Sum("request_count")},
+            maxima={"max_requests": Max("request_count")},
+            since=self.since,
+            until=self.until,
+            field="started_at",
+            settle=timedelta(seconds=flowscope_settings.WORKFLOW_TIMEOUT_SECONDS) + SETTLE,
+        )
+        rows = [
+            {
+                "workflow_type": kind,
+                "workflows": row["workflows"],
+                "avg_requests": ratio(row["requests"], row["workflows"]),
+                "max_requests": row["max_requests"],
+            }
+            for (kind,), row in sorted(found.items())
+            if row["workflows"]
+        ]
+        return rows[:MAX_GROUPS]
 
     @cached_property
     def cache(self):
@@ -147,6 +225,19 @@ class PeriodStats:
             .values("name")
             .annotate(count=Count("id"), avg_ms=Avg("duration_ms"), max_ms=Max("duration_ms"))
             .order_by("-count", "name")[:MAX_GROUPS]
+        )
+
+    def _raw_workflow_types(self):
+        return (
+            self.workflows()
+            .values("workflow_type")
+            .annotate(
+                # Count("*"), not "id": the covering index (fs_wf_started_cover) has no id.
+                workflows=Count("*"),
+                avg_requests=Avg("request_count"),
+                max_requests=Max("request_count"),
+            )
+            .order_by("workflow_type")[:MAX_GROUPS]
         )
 
     def _raw_cache(self):
@@ -188,24 +279,6 @@ class PeriodStats:
         return {component: values for (component,), values in found.items()}
 
     def _rolled_up_routes(self):
-        found = self._rollup_totals(
-            "period_stats.routes",
-            "api",
-            ("response_time_ms", "error_rate", "query_count", "response_size_bytes"),
-            sums={
-                "requests": observations("response_time_ms"),
-                "total_ms": total("response_time_ms"),
-                "errors": total("error_rate"),
-                "total_queries": total("query_count"),
-                "counted_queries": observations("query_count"),
-                "total_bytes": total("response_size_bytes"),
-                "sized": observations("response_size_bytes"),
-            },
-            maxima={
-                "max_ms": Max("p99", filter=Q(metric="response_time_ms")),
-                "max_bytes": Max("p99", filter=Q(metric="response_size_bytes")),
-            },
-        )
         rows = [
             {
                 "name": component,
@@ -217,31 +290,63 @@ class PeriodStats:
                 "max_bytes": row["max_bytes"],
                 "avg_queries": ratio(row["total_queries"], row["counted_queries"]),
             }
-            for component, row in found.items()
+            for component, row in self._route_totals.items()
             if row["requests"]
         ]
         return busiest(rows, "requests")
 
-    def _rolled_up_queries(self):
-        found = self._rollup_totals(
-            "period_stats.queries",
-            "database",
-            ("response_time_ms",),
-            sums={"runs": Sum("count"), "total_ms": total("response_time_ms")},
-            maxima={"max_ms": Max("p99")},
+    @cached_property
+    def _route_totals(self):
+        return self._rollup_totals(
+            "period_stats.routes",
+            "api",
+            ("response_time_ms", "error_rate", "query_count", "response_size_bytes"),
+            sums={
+                "requests": observations("response_time_ms"),
+                "total_ms": total("response_time_ms"),
+                "errors": total("error_rate"),
+                "total_queries": total("query_count"),
+                "counted_queries": observations("query_count"),
+                "total_bytes": total("response_size_bytes"),
+                "sized": observations("response_size_bytes"),
+                **weighted_percentiles("response_time_ms"),
+                **weighted_percentiles("response_size_bytes"),
+            },
+            maxima={
+                "max_ms": Max("p99", filter=Q(metric="response_time_ms")),
+                "max_bytes": Max("p99", filter=Q(metric="response_size_bytes")),
+            },
         )
-        names = self._step_names(list(found))
+
+    def _rolled_up_queries(self):
         rows = [
             {
-                "name": names.get(component, component),
+                "name": name,
                 "count": row["runs"],
                 "avg_ms": ratio(row["total_ms"], row["runs"]),
                 "max_ms": row["max_ms"],
             }
-            for component, row in found.items()
+            for name, row in self._query_totals.items()
             if row["runs"]
         ]
         return busiest(rows, "count")
+
+    @cached_property
+    def _query_totals(self):
+        """The queries' rollup totals, keyed by the name of their steps (``_step_names``)."""
+        found = self._rollup_totals(
+            "period_stats.queries",
+            "database",
+            ("response_time_ms",),
+            sums={
+                "runs": Sum("count"),
+                "total_ms": total("response_time_ms"),
+                **weighted_percentiles("response_time_ms"),
+            },
+            maxima={"max_ms": Max("p99")},
+        )
+        names = self._step_names(list(found))
+        return {names.get(component, component): row for component, row in found.items()}
 
     def _step_names(self, components):
         """``{component: step name}`` for the queries the rollups shortened, so that readers

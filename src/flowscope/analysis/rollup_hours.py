@@ -8,6 +8,9 @@ process for as long as a window can reach it (``KEEP``); only the partial hours 
 edges of a window are read each time, in one query. A rollup row written more than
 ``SETTLE`` after its hour ended (a writer minutes behind) is missed by the hours this
 process already kept.
+
+Other rows stamped with a time work the same way (``field``; ``settle``: how long after an
+hour its rows stop changing): the chatty-workflow rule sums workflows per type by hour.
 """
 
 import threading
@@ -29,15 +32,17 @@ _spans = {}  # (name, first hour, end of last hour) -> the hours merged
 _lock = threading.Lock()
 
 
-def totals(name, queryset, group_by, sums, maxima, since, until):
+def totals(
+    name, queryset, group_by, sums, maxima, since, until, field="window_start", settle=SETTLE
+):
     """``{group: {alias: value}}``: ``sums`` and ``maxima`` (aggregate expressions by
-    alias) of ``queryset``'s rows in ``[since, until)``, per value of the ``group_by``
-    fields (a group is the tuple of them). ``name`` stands for the queryset and the
-    aggregates: the same name must always mean the same query."""
+    alias) of ``queryset``'s rows whose ``field`` is in ``[since, until)``, per value of
+    the ``group_by`` fields (a group is the tuple of them). ``name`` stands for the
+    queryset and the aggregates: the same name must always mean the same query."""
     now = timezone.now()
     first = _next_hour(since)
-    last = min(_hour_of(until), _hour_of(now - SETTLE))
-    query = _Query(queryset, group_by, {**sums, **maxima})
+    last = min(_hour_of(until), _hour_of(now - settle))
+    query = _Query(queryset, group_by, {**sums, **maxima}, field)
     if first >= last:
         return merge([query.run([(since, until)])], sums, maxima)
     whole = _whole_hours(name, first, last, query, sums, maxima)
@@ -109,19 +114,21 @@ def _forget_before(moment):
 
 
 class _Query:
-    def __init__(self, queryset, group_by, aggregates):
+    def __init__(self, queryset, group_by, aggregates, field):
         self.queryset = queryset
         self.group_by = tuple(group_by)
         self.aggregates = aggregates
+        self.field = field
+
+    def _between(self, since, until):
+        return Q(**{f"{self.field}__gte": since, f"{self.field}__lt": until})
 
     def run(self, spans):
         """``{group: values}`` of the rows in the ``(since, until)`` spans, in one query."""
         spans = [(since, until) for since, until in spans if since < until]
         if not spans:
             return {}
-        inside = reduce(
-            or_, (Q(window_start__gte=since, window_start__lt=until) for since, until in spans)
-        )
+        inside = reduce(or_, (self._between(since, until) for since, until in spans))
         rows = self.queryset.filter(inside)
         if not self.group_by:
             found = rows.aggregate(**self.aggregates)
@@ -132,8 +139,8 @@ class _Query:
     def run_by_hour(self, since, until):
         """``{hour start: {group: values}}`` in one query."""
         rows = (
-            self.queryset.filter(window_start__gte=since, window_start__lt=until)
-            .annotate(rollup_hour=TruncHour("window_start", tzinfo=UTC))
+            self.queryset.filter(self._between(since, until))
+            .annotate(rollup_hour=TruncHour(self.field, tzinfo=UTC))
             .values("rollup_hour", *self.group_by)
             .annotate(**self.aggregates)
             .order_by()

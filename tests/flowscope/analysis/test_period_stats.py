@@ -104,3 +104,20 @@ def test_a_long_window_sums_every_process_rollups():
 def test_a_long_window_without_rollups_is_empty():
     stats = PeriodStats(**ROLLED_UP)
     assert (stats.routes, stats.queries, stats.cache) == ({}, {}, [])
+
+
+def test_a_long_window_counts_the_workflow_types_alike():
+    traces = [
+        make_trace(f"b-{w}", at=T0 + timedelta(seconds=r), workflow_type="browse")
+        for w in range(3)
+        for r in range(4)
+    ]
+    traces += [make_trace("c-0", at=T0, workflow_type="checkout")]
+    store(traces)
+    raw = PeriodStats(**RAW).workflow_types
+    assert [(row["workflow_type"], row["workflows"], row["max_requests"]) for row in raw] == [
+        ("browse", 3, 4),
+        ("checkout", 1, 1),
+    ]
+    rolled_up = PeriodStats(**ROLLED_UP).workflow_types
+    assert [{**row, "avg_requests": float(row["avg_requests"])} for row in raw] == rolled_up

@@ -12,10 +12,12 @@ settings and a dashboard configuration's); the fewest observations a rate needs:
 
 Cost is bounded whatever the table size. The rules read the window's shared aggregates
 (``PeriodStats``: per route, per query, per cache alias; one scan each, shared with the
-performance report when it passes its own); percentiles, which SQLite cannot compute,
-come from the most recent ``SAMPLE_SIZE`` values of at most ``CANDIDATES`` groups per rule,
-read in one query. ``recommend()`` runs at most ``MAX_QUERIES`` (10) queries; those marked *
-run only when a rule has candidates:
+performance report when it passes its own). In a window of up to 2 hours, percentiles,
+which SQLite cannot compute, come from the most recent ``SAMPLE_SIZE`` values of at most
+``CANDIDATES`` groups per rule, read in one query. A longer window takes them from the
+per-minute rollups, read with the aggregates, and the queries marked * read only the
+window's last 2 hours, for examples (``base``). ``recommend()`` runs at most
+``MAX_QUERIES`` (10) queries; those marked * run only when a rule has candidates:
 
 1. n_plus_one: the most recent ``N_PLUS_ONE_SAMPLE`` requests flagged with an N+1 (a
    partial index holds just those)

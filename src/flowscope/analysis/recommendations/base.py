@@ -7,10 +7,16 @@ threshold of ``FLOWSCOPE["THRESHOLDS"]``, always the same way:
     candidates past the mildest limit → their recent rows (one query for them all)
     → the value graded → a recommendation for each group that passes a level
 
-``ThresholdRule`` runs that pattern; ``PercentileRule`` (a p95 over recent rows) and
-``RateRule`` (a share or an average of the window's aggregates) fill in how candidates are
-chosen and measured. A rule then says only what is its own: its metric, its groups, its
-samples and its words.
+``ThresholdRule`` runs that pattern; ``PercentileRule`` (a p95) and ``RateRule`` (a share
+or an average of the window's aggregates) fill in how candidates are chosen and measured.
+A rule then says only what is its own: its metric, its groups, its samples and its words.
+
+A window of up to 2 hours is measured on its raw steps, exactly. A longer one (the rule of
+``PeriodStats``) takes its percentiles from the per-minute rollups, and reads raw rows
+only for what a recommendation shows (example correlation IDs, a query's SQL and call
+site), from the window's last 2 hours (``PeriodStats.sample_steps``): an example is then
+one of the group's worst (or most recent) rows of those 2 hours, and a group with none
+there is reported without examples.
 """
 
 from dataclasses import dataclass
@@ -20,11 +26,13 @@ from django.db.models import F
 
 from flowscope.analysis.period_stats import first_rows
 from flowscope.analysis.recommendations.grading import grade, magnitude, score, trigger
-from flowscope.analysis.recommendations.wording import distinct_examples
+from flowscope.analysis.recommendations.wording import EXAMPLES, distinct_examples
 from flowscope.percentiles import percentile
 from flowscope.thresholds import passes
 
 CANDIDATES = 10  # groups per percentile rule whose percentiles are computed
+EXAMPLE_ROWS = EXAMPLES * 4  # worst rows per group read for examples in a long window
+NO_SPREAD = {"p50": None, "p95": None, "sample": 0}
 
 
 class Words(NamedTuple):
@@ -81,7 +89,7 @@ class ThresholdRule(Rule):
         samples = self.samples(window, [group[self.key] for group in groups])
         found = []
         for group in groups:
-            finding = self.measure(group, samples.get(group[self.key], []))
+            finding = self.measure(window, group, samples.get(group[self.key], []))
             severity = grade(finding.value, levels, self.above)
             if severity is not None:
                 found.append(self.from_finding(finding, severity, limit))
@@ -115,7 +123,7 @@ class ThresholdRule(Rule):
         ID (``cid``) and ``fields``."""
         return first_rows(steps, F(self.key), keys, cid=F("workflow__correlation_id"), **fields)
 
-    def measure(self, group, sample):
+    def measure(self, window, group, sample):
         """The ``Finding`` of one candidate."""
         raise NotImplementedError
 
@@ -131,11 +139,19 @@ class ThresholdRule(Rule):
 class PercentileRule(ThresholdRule):
     """Groups whose p95 passes the threshold. The candidates are the ``CANDIDATES`` groups
     whose ``maximum`` passes the mildest limit (a p95 cannot pass a limit the maximum does
-    not), highest ``rank`` first; each one's p95 comes from its most recent rows, whose
-    ``value`` field holds the metric."""
+    not), highest ``rank`` first.
+
+    Short window: each candidate's p95 comes from its most recent rows of the ``layer``'s
+    steps, whose ``value`` field holds the metric. Long window: from the rollups' spread of
+    ``spread_metric`` (``PeriodStats.spreads``), the candidates are only those whose p95
+    passes too, and their rows are their ``EXAMPLE_ROWS`` worst (by ``worst``) of the
+    window's last 2 hours, for examples only."""
 
     maximum = "max_ms"
     rank = "avg_ms"
+    layer = "api"
+    spread_metric = "response_time_ms"
+    worst = "-duration_ms"
 
     def candidates(self, window, limit):
         passing = [
@@ -143,11 +159,35 @@ class PercentileRule(ThresholdRule):
             for group in self.groups(window)
             if group[self.maximum] is not None and passes(group[self.maximum], limit)
         ]
+        if window.stats.from_rollups:
+            spreads = self.spreads(window)
+            passing = [
+                group
+                for group in passing
+                if passes(spreads.get(group[self.key], NO_SPREAD)["p95"] or 0, limit)
+            ]
         passing.sort(key=lambda group: -(group[self.rank] or 0))
         return passing[:CANDIDATES]
 
-    def measure(self, group, sample):
-        spread = distribution(row["value"] for row in sample)
+    def samples(self, window, keys):
+        steps = window.stats.sample_steps(self.layer)
+        if window.stats.from_rollups:
+            return self.rows(steps, keys, per_group=EXAMPLE_ROWS, order_by=self.worst)
+        return self.rows(steps, keys)
+
+    def rows(self, steps, keys, **options):
+        """``recent_steps`` of ``steps`` with the metric as ``value`` (and what else the
+        rule's words show)."""
+        raise NotImplementedError
+
+    def spreads(self, window):
+        return window.stats.spreads(self.layer, self.spread_metric)
+
+    def measure(self, window, group, sample):
+        if window.stats.from_rollups:
+            spread = self.spreads(window).get(group[self.key], NO_SPREAD)
+        else:
+            spread = distribution(row["value"] for row in sample)
         return Finding(group, sample, spread["p95"] or 0, spread=spread)
 
     @staticmethod
@@ -176,7 +216,7 @@ class RateRule(ThresholdRule):
             if self.observations(group) >= minimum and passes(self.rate(group), limit, self.above)
         ]
 
-    def measure(self, group, sample):
+    def measure(self, window, group, sample):
         return Finding(group, sample, self.rate(group))
 
 

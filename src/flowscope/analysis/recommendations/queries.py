@@ -12,14 +12,16 @@ class SlowQuery(PercentileRule):
 
     kind = "slow_query"
     metric = "slow_query_ms"
+    layer = "database"
 
     def groups(self, window):
         return window.stats.queries.values()
 
-    def samples(self, window, keys):
+    def rows(self, steps, keys, **options):
         return self.recent_steps(
-            window.steps("database"),
+            steps,
             keys,
+            **options,
             value=F("duration_ms"),
             sql=KeyTextTransform("sql", "metadata"),
             call_site=KeyTransform("call_site", "metadata"),

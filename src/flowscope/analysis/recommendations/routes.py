@@ -32,8 +32,8 @@ class SlowRoute(RouteRule, PercentileRule):
     kind = "slow_route"
     metric = "response_time_ms"
 
-    def samples(self, window, keys):
-        return self.recent_steps(window.steps("api"), keys, value=F("duration_ms"))
+    def rows(self, steps, keys, **options):
+        return self.recent_steps(steps, keys, **options, value=F("duration_ms"))
 
     def describe(self, finding):
         stats, timing = finding.group, finding.spread
@@ -63,10 +63,11 @@ class LargeResponse(RouteRule, PercentileRule):
     kind = "large_response"
     metric = "response_size_bytes"
     maximum, rank = "max_bytes", "avg_bytes"
+    spread_metric, worst = "response_size_bytes", "-size"
 
-    def samples(self, window, keys):
-        sized = window.steps("api").alias(size=metadata_number("response_size"))
-        return self.recent_steps(sized.filter(size__isnull=False), keys, value=F("size"))
+    def rows(self, steps, keys, **options):
+        sized = steps.alias(size=metadata_number("response_size")).filter(size__isnull=False)
+        return self.recent_steps(sized, keys, **options, value=F("size"))
 
     def describe(self, finding):
         stats, sizes = finding.group, finding.spread
@@ -104,8 +105,9 @@ class HighErrorRate(RouteRule, RateRule):
         return group["errors"] / group["requests"]
 
     def samples(self, window, keys):
+        """The most recent failed requests (of the last 2 hours only, in a long window)."""
         return self.recent_steps(
-            window.steps("api").filter(status=TraceStep.Status.ERROR),
+            window.stats.sample_steps("api").filter(status=TraceStep.Status.ERROR),
             keys,
             per_group=EXAMPLES,
             status_code=KeyTextTransform("status_code", "metadata"),

@@ -35,9 +35,6 @@ class Window:
     def steps(self, layer):
         return self.stats.steps(layer)
 
-    def workflows(self):
-        return self.stats.workflows()
-
     def levels(self, metric):
         return self.thresholds.get(metric) or {}
 

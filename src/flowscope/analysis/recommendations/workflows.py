@@ -1,8 +1,8 @@
 """Workflow rules: chatty workflows."""
 
-from django.db.models import Avg, Count, F, Max
+from django.db.models import F
 
-from flowscope.analysis.period_stats import MAX_GROUPS, first_rows
+from flowscope.analysis.period_stats import first_rows
 from flowscope.analysis.recommendations.base import RateRule, Words
 from flowscope.analysis.recommendations.wording import EXAMPLES, counted, distinct_examples
 
@@ -17,16 +17,7 @@ class ChattyWorkflow(RateRule):
     evidence = "workflows"
 
     def groups(self, window):
-        return (
-            window.workflows()
-            .values("workflow_type")
-            .annotate(
-                workflows=Count("id"),
-                avg_requests=Avg("request_count"),
-                max_requests=Max("request_count"),
-            )
-            .order_by("workflow_type")[:MAX_GROUPS]
-        )
+        return window.stats.workflow_types
 
     def observations(self, group):
         return group["workflows"]
@@ -35,8 +26,9 @@ class ChattyWorkflow(RateRule):
         return float(group["avg_requests"])
 
     def samples(self, window, keys):
+        """The busiest workflows of each type (of the last 2 hours only, in a long window)."""
         return first_rows(
-            window.workflows(),
+            window.stats.sample_workflows(),
             F("workflow_type"),
             keys,
             per_group=EXAMPLES,
