@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from flowscope.models import ErrorLog, WorkflowSession
+from flowscope.testing import capture_traces
 
 KEY = "otlp-test-key"
 PATH = "/api/v1/debugging/otlp/v1/traces"
@@ -217,3 +218,14 @@ def test_spans_the_recorder_drops_are_unavailable_for_the_exporter_to_retry():
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     assert status_pb2.Status.FromString(response.content).code == 14  # UNAVAILABLE
+
+
+def test_a_trace_id_whose_digits_pass_the_card_check_is_kept_as_sent():
+    trace_id = bytes.fromhex("4242424242424242abcdef0123456789")  # 16 Luhn-valid digits
+    request = raw_request()
+    request.resource_spans[0].scope_spans[0].spans[0].trace_id = trace_id
+    with capture_traces() as traces:
+        response = post(request.SerializeToString(), "application/x-protobuf")
+    assert response.status_code == 200
+    (span,) = traces[0].spans
+    assert span.metadata["otlp_trace_id"] == trace_id.hex()
