@@ -48,6 +48,13 @@ DEFAULTS = {
     "FLUSH_INTERVAL": 0.2,
     # Retries of a failing batch (with exponential backoff) before it is dropped.
     "WRITE_RETRIES": 3,
+    # Seconds the recorder spends writing what it holds when the process stops; keep it
+    # below the server's graceful timeout. What is left is spooled to SPOOL_DIR and written
+    # at the next start.
+    "SHUTDOWN_TIMEOUT": 5.0,
+    # Folder of the shutdown spool; None: one in the system's temporary folder named after
+    # the store (set it to a persistent folder where /tmp is wiped at reboot).
+    "SPOOL_DIR": None,
     # Seconds between process metric samples (CPU, memory, threads); 0 turns them off.
     "PROCESS_METRICS_INTERVAL": 30,
     # Levels per metric that turn a rollup into an alert and grade recommendations; an entry

@@ -22,15 +22,20 @@ and ``snapshot``) the process's one for the block; shutting it down is then the 
 from contextlib import contextmanager
 
 from flowscope.recording.recorder import Recorder, set_recorder
+from flowscope.records.preparation import prepare
 
 SHUTDOWN_SECONDS = 60
 
 
 class ListRecorder(list):
-    """Stands in for the recorder: ``submit`` appends."""
+    """Stands in for the recorder: ``submit`` appends the record as it would be stored."""
 
     def submit(self, item):
-        self.append(item)
+        self.append(prepare(item))
+        return True
+
+    def submit_all(self, items):
+        self.extend(prepare(item) for item in items)
         return True
 
     def snapshot(self):

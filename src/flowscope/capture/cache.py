@@ -14,7 +14,6 @@ from django.core.cache import caches
 from flowscope.capture import context
 from flowscope.capture.collectors import Collector
 from flowscope.internal_errors import capture_internal_errors
-from flowscope.records.scrubbing import FILTERED, is_sensitive_key, mask_card_numbers
 from flowscope.records.trace import describe_exception
 
 OPERATIONS = (
@@ -32,7 +31,6 @@ OPERATIONS = (
     "get_or_set",
     "clear",
 )
-MAX_KEY_LENGTH = 200
 MAX_KEYS_LISTED = 10
 
 # Backends implement some operations with others (get_or_set calls get and add): only the
@@ -43,20 +41,15 @@ _inside_cache_call = ContextVar("flowscope_inside_cache_call", default=False)
 MANY_KEYS = ("get_many", "delete_many")
 
 
-@functools.lru_cache(maxsize=4096)  # the same keys come back request after request
-def _safe_key(key):
-    key = str(key)
-    return FILTERED if is_sensitive_key(key) else mask_card_numbers(key[:MAX_KEY_LENGTH])
-
-
-def _describe_call(operation, args, kwargs):
-    if operation in ("clear",) or not args:
+def _describe_call(operation, args):
+    """The keys as the host gave them: scrubbed when the trace is prepared."""
+    if operation == "clear" or not args:
         return {}
     first = args[0]
     if operation in (*MANY_KEYS, "set_many"):
         keys = list(first)
-        return {"keys": [_safe_key(k) for k in keys[:MAX_KEYS_LISTED]], "key_count": len(keys)}
-    return {"key": _safe_key(first)}
+        return {"keys": keys[:MAX_KEYS_LISTED], "key_count": len(keys)}
+    return {"key": first}
 
 
 def _outcome(operation, args, kwargs, result):
@@ -72,6 +65,8 @@ def _outcome(operation, args, kwargs, result):
 
 
 def _traced(method, operation, alias):
+    name = f"cache.{operation}"
+
     @functools.wraps(method)
     def traced(*args, **kwargs):
         trace = context.current_trace()
@@ -81,13 +76,8 @@ def _traced(method, operation, alias):
             args = (list(args[0]), *args[1:])
         span = None
         with capture_internal_errors():
-            span = context.start_span(
-                "cache",
-                f"cache.{operation}",
-                alias=alias,
-                operation=operation,
-                **_describe_call(operation, args, kwargs),
-            )
+            metadata = {"alias": alias, "operation": operation, **_describe_call(operation, args)}
+            span = context.start_leaf_span(trace, "cache", name, metadata)
         token = _inside_cache_call.set(True)
         try:
             result = method(*args, **kwargs)

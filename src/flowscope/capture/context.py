@@ -6,6 +6,7 @@ under ASGI, and asgiref copies them into the threads that run sync code for asyn
 """
 
 from contextvars import ContextVar
+from time import perf_counter
 
 from flowscope.records.trace import Span, Trace
 
@@ -52,3 +53,15 @@ def start_span(layer, name, **metadata):
     parent = current_parent()
     span = Span(layer=layer, name=name, parent_span_id=parent.span_id, metadata=metadata)
     return span if trace.add_span(span) else None
+
+
+def start_leaf_span(trace, layer, name, metadata, call_site=None):
+    """A step with no children of its own (a query, a cache call), made as cheaply as can
+    be: its id and wall-clock start are given when the trace is prepared, off the request
+    path. None when the trace keeps no more steps."""
+    span = Span(layer, name, current_parent().span_id, "", None, metadata=metadata)
+    span.call_site = call_site
+    if not trace.add_span(span):
+        return None
+    span.start_clock = perf_counter()  # the step's own time, not flowscope's
+    return span

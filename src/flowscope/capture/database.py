@@ -3,16 +3,22 @@
 The wrapper is added to every connection as it is created (``connection_created``) and to
 those already open when the collector is installed. Outside a traced request it only calls
 through, so the recorder's own writes (in its own thread, with no trace) are never traced.
+
+On the request path a query costs one small record: the SQL text as Django sent it, the
+clock, and the call site as a code object and line. Normalizing the SQL, naming the call
+site and spotting repeated queries wait for ``records.preparation``.
 """
 
 from django.db import connections
 from django.db.backends.signals import connection_created
 
-from flowscope.capture import context, sql
+from flowscope.capture import context
 from flowscope.capture.collectors import Collector
 from flowscope.capture.stacktrace import call_site
 from flowscope.internal_errors import capture_internal_errors
 from flowscope.records.trace import describe_exception
+
+MAX_UNKEPT_QUERIES = 10_000
 
 
 def trace_query(execute, query, params, many, execution_context):
@@ -35,21 +41,13 @@ def trace_query(execute, query, params, many, execution_context):
 
 def _start_span(trace, query, many, execution_context):
     with capture_internal_errors():
-        normalized = sql.normalize(query)
-        site = call_site(skip=3)
-        trace.sql_counts[normalized] += 1
-        trace.sql_call_sites.setdefault(normalized, site)  # even when the step is not kept
         connection = execution_context["connection"]
-        return context.start_span(
-            "database",
-            normalized[:500],
-            vendor=connection.vendor,
-            alias=connection.alias,
-            sql=normalized,
-            operation=sql.operation(normalized),
-            many=many,
-            call_site=site,
-        )
+        metadata = {"vendor": connection.vendor, "alias": connection.alias, "many": many}
+        site = call_site(skip=3)
+        span = context.start_leaf_span(trace, "database", query, metadata, site)
+        if span is None and len(trace.unkept_queries) < MAX_UNKEPT_QUERIES:
+            trace.unkept_queries.append((query, site))  # still counts for N+1
+        return span
     return None
 
 
@@ -59,7 +57,8 @@ def install_on(connection, **kwargs):
 
 
 class DatabaseCollector(Collector):
-    """Every query of a traced request: its normalized SQL, duration and call site."""
+    """Every query of a traced request: its SQL (normalized when stored), duration and
+    call site."""
 
     def install(self):
         """Wraps every connection now open and every one opened later."""

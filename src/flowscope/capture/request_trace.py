@@ -1,6 +1,8 @@
 """What one request contributes to its workflow: begun before the view, finished after.
 
-Everything that leaves the request for the store is scrubbed here, before it is queued.
+Only what cannot be had later is taken here; the request is described and scrubbed from
+its ``RequestFacts`` by ``records.preparation``, off the request path, before anything
+leaves the process.
 """
 
 import json
@@ -11,16 +13,8 @@ from django.utils.functional import SimpleLazyObject, empty
 from flowscope.capture import errors, workflows
 from flowscope.conf import flowscope_settings
 from flowscope.records import correlation
-from flowscope.records.scrubbing import (
-    FILTERED,
-    is_sensitive_key,
-    scrub,
-    scrub_body,
-    scrub_headers,
-    scrub_query_string,
-    scrub_text,
-)
-from flowscope.records.trace import Span, Trace
+from flowscope.records.scrubbing import scrub
+from flowscope.records.trace import RequestFacts, Span, Trace
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_ERROR_DETAIL = 500
@@ -94,9 +88,7 @@ def finish(request, response, trace):
         trace.complete = True
     failed = raised or status_code >= 500 or (final_step and status_code >= 400)
     root.status = "error" if failed else "ok"
-    _describe(request, response, trace)
-    _flag_repeated_queries(trace)
-    _scrub_errors(trace, root.metadata)
+    trace.facts = _facts(request, response, root.metadata.pop("raw_body", None))
     trace.closed = True
 
 
@@ -146,42 +138,22 @@ def _error_detail(response):
     return str(detail)[:MAX_ERROR_DETAIL]
 
 
-def _describe(request, response, trace):
-    meta = trace.root.metadata
-    raw_body = meta.pop("raw_body", None)
-    meta.update(
-        method=request.method,
-        path=_safe_path(request),
-        route=trace.root.name.split(" ", 1)[1],
-        status_code=response.status_code,
-        query_count=trace.query_count,
-        query=scrub_query_string(request.META.get("QUERY_STRING", "")),
-        request_headers=scrub_headers(dict(request.headers)),
-        response_size=None if getattr(response, "streaming", False) else len(response.content),
-        content_type=response.get("Content-Type", ""),
-    )
-    if raw_body is not None:
-        meta["request_body"] = (
-            raw_body
-            if isinstance(raw_body, str)
-            else scrub_body(raw_body, request.content_type or "")
-        )
-    if _keep_response_body(response):
-        meta["response_body"] = scrub_body(response.content, response.get("Content-Type", ""))
-    if trace.dropped_steps:
-        meta["dropped_steps"] = trace.dropped_steps
-    if trace.dropped_errors:
-        meta["dropped_errors"] = trace.dropped_errors
-
-
-def _safe_path(request):
-    """The path with the values of sensitive URL parameters (``<token>``) masked."""
-    path = request.path
+def _facts(request, response, body):
+    streaming = getattr(response, "streaming", False)
     match = getattr(request, "resolver_match", None)
-    for name, value in match.kwargs.items() if match else ():
-        if is_sensitive_key(name) and str(value):
-            path = path.replace(str(value), FILTERED)
-    return scrub_text(path)
+    return RequestFacts(
+        method=request.method,
+        path=request.path,
+        path_values=match.kwargs if match else {},
+        query_string=request.META.get("QUERY_STRING", ""),
+        headers=dict(request.headers),
+        body=body,
+        content_type=request.content_type or "",
+        status_code=response.status_code,
+        response_type=response.get("Content-Type", ""),
+        response_size=None if streaming else len(response.content),
+        response_body=response.content if _keep_response_body(response) else None,
+    )
 
 
 def _keep_response_body(response):
@@ -189,39 +161,3 @@ def _keep_response_body(response):
     if getattr(response, "streaming", False) or mode == "none":
         return False
     return mode == "all" or response.status_code >= 400
-
-
-def _flag_repeated_queries(trace):
-    threshold = flowscope_settings.N_PLUS_ONE_THRESHOLD
-    repeated = {sql: count for sql, count in trace.sql_counts.items() if count >= threshold}
-    if not repeated:
-        return
-    findings = [
-        {"sql": sql, "count": count, "call_site": trace.sql_call_sites.get(sql)}
-        for sql, count in sorted(repeated.items(), key=lambda item: -item[1])
-    ]
-    for span in trace.spans:
-        if span.layer == "database" and span.metadata["sql"] in repeated:
-            span.metadata["repeated"] = True
-    trace.root.metadata["n_plus_one"] = findings
-
-
-def _scrub_errors(trace, request_metadata):
-    context_keys = (
-        "method",
-        "path",
-        "route",
-        "status_code",
-        "query",
-        "request_headers",
-        "request_body",
-    )
-    request_context = {key: request_metadata.get(key) for key in context_keys}
-    for error in trace.errors:
-        error.message = scrub_text(error.message)
-        error.request_context = {**error.request_context, **request_context}
-    for span in trace.spans:
-        if span.layer in ("custom", "external"):  # metadata given by the host's own code
-            span.metadata = scrub(span.metadata)
-        elif "error" in span.metadata:
-            span.metadata["error"] = scrub_text(span.metadata["error"])

@@ -1,57 +1,16 @@
-"""Stack frames as data, and which of them are the host's own code.
+"""The current stack, read on the request path: an exception's frames, the frames of a log
+call, and the call site of a query (the innermost frame of the host's own code)."""
 
-"In-app" means not the standard library, not an installed package and not flowscope:
-the frames a developer of the host project can open and fix.
-"""
-
-import functools
-import os
 import sys
-import sysconfig
 import traceback
 
-import flowscope
+from flowscope.records.frames import frame_dict, is_in_app
 
 MAX_FRAMES = 50
-
-_LIBRARY_DIRS = tuple(
-    {
-        os.path.realpath(sysconfig.get_paths()[name]) + os.sep
-        for name in ("stdlib", "platstdlib", "purelib", "platlib")
-    }
-    | {os.path.realpath(os.path.dirname(flowscope.__file__)) + os.sep}
-)
-
-
-_PROJECT_DIR = os.path.realpath(os.getcwd()) + os.sep
-
-
-@functools.lru_cache(maxsize=4096)
-def display_path(filename):
-    """The path as a developer reads it: relative to the project (the working directory)
-    or to the library folder it is in; stable across machines, so also for fingerprints."""
-    real = os.path.realpath(filename) if filename and not filename.startswith("<") else ""
-    for prefix in (_PROJECT_DIR, *_LIBRARY_DIRS):
-        if real.startswith(prefix):
-            return real[len(prefix) :]
-    return filename
-
-
-@functools.lru_cache(maxsize=4096)
-def is_in_app(filename):
-    if not filename or filename.startswith("<"):
-        return False
-    return not os.path.realpath(filename).startswith(_LIBRARY_DIRS)
-
-
-def frame_dict(filename, lineno, function, line=None):
-    return {
-        "file": display_path(filename),
-        "line": lineno,
-        "function": function,
-        "in_app": is_in_app(filename),
-        "code": (line or "").strip()[:200],
-    }
+# Whether a code object is the host's own code, decided once per code object: a query's
+# call site is then found with one dictionary look-up per frame, no path is looked at.
+_in_app_codes = {}
+MAX_REMEMBERED_CODES = 50_000  # code made at run time (exec, templates) must not grow it forever
 
 
 def from_exception(exc):
@@ -67,17 +26,24 @@ def from_current_stack(skip=1):
 
 
 def call_site(skip=2):
-    """The innermost in-app frame of the current stack: where the host's code made the
-    call (file, line, function), or None. Walks frames without formatting them: this runs
-    for every query."""
+    """``(code, line)`` of the innermost in-app frame of the current stack (where the
+    host's code made the call), or None. Resolved to a file and function name later, off
+    the request path (``records.frames.call_site_dict``)."""
     frame = sys._getframe(skip)
+    known = _in_app_codes
     while frame is not None:
         code = frame.f_code
-        if is_in_app(code.co_filename):
-            return {
-                "file": display_path(code.co_filename),
-                "line": frame.f_lineno,
-                "function": code.co_name,
-            }
+        in_app = known.get(code)
+        if in_app is None:
+            in_app = _remember(code)
+        if in_app:
+            return code, frame.f_lineno
         frame = frame.f_back
     return None
+
+
+def _remember(code):
+    if len(_in_app_codes) >= MAX_REMEMBERED_CODES:
+        _in_app_codes.clear()
+    in_app = _in_app_codes[code] = is_in_app(code.co_filename)
+    return in_app

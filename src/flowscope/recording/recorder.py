@@ -1,11 +1,12 @@
 """The recorder: what requests hand over reaches the store off the request path.
 
-Requests only ``submit`` (a non-blocking put on the ``Worker``'s bounded queue; dropped and
-counted when full). In the worker's thread, each batch is shown to the jobs (rollups count
-every request), written under the ``WritePolicy`` (one transaction, retries, record by
-record when the batch keeps failing), and each commit is handed to the sinks: realtime's
-live publisher is one (added by the app's ``ready()``). Then the jobs run: closed rollup
-windows, process metrics, the idle-workflow sweep.
+Requests only ``submit`` (an append to the ``Worker``'s bounded queue; dropped and counted
+when full). In the worker's thread each batch is prepared (``records.preparation``: the
+work capture left for later) and handed to the ``StorePipeline``, which writes it.
+
+At shutdown the recorder writes what it holds for up to ``SHUTDOWN_TIMEOUT`` seconds; the
+rest is prepared and saved to the spool (``recording.spool``) and written by the next
+recorder that starts. Every record it gives up is counted and logged (``Losses``).
 
 One recorder a process (``get_recorder``); ``set_recorder`` swaps it, for tests and for
 ``flowscope.testing``. A forked child starts afresh and never writes what its parent had
@@ -19,29 +20,18 @@ import socket
 import threading
 
 from flowscope import diagnostics
+from flowscope.conf import flowscope_settings
+from flowscope.diagnostics import Counters
 from flowscope.internal_errors import capture_internal_errors, internal_errors
-from flowscope.recording import writer
-from flowscope.recording.jobs import ProcessMetrics, Rollups, TimeoutSweep
+from flowscope.recording import spool
+from flowscope.recording.losses import Losses
+from flowscope.recording.store_pipeline import StorePipeline, add_sink, remove_sink
 from flowscope.recording.worker import Worker
-from flowscope.recording.write_policy import WritePolicy
-from flowscope.signals import batch_committed
+from flowscope.records.preparation import prepare
+
+__all__ = ["Recorder", "add_sink", "get_recorder", "remove_sink", "set_recorder"]
 
 logger = logging.getLogger("flowscope.recorder")
-
-_sinks = []
-
-
-def add_sink(sink):
-    """Call ``sink(batch)`` with every committed ``writer.CommittedBatch``, in the
-    recorder's thread, in the order added (idempotent). Keep it quick: the next batch
-    waits for it. A failing sink is logged and counted, never raised into the writer."""
-    if sink not in _sinks:
-        _sinks.append(sink)
-
-
-def remove_sink(sink):
-    if sink in _sinks:
-        _sinks.remove(sink)
 
 
 class Recorder:
@@ -53,71 +43,107 @@ class Recorder:
 
     def _start_afresh(self):
         self.source = f"{socket.gethostname()}:{os.getpid()}"
-        self.policy = WritePolicy(on_commit=self._committed)
-        self.rollups = Rollups(self.source)
-        self.jobs = (self.rollups, ProcessMetrics(self.source), TimeoutSweep())
+        self.losses = Losses()
+        self.counts = Counters("refused", "spooled", "replayed")
+        self.pipeline = StorePipeline(self.source, self.losses)
+        self._spool_checked = False
 
     # --- what other threads call --------------------------------------------------------
 
     def submit(self, item):
         """Queue a finished trace, external spans or a standalone error; False if it had to
-        be dropped."""
-        return self.worker.put(item)
+        be dropped (counted and logged)."""
+        if self.worker.put(item):
+            return True
+        self.losses.add("queue_full", 1, f"QUEUE_SIZE is {flowscope_settings.QUEUE_SIZE}")
+        return False
+
+    def submit_all(self, items):
+        """Queue all of ``items`` or none (False): for a sender that is told to retry, so
+        that a refused request has stored nothing. Refusals are counted, not lost."""
+        if self.worker.put_all(items):
+            return True
+        self.counts.add(refused=len(items))
+        return False
 
     def flush(self, timeout=5.0):
         """Wait until everything submitted so far is written (or dropped); False on timeout."""
         return self.worker.flush(timeout)
 
-    def shutdown(self, timeout=5.0):
-        """Write what is queued and the open rollup windows, then stop the thread."""
-        self.worker.shutdown(timeout)
+    def shutdown(self, timeout=None):
+        """Write what is queued and the open rollup windows for up to ``timeout`` seconds
+        (``SHUTDOWN_TIMEOUT``); spool what is left, count and log what cannot be kept."""
+        if timeout is None:
+            timeout = flowscope_settings.SHUTDOWN_TIMEOUT
+        left, in_flight = self.worker.stop(timeout)
+        if left:
+            self._spool(left)
+        if in_flight:
+            self.losses.add("shutdown", in_flight, "still being written when the process ended")
+        self.losses.log_pending()
 
     def after_fork(self):
         self.worker.after_fork()
 
     def snapshot(self):
         """Counters for the health endpoint."""
-        queue, writes = self.worker.snapshot(), self.policy.snapshot()
+        queue, losses = self.worker.snapshot(), self.losses.snapshot()
         return {
+            "transport": "thread",
             "queued": queue["queued"],
-            "written": writes["written"],
-            "dropped": queue["dropped"] + writes["dropped"],
-            "failed_batches": writes["failed_batches"],
-            "retries": writes["retries"],
-            "last_flush_at": writes["last_flush_at"],
+            **self.pipeline.snapshot(),
+            "dropped": sum(losses.values()),
+            "dropped_by_reason": losses,
+            **self.counts.snapshot(),
             "queue_depth": queue["queue_depth"],
             "internal_errors": internal_errors.count,
-            "late_rollup_observations": self.rollups.buffer.late,
             "writer_alive": queue["alive"],
         }
 
     # --- the worker's thread ------------------------------------------------------------
 
     def _handle(self, batch):
-        for job in self.jobs:
-            with capture_internal_errors():  # a bug in a job is logged; the writer goes on
-                job.observe(batch)
-        if batch:
-            self.policy.write_batch(batch)
-        for job in self.jobs:
-            with capture_internal_errors():
-                job.run(self.policy.write)
+        if not self._spool_checked:
+            self._spool_checked = True
+            self._write_spooled()
+        self.pipeline.handle(self._prepared(batch))
 
-    def _committed(self, batch):
-        for sink in list(_sinks):
+    def _prepared(self, batch):
+        ready = []
+        for record in batch:
             with capture_internal_errors():
-                sink(batch)
-        for receiver, result in batch_committed.send_robust(sender=Recorder, batch=batch):
-            if isinstance(result, Exception):
-                logger.error("batch_committed receiver %r failed: %r", receiver, result)
+                ready.append(prepare(record))
+                continue
+            self.losses.add("prepare_failed", 1)
+        return ready
+
+    def _write_spooled(self):
+        """What an earlier process spooled at shutdown, written before anything new."""
+        for path, records in spool.claim():
+            size = flowscope_settings.BATCH_SIZE
+            for start in range(0, len(records), size):
+                self.pipeline.handle(records[start : start + size])
+            spool.release(path)
+            self.counts.add(replayed=len(records))
+            logger.info("flowscope wrote %d records spooled at an earlier shutdown", len(records))
+
+    def _spool(self, records):
+        ready = self._prepared(records)
+        try:
+            path = spool.save(ready)
+        except Exception as exc:
+            self.losses.add("spool_failed", len(ready), str(exc), exc_info=exc)
+            return
+        self.counts.add(spooled=len(ready))
+        logger.warning(
+            "flowscope had no time to write %d records at shutdown: kept in %s, written at "
+            "the next start",
+            len(ready),
+            path,
+        )
 
     def _stopped(self):
-        try:
-            for job in self.jobs:
-                with capture_internal_errors():
-                    job.finish(self.policy.write)
-        finally:
-            writer.close_connection()
+        self.pipeline.finish()
 
 
 _recorder = None

@@ -1,28 +1,23 @@
 """A bounded queue and one background thread that hands what was queued to a handler, in
 batches. It knows nothing of what it carries.
 
-``put`` never blocks: when the queue is full the item is dropped and counted. The thread
-takes a batch at once when it has been idle for a ``FLUSH_INTERVAL``, so that a lone item
-is handled within milliseconds; right after a batch it gathers for up to ``FLUSH_INTERVAL``
-(or ``BATCH_SIZE`` items), so that under load batches stay as few as with a fixed delay.
-When nothing arrives for a ``FLUSH_INTERVAL`` the handler is called with an empty batch,
-so that periodic work still runs on an idle process.
+``put`` never blocks and never wakes the thread: it appends to a deque (atomic under the
+interpreter lock), or refuses when the deque is full. The thread wakes on its own every
+``FLUSH_INTERVAL`` (which bounds how late a live dashboard sees a request), or as soon as a
+``BATCH_SIZE`` of items is waiting, and then handles everything queued, a batch at a time.
+A request never pays for waking the writer, and under load batches stay large. When
+nothing is queued the handler gets an empty batch, so that periodic work still runs.
 
 Fork safety: in a child process the first ``put`` (or ``after_fork``) starts afresh with
 an empty queue and no thread; the child never handles what its parent had queued.
 """
 
-import contextlib
 import os
-import queue
 import threading
 import time
+from collections import deque
 
 from flowscope.conf import flowscope_settings
-from flowscope.diagnostics import Counters
-
-# Put by ``shutdown``: wakes the thread at once instead of at the end of a gathering wait.
-_WAKE_UP = object()
 
 
 class Worker:
@@ -36,11 +31,15 @@ class Worker:
     def _start_afresh(self):
         self.pid = os.getpid()
         self._start_lock = threading.Lock()  # a parent's thread may have held the old one
-        self._queue = queue.Queue(maxsize=flowscope_settings.QUEUE_SIZE)
-        self._counts = Counters("queued", "dropped")
-        self._stopping = threading.Event()
+        self._items = deque()
+        self._limit = flowscope_settings.QUEUE_SIZE
+        self._wake = threading.Event()
+        self._done = threading.Condition()
+        self._handled = 0  # items handed to the handler so far (written, or dropped by it)
+        self._in_flight = 0
+        self._stopping = self._halted = False
+        self._running = False  # the thread is there and takes batches
         self._thread = None
-        self._last_batch_at = 0.0
 
     def after_fork(self):
         self._start_afresh()
@@ -50,95 +49,126 @@ class Worker:
     # --- the producing side -------------------------------------------------------------
 
     def put(self, item):
-        """Queue ``item``; False if the queue was full and it was dropped (counted)."""
-        if self.pid != os.getpid():  # forked without the at-fork hook having run
-            self.after_fork()
-        self._ensure_started()
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
-            self._counts.add(dropped=1)
+        """Queue ``item``; False if the queue is full (or stopped) and it was not taken."""
+        if not self._running and not self._start():
             return False
-        self._counts.add(queued=1)
+        items = self._items
+        if len(items) >= self._limit:
+            return False
+        items.append(item)
+        if len(items) >= flowscope_settings.BATCH_SIZE:
+            self._wake.set()
+        return True
+
+    def put_all(self, new_items):
+        """Queue every one of ``new_items``, or none of them (False) when they do not all
+        fit. Several producers may race for the last places: the bound is then passed by
+        at most one request's worth, never by more."""
+        if not self._running and not self._start():
+            return False
+        if len(self._items) + len(new_items) > self._limit:
+            return False
+        self._items.extend(new_items)
+        if len(self._items) >= flowscope_settings.BATCH_SIZE:
+            self._wake.set()
         return True
 
     def snapshot(self):
-        """Items queued and dropped so far, the queue's depth, whether the thread runs."""
-        counts = self._counts.snapshot()
-        return {**counts, "queue_depth": self._queue.qsize(), "alive": self.is_alive()}
+        """Items taken so far, the queue's depth, whether the thread runs."""
+        depth = len(self._items)
+        return {
+            "queued": self._handled + self._in_flight + depth,
+            "queue_depth": depth,
+            "alive": self.is_alive(),
+        }
 
     def is_alive(self):
         return self._thread is not None and self._thread.is_alive()
 
-    def _ensure_started(self):
-        if self.is_alive():
-            return
+    def _start(self):
+        """Start the thread (after a fork: afresh); False once the worker was stopped."""
+        if self.pid != os.getpid():  # forked without the at-fork hook having run
+            self.after_fork()
         with self._start_lock:
+            if self._stopping:
+                return False
             if not self.is_alive():
-                self._stopping.clear()
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._running = True
                 self._thread.start()
+        return True
 
     # --- waiting for the thread ---------------------------------------------------------
 
     def flush(self, timeout=5.0):
         """Wait until everything queued so far is handled; False on timeout."""
         deadline = time.monotonic() + timeout
-        with self._queue.all_tasks_done:
-            while self._queue.unfinished_tasks:
+        with self._done:
+            target = self._handled + self._in_flight + len(self._items)
+            self._wake.set()
+            while self._handled < target:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self.is_alive():
                     return False
-                self._queue.all_tasks_done.wait(remaining)
+                self._done.wait(min(remaining, 0.1))
         return True
 
-    def shutdown(self, timeout=5.0):
-        """Handle what is queued, run ``stopped``, and end the thread (waiting up to
-        ``timeout``)."""
+    def stop(self, timeout):
+        """Handle what is queued within ``timeout`` seconds and end the thread. Returns the
+        items it had no time for (taken out of the queue, for the caller to keep) and how
+        many it was handling when time ran out (those it may not finish before exit)."""
         if self.pid != os.getpid() or not self.is_alive():
-            return
-        self._stopping.set()
-        # A full queue keeps the thread busy anyway: it sees the stop after this batch.
-        with contextlib.suppress(queue.Full):
-            self._queue.put_nowait(_WAKE_UP)
+            self._stopping = True
+            return self._take_all(), 0
+        self._stopping = True
+        self._wake.set()
         self._thread.join(timeout)
+        if not self._thread.is_alive():
+            return [], 0
+        self._halted = True  # no batch after the one being handled
+        left = self._take_all()
+        self._thread.join(min(1.0, timeout))
+        return left, (self._in_flight if self._thread.is_alive() else 0)
+
+    def _take_all(self):
+        return self._take(len(self._items) + self._limit)
+
+    def _take(self, count):
+        """Up to ``count`` items from the front (another thread may be taking too)."""
+        taken = []
+        try:
+            for _ in range(count):
+                taken.append(self._items.popleft())
+        except IndexError:
+            pass
+        return taken
 
     # --- the thread ---------------------------------------------------------------------
 
     def _run(self):
         try:
-            while not (self._stopping.is_set() and self._queue.empty()):
-                batch = self._take_batch()
-                try:
-                    self._handle(batch)
-                finally:
-                    if batch:
-                        self._last_batch_at = time.monotonic()
-                    for _ in batch:
-                        self._queue.task_done()
+            while not self._halted:
+                self._wake.wait(flowscope_settings.FLUSH_INTERVAL)
+                self._wake.clear()
+                self._handle_queued()
+                if self._stopping and not self._items:
+                    break
         finally:
+            self._running = False
             self._stopped()
 
-    def _take_batch(self):
-        interval = flowscope_settings.FLUSH_INTERVAL
-        first = self._next(timeout=interval)
-        if first is None:
-            return []
-        batch, deadline = [first], self._last_batch_at + interval
-        while len(batch) < flowscope_settings.BATCH_SIZE:
-            item = self._next(timeout=deadline - time.monotonic())
-            if item is None:
-                break
-            batch.append(item)
-        return batch
-
-    def _next(self, timeout):
-        """The next item, or None when none came in time (or shutdown woke the thread)."""
-        try:
-            item = self._queue.get(timeout=timeout) if timeout > 0 else self._queue.get_nowait()
-        except queue.Empty:
-            return None
-        if item is _WAKE_UP:
-            self._queue.task_done()
-            return None
-        return item
+    def _handle_queued(self):
+        """Everything queued now, a batch at a time; an empty batch when nothing is."""
+        size = flowscope_settings.BATCH_SIZE
+        while not self._halted:
+            batch = self._take(size)
+            self._in_flight = len(batch)
+            try:
+                self._handle(batch)
+            finally:
+                with self._done:
+                    self._handled += len(batch)
+                    self._in_flight = 0
+                    self._done.notify_all()
+            if not self._items:
+                return

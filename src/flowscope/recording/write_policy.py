@@ -1,5 +1,5 @@
 """How writes reach the store: one transaction each, retried with exponential backoff when
-the store fails, then dropped with a count and a log line. A batch of records that keeps
+the store fails, then dropped, counted and logged (``recording.losses``). A batch that keeps
 failing is written again one record at a time, once each, so that one bad record (a value
 the database refuses) costs only itself. Each commit is handed to ``on_commit``.
 """
@@ -19,10 +19,11 @@ BACKOFF_SECONDS = 0.2
 
 
 class WritePolicy:
-    def __init__(self, on_commit):
-        """``on_commit(batch)`` gets each committed ``writer.CommittedBatch``."""
-        self.on_commit = on_commit
-        self._counts = Counters("written", "dropped", "failed_batches", "retries")
+    def __init__(self, on_commit, losses):
+        """``on_commit(batch)`` gets each committed ``writer.CommittedBatch``; ``losses``
+        counts and logs the records no attempt could write."""
+        self.on_commit, self.losses = on_commit, losses
+        self._counts = Counters("written", "failed_batches", "retries")
         self.last_flush_at = None
         self._last_failure = None
 
@@ -50,23 +51,20 @@ class WritePolicy:
                 lost += 1
             else:
                 self._committed(committed, 1)
-        self._counts.add(failed_batches=1, dropped=lost)
-        logger.error(
-            "flowscope dropped %d of a batch of %d",
-            lost,
-            len(items),
-            exc_info=self._last_failure if lost else None,
-        )
+        self._counts.add(failed_batches=1)
+        detail = f"{lost} of a batch of {len(items)} refused by the store"
+        self.losses.add("write_failed", lost, detail, exc_info=self._last_failure)
 
     def write(self, action, item_count=0):
         """Run ``action`` (one transaction returning a ``CommittedBatch``) with retries; on
         the last failure count ``item_count`` records as dropped and log it."""
         committed = self._attempt(action, flowscope_settings.WRITE_RETRIES)
         if committed is None:
-            self._counts.add(failed_batches=1, dropped=item_count)
-            logger.error(
-                "flowscope dropped a write of %d items", item_count, exc_info=self._last_failure
-            )
+            self._counts.add(failed_batches=1)
+            if item_count:
+                self.losses.add("write_failed", item_count, exc_info=self._last_failure)
+            else:
+                logger.error("flowscope could not write", exc_info=self._last_failure)
             return
         self._committed(committed, item_count)
 

@@ -1,13 +1,20 @@
 """The in-memory records flowscope keeps before they are written: a request's ``Trace``,
 its ``Span`` steps and ``CapturedError`` errors, and ``ExternalSpans`` from the browser or
-other services. Plain data: capture builds them, recording writes them.
+other services. Plain data (``msgspec`` structs: cheap to make on the request path, and
+encoded as they are by ``records.codec``): capture builds them, recording writes them.
+
+A trace leaves the request *raw*: database and cache steps hold the SQL text and key as
+the host used them, their call site as a code object and line, and the request's own facts
+in ``RequestFacts``. ``records.preparation`` turns that into what is stored (normalized,
+scrubbed, described) off the request path, before anything leaves the process.
 """
 
 import random
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import msgspec
 
 LAYERS = ("frontend", "api", "database", "cache", "external", "custom")
 MAX_ERRORS_PER_REQUEST = 100
@@ -26,20 +33,32 @@ def now():
     return datetime.now(UTC)
 
 
-@dataclass(slots=True, eq=False)
-class Span:
+class Record(msgspec.Struct, omit_defaults=True, eq=False, kw_only=True):
+    """What every record shares. ``idempotency_key``: records delivered again under the
+    same key (a retried ingest request, a stream entry a crashed writer left) are stored
+    once."""
+
+    idempotency_key: str = ""
+
+
+class Span(msgspec.Struct, omit_defaults=True, eq=False):
     """One timed step. ``started_at`` is wall-clock for display; durations use a monotonic
-    clock so that clock adjustments cannot produce negative times."""
+    clock so that clock adjustments cannot produce negative times.
+
+    Steps made on the request path for every query or cache call pass ``span_id=""`` and
+    ``started_at=None``: preparation fills both in (from the clock), off the request path.
+    ``call_site`` is then a ``(code, line)`` pair, resolved to a frame when prepared."""
 
     layer: str
     name: str
     parent_span_id: str = ""
-    span_id: str = field(default_factory=new_span_id)
-    started_at: datetime = field(default_factory=now)
-    start_clock: float = field(default_factory=time.perf_counter)
+    span_id: str = msgspec.field(default_factory=new_span_id)
+    started_at: datetime | None = msgspec.field(default_factory=now)
+    start_clock: float = msgspec.field(default_factory=time.perf_counter)
     duration_ms: float = 0.0
     status: str = "ok"
-    metadata: dict = field(default_factory=dict)
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    call_site: Any = None
 
     def finish(self, status=None):
         self.duration_ms = (time.perf_counter() - self.start_clock) * 1000
@@ -47,21 +66,36 @@ class Span:
             self.status = status
 
 
-@dataclass(slots=True, eq=False)
-class CapturedError:
+class CapturedError(Record, tag="error"):
     kind: str  # "exception", "http" (an error answer) or "log" (a log record)
     layer: str
     error_type: str
     message: str
     severity: str = "error"
-    stack_trace: list = field(default_factory=list)
+    stack_trace: list = msgspec.field(default_factory=list)
     span_id: str = ""
-    created_at: datetime = field(default_factory=now)
-    request_context: dict = field(default_factory=dict)
+    created_at: datetime = msgspec.field(default_factory=now)
+    request_context: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-@dataclass(eq=False)
-class Trace:
+class RequestFacts(msgspec.Struct, eq=False):
+    """What the request and its response said, as they said it: described and scrubbed by
+    preparation. Never encoded: a trace is prepared before it leaves the process."""
+
+    method: str
+    path: str
+    path_values: dict  # the URL's parameters, so that secret ones are masked in the path
+    query_string: str
+    headers: dict
+    body: Any  # bytes, a "[... bytes]" note, or None
+    content_type: str
+    status_code: int
+    response_type: str
+    response_size: int | None
+    response_body: bytes | None
+
+
+class Trace(Record, tag="trace"):
     """Everything one request contributes to its workflow."""
 
     correlation_id: str
@@ -72,17 +106,18 @@ class Trace:
     workflow_type: str = ""
     complete: bool = False
     user_id: int | None = None
-    spans: list = field(default_factory=list)
-    errors: list = field(default_factory=list)
+    spans: list[Span] = msgspec.field(default_factory=list)
+    errors: list[CapturedError] = msgspec.field(default_factory=list)
     dropped_steps: int = 0
     dropped_errors: int = 0
     query_count: int = 0
-    sql_counts: Counter = field(default_factory=Counter)
-    sql_call_sites: dict = field(default_factory=dict)  # normalized SQL -> first call site
-    workflow_metadata: dict = field(default_factory=dict)
-    # Set once the request is finished and scrubbed: late additions (a task the view left
-    # running) are dropped and counted, so nothing unscrubbed follows the trace to the store.
+    # (SQL, call site) of queries past ``max_steps``: not stored, but counted for N+1.
+    unkept_queries: list = msgspec.field(default_factory=list)
+    workflow_metadata: dict[str, Any] = msgspec.field(default_factory=dict)
+    # Set once the request is finished: late additions (a task the view left running) are
+    # dropped and counted, so nothing follows the trace after it was handed over.
     closed: bool = False
+    facts: RequestFacts | None = None
 
     def add_span(self, span):
         """Keep ``span`` unless the request has ``max_steps`` or has ended (then count it)."""
@@ -105,7 +140,7 @@ class Trace:
         return bool(self.errors)
 
     # What the writer needs of any record (see ``ExternalSpans``):
-    request_count = 1
+    request_count: ClassVar[int] = 1
 
     def all_spans(self):
         return [self.root, *self.spans]
@@ -119,19 +154,18 @@ class Trace:
         return self.root.started_at + timedelta(milliseconds=self.root.duration_ms)
 
 
-@dataclass(eq=False)
-class ExternalSpans:
+class ExternalSpans(Record, tag="external"):
     """Spans of one workflow that arrive from outside the request: the browser SDK, or
     another service through OpenTelemetry. Written like a ``Trace``, but not a request."""
 
     correlation_id: str
-    spans: list
-    errors: list = field(default_factory=list)
+    spans: list[Span]
+    errors: list[CapturedError] = msgspec.field(default_factory=list)
     sampled: bool = True
     workflow_type: str = ""
     complete: bool = False
     user_id: int | None = None
-    workflow_metadata: dict = field(default_factory=dict)
+    workflow_metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property
     def request_count(self):

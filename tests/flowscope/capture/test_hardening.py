@@ -16,6 +16,7 @@ from flowscope import internal_errors
 from flowscope.capture import context, request_trace
 from flowscope.models import TraceStep, WorkflowSession
 from flowscope.recording import write_policy, writer
+from flowscope.recording.losses import Losses
 from flowscope.records.trace import CapturedError
 from flowscope.testing import capture_traces
 from tests.flowscope.capture import views
@@ -203,7 +204,7 @@ def test_log_records_outside_a_request_are_standalone_errors(settings):
 
 def test_a_bug_in_flowscope_is_counted_and_the_app_answers(settings, monkeypatch):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "RAISE_INTERNAL_ERRORS": False}
-    monkeypatch.setattr(request_trace, "_describe", lambda *args: 1 / 0)
+    monkeypatch.setattr(request_trace, "_facts", lambda *args: 1 / 0)
     before = internal_errors.internal_errors.count
     with capture_traces() as traces:
         response = Client().get("/sync/bug/")
@@ -233,12 +234,13 @@ def test_one_bad_record_costs_only_itself(transactional_db, monkeypatch):
         return real_write(items)
 
     monkeypatch.setattr(writer, "write", refuses_poison)
-    committed = []
-    policy = write_policy.WritePolicy(on_commit=committed.append)
+    committed, losses = [], Losses()
+    policy = write_policy.WritePolicy(on_commit=committed.append, losses=losses)
     policy.write_batch([make_trace(f"ok-{i}") for i in range(3)] + [make_trace("poison")])
     assert WorkflowSession.objects.count() == 3
     stats = policy.snapshot()
-    assert (stats["written"], stats["dropped"], stats["failed_batches"]) == (3, 1, 1)
+    assert (stats["written"], stats["failed_batches"]) == (3, 1)
+    assert losses.snapshot()["write_failed"] == 1
     assert [batch.workflows[0].correlation_id for batch in committed] == ["ok-0", "ok-1", "ok-2"]
 
 

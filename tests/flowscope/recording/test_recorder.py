@@ -183,26 +183,27 @@ def test_a_failing_sink_is_counted_and_the_others_still_hear(real_recorder, sett
     assert real_recorder.snapshot()["writer_alive"]
 
 
-def test_an_idle_writer_writes_at_once_and_a_busy_one_batches(real_recorder, settings):
-    # An interval far longer than any wait below: what is written before it is over was
-    # written at once, whatever the machine's load.
-    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "FLUSH_INTERVAL": 120.0}
-    sizes = []
+def test_a_request_never_wakes_the_writer_a_full_batch_does(real_recorder, settings):
+    # An interval far longer than any wait below: a write before it is over was woken by
+    # the batch size, not by the timer.
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "FLUSH_INTERVAL": 120.0, "BATCH_SIZE": 3}
+    sizes, written = [], threading.Event()
 
     def receive(batch):
         if batch.workflows:  # closing rollup windows are committed batches of their own
             sizes.append(len(batch.workflows))
+            written.set()
 
     with sink(receive):
-        real_recorder.submit(make_trace(correlation_id="wf-alone"))
-        assert real_recorder.flush(30)  # idle: written at once, a live view sees it
-        # Right after a write, the next ones wait for the interval and go together.
+        real_recorder.submit(make_trace(correlation_id="wf-a"))
         real_recorder.submit(make_trace(correlation_id="wf-b"))
+        assert not written.wait(1.0)  # two traces: the writer sleeps on
         real_recorder.submit(make_trace(correlation_id="wf-c"))
-        assert not real_recorder.flush(0.5)
-        real_recorder.shutdown(30)  # ends the wait: what was gathered is written now
-    assert sizes == [1, 2]
-    assert WorkflowSession.objects.count() == 3
+        assert written.wait(30)  # the third fills a batch: written together
+        real_recorder.submit(make_trace(correlation_id="wf-d"))
+        assert real_recorder.flush(30)  # flush wakes it at once
+    assert sizes == [3, 1]
+    assert WorkflowSession.objects.count() == 4
 
 
 def test_idle_workflows_time_out_and_are_announced(real_recorder):
