@@ -265,6 +265,14 @@ SHOP_WORKFLOWS = {
     },
 }
 
+# Flowscope says on the console what it could not keep (and what it kept at shutdown).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"flowscope": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+
 # Flowscope's options and their defaults: docs/configuration.md.
 FLOWSCOPE = {
     "INGEST_KEYS": [FLOWSCOPE_INGEST_KEY],

@@ -1,5 +1,7 @@
-"""An ASGI app for the ``lifespan`` scope: on server shutdown, the recorder writes what it
-holds before the process exits. Route it in the host's ``asgi.py``::
+"""An ASGI app for the ``lifespan`` scope: at server startup the recorder starts (and writes
+what an earlier process spooled at its shutdown); at server shutdown it writes what it holds
+before the process exits, within ``SHUTDOWN_TIMEOUT``, and spools the rest. Route it in
+the host's ``asgi.py``::
 
     ProtocolTypeRouter({"http": django_asgi_app, "lifespan": flowscope_lifespan})
 """
@@ -13,6 +15,7 @@ async def flowscope_lifespan(scope, receive, send):
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            await asyncio.to_thread(get_recorder().start)
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await asyncio.to_thread(get_recorder().shutdown)

@@ -37,7 +37,11 @@ logger = logging.getLogger("flowscope.recorder")
 class Recorder:
     def __init__(self):
         self.worker = Worker(
-            self._handle, self._stopped, name="flowscope-recorder", on_fork=self._start_afresh
+            self._handle,
+            self._stopped,
+            name="flowscope-recorder",
+            on_fork=self._start_afresh,
+            started=self._write_spooled,
         )
         self._start_afresh()
 
@@ -46,7 +50,6 @@ class Recorder:
         self.losses = Losses()
         self.counts = Counters("refused", "spooled", "replayed")
         self.pipeline = StorePipeline(self.source, self.losses)
-        self._spool_checked = False
 
     # --- what other threads call --------------------------------------------------------
 
@@ -65,6 +68,11 @@ class Recorder:
             return True
         self.counts.add(refused=len(items))
         return False
+
+    def start(self):
+        """Start writing now (and write what an earlier process spooled), not at the first
+        record: the ASGI lifespan startup calls it."""
+        self.worker.start()
 
     def flush(self, timeout=5.0):
         """Wait until everything submitted so far is written (or dropped); False on timeout."""
@@ -103,9 +111,6 @@ class Recorder:
     # --- the worker's thread ------------------------------------------------------------
 
     def _handle(self, batch):
-        if not self._spool_checked:
-            self._spool_checked = True
-            self._write_spooled()
         self.pipeline.handle(self._prepared(batch))
 
     def _prepared(self, batch):
@@ -119,6 +124,10 @@ class Recorder:
 
     def _write_spooled(self):
         """What an earlier process spooled at shutdown, written before anything new."""
+        with capture_internal_errors():
+            self._replay_spool()
+
+    def _replay_spool(self):
         for path, records in spool.claim():
             size = flowscope_settings.BATCH_SIZE
             for start in range(0, len(records), size):

@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import psutil
 from django.db import connection
 
 from flowscope.conf import flowscope_settings
@@ -37,10 +38,14 @@ def directory():
 
 
 def save(records):
-    """Write prepared records to a new spool file; its path."""
+    """Write prepared records to a new spool file; its path. Each record is given an
+    idempotency key, so that a file written twice (the process writing it died before
+    deleting it) is stored once."""
     folder = directory()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     name = f"{os.getpid()}-{uuid.uuid4().hex}"
+    for index, record in enumerate(records):
+        record.idempotency_key = record.idempotency_key or f"spool:{name}:{index}"
     partial = folder / f"{name}.partial"
     partial.write_bytes(codec.encode(records))
     final = folder / f"{name}{SUFFIX}"
@@ -54,7 +59,7 @@ def claim():
     folder = directory()
     if not folder.is_dir():
         return
-    for path in sorted(folder.glob(f"*{SUFFIX}")):
+    for path in sorted([*folder.glob(f"*{SUFFIX}"), *_abandoned(folder)]):
         claimed = path.with_suffix(f".claimed-{os.getpid()}")
         try:
             os.replace(path, claimed)  # only one process wins the rename
@@ -67,6 +72,14 @@ def claim():
             os.replace(claimed, path.with_suffix(".bad"))
             continue
         yield claimed, records
+
+
+def _abandoned(folder):
+    """Files claimed by a process that died before writing them."""
+    for path in folder.glob("*.claimed-*"):
+        pid = int(path.suffix.rpartition("-")[2] or 0)
+        if pid != os.getpid() and not psutil.pid_exists(pid):
+            yield path
 
 
 def release(path):

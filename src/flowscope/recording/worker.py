@@ -19,12 +19,16 @@ from collections import deque
 
 from flowscope.conf import flowscope_settings
 
+STOPPING_BATCH_SIZE = 100
+
 
 class Worker:
-    def __init__(self, handle, stopped, name, on_fork=None):
-        """``handle(batch)`` runs for each batch, ``stopped()`` once when the thread ends,
-        ``on_fork()`` when a child process starts afresh."""
+    def __init__(self, handle, stopped, name, on_fork=None, started=None):
+        """``handle(batch)`` runs for each batch, ``started()`` once when the thread starts
+        and ``stopped()`` once when it ends, ``on_fork()`` when a child process starts
+        afresh."""
         self._handle, self._stopped, self._on_fork = handle, stopped, on_fork
+        self._started = started
         self.name = name
         self._start_afresh()
 
@@ -85,6 +89,10 @@ class Worker:
     def is_alive(self):
         return self._thread is not None and self._thread.is_alive()
 
+    def start(self):
+        """Start the thread now rather than at the first ``put``."""
+        return self._running or self._start()
+
     def _start(self):
         """Start the thread (after a fork: afresh); False once the worker was stopped."""
         if self.pid != os.getpid():  # forked without the at-fork hook having run
@@ -114,20 +122,20 @@ class Worker:
         return True
 
     def stop(self, timeout):
-        """Handle what is queued within ``timeout`` seconds and end the thread. Returns the
-        items it had no time for (taken out of the queue, for the caller to keep) and how
-        many it was handling when time ran out (those it may not finish before exit)."""
-        if self.pid != os.getpid() or not self.is_alive():
-            self._stopping = True
-            return self._take_all(), 0
+        """Handle what is queued and end the thread, within ``timeout`` seconds: batches are
+        handled for three quarters of it; the rest is left for the batch then in hand.
+        Returns the items there was no time for (taken out of the queue, for the caller to
+        keep) and how many were still being handled when time ran out."""
         self._stopping = True
+        if self.pid != os.getpid() or not self.is_alive():
+            return self._take_all(), 0
         self._wake.set()
-        self._thread.join(timeout)
+        self._thread.join(timeout * 0.75)
         if not self._thread.is_alive():
             return [], 0
-        self._halted = True  # no batch after the one being handled
+        self._halted = True  # no batch after the one in hand
         left = self._take_all()
-        self._thread.join(min(1.0, timeout))
+        self._thread.join(timeout * 0.25)
         return left, (self._in_flight if self._thread.is_alive() else 0)
 
     def _take_all(self):
@@ -147,6 +155,8 @@ class Worker:
 
     def _run(self):
         try:
+            if self._started is not None:
+                self._started()
             while not self._halted:
                 self._wake.wait(flowscope_settings.FLUSH_INTERVAL)
                 self._wake.clear()
@@ -159,8 +169,9 @@ class Worker:
 
     def _handle_queued(self):
         """Everything queued now, a batch at a time; an empty batch when nothing is."""
-        size = flowscope_settings.BATCH_SIZE
         while not self._halted:
+            # Once stopping, small batches: the one in hand when time runs out is small.
+            size = STOPPING_BATCH_SIZE if self._stopping else flowscope_settings.BATCH_SIZE
             batch = self._take(size)
             self._in_flight = len(batch)
             try:

@@ -126,13 +126,16 @@ def test_a_collector_reports_its_misconfiguration_in_the_system_checks(settings)
     call_command("check", fail_level="WARNING")  # no log collector: its check is not run
 
 
-def test_lifespan_shutdown_stops_the_recorder():
-    events, stopped = [], []
+def test_lifespan_starts_and_stops_the_recorder():
+    events, calls = [], []
     messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
 
     class FakeRecorder:
+        def start(self):
+            calls.append("start")
+
         def shutdown(self):
-            stopped.append(True)
+            calls.append("shutdown")
 
     async def receive():
         return next(messages)
@@ -143,7 +146,7 @@ def test_lifespan_shutdown_stops_the_recorder():
     with use_recorder(FakeRecorder()):
         asyncio.run(flowscope_lifespan({"type": "lifespan"}, receive, send))
     assert events == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
-    assert stopped == [True]
+    assert calls == ["start", "shutdown"]
 
 
 def test_process_metrics_are_real_readings():
