@@ -5,9 +5,12 @@ its ``RequestFacts`` by ``records.preparation``, off the request path, before an
 leaves the process.
 """
 
+import functools
 import json
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.functional import SimpleLazyObject, empty
 
 from flowscope.capture import errors, workflows
@@ -20,12 +23,23 @@ BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_ERROR_DETAIL = 500
 
 
-def is_traced_path(path):
+@functools.cache  # read on every request; forgotten when the settings change
+def _ignored_prefixes():
     ignored = [*flowscope_settings.INTERNAL_PATHS, *flowscope_settings.IGNORE_PATHS]
     static = settings.STATIC_URL
     if static:
         ignored.append(static if static.startswith("/") else f"/{static}")
-    return not any(path.startswith(prefix) for prefix in ignored)
+    return tuple(ignored)
+
+
+def is_traced_path(path):
+    return not path.startswith(_ignored_prefixes())
+
+
+@receiver(setting_changed)
+def _forget_prefixes(*, setting, **kwargs):
+    if setting in ("FLOWSCOPE", "STATIC_URL"):
+        _ignored_prefixes.cache_clear()
 
 
 def begin(request):
