@@ -9,6 +9,7 @@ from django.db import OperationalError
 from django.test import Client
 
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.recording import recorder as recorder_module
 from flowscope.recording import write_policy, writer
 from flowscope.recording.recorder import Recorder, add_sink, remove_sink
 from flowscope.records.trace import now
@@ -45,7 +46,7 @@ def blocked_writer(monkeypatch):
 
 
 def test_a_full_queue_drops_and_counts_without_blocking_requests(
-    settings, blocked_writer, transactional_db
+    settings, blocked_writer, transactional_db, caplog
 ):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "QUEUE_SIZE": 2}
     started, release = blocked_writer
@@ -58,11 +59,38 @@ def test_a_full_queue_drops_and_counts_without_blocking_requests(
             assert answers == [200] * 5
             stats = recorder.snapshot()
             assert (stats["queued"], stats["dropped"], stats["queue_depth"]) == (3, 3, 2)
+            assert stats["dropped_by_reason"]["queue_full"] == 3
         finally:
             release.set()
             assert recorder.flush(10)
             recorder.shutdown(30)
     assert recorder.snapshot()["written"] == 3
+    # Said in the log with its number: the first at once, the rest by shutdown at the latest.
+    lost = [r.getMessage() for r in caplog.records if "flowscope lost" in r.getMessage()]
+    assert sum(int(message.split()[2]) for message in lost) == 3
+    assert all("queue full" in message for message in lost)
+
+
+def test_a_record_flowscope_fails_to_prepare_costs_only_itself(
+    real_recorder, monkeypatch, settings
+):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "RAISE_INTERNAL_ERRORS": False}
+    real_prepare = recorder_module.prepare
+
+    def prepare(record):
+        if record.correlation_id == "wf-bad":
+            raise ValueError("a bug in flowscope")
+        return real_prepare(record)
+
+    monkeypatch.setattr(recorder_module, "prepare", prepare)
+    for cid in ("wf-1", "wf-bad", "wf-2"):
+        real_recorder.submit(make_trace(correlation_id=cid))
+    assert real_recorder.flush(30)
+    assert sorted(WorkflowSession.objects.values_list("correlation_id", flat=True)) == [
+        "wf-1",
+        "wf-2",
+    ]
+    assert real_recorder.snapshot()["dropped_by_reason"]["prepare_failed"] == 1
 
 
 def test_shutdown_writes_what_is_queued_and_the_open_rollups(real_recorder):
