@@ -58,7 +58,10 @@ class Recorder:
         be dropped (counted and logged)."""
         if self.worker.put(item):
             return True
-        self.losses.add("queue_full", 1, f"QUEUE_SIZE is {flowscope_settings.QUEUE_SIZE}")
+        if self.worker.stopping:
+            self.losses.add("shutdown", 1, "submitted after the recorder stopped")
+        else:
+            self.losses.add("queue_full", 1, f"QUEUE_SIZE is {flowscope_settings.QUEUE_SIZE}")
         return False
 
     def submit_all(self, items):

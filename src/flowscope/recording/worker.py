@@ -86,6 +86,10 @@ class Worker:
             "alive": self.is_alive(),
         }
 
+    @property
+    def stopping(self):
+        return self._stopping
+
     def is_alive(self):
         return self._thread is not None and self._thread.is_alive()
 
