@@ -135,8 +135,21 @@ class StreamWriter:
                     return  # left pending: this writer restarted, or another, takes them
                 self._pause(delay)
                 delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                self._keep(entries)
         self.acknowledge([entry_id for entry_id, _ in entries])
         self.counts.add(entries=len(entries), records=len(records))
+
+    def _keep(self, entries):
+        """Still ours: reset the entries' idle time, so that no other writer takes over
+        entries this one is retrying (they would both write them)."""
+        import redis
+
+        try:
+            ids = [entry_id for entry_id, _ in entries]
+            if ids:
+                self.client.xclaim(self.key, self.group, self.consumer, 0, ids, justid=True)
+        except (redis.RedisError, OSError):
+            pass  # Redis is down too: nobody takes them over meanwhile
 
     def decoded(self, entries):
         """The entries' records, keyed for redelivery; undecodable entries are
