@@ -8,9 +8,13 @@ writers stored in the same window (API steps per second, counted in PostgreSQL),
 stream's backlog when the load stopped and how long the writers took to drain it, the
 records the servers dropped, and the CPU each kind of process used.
 
+``--drain``: the writers start only once the load has stopped, so that the stream holds a
+backlog; what is measured is then how fast M writers write it (stored requests/s over the
+drain), the writers' ceiling rather than the servers'.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_stream \\
     REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/stream_scaleout.py \\
-        [--configs 1x1 2x2] [--rounds 3] [--duration 20] [--concurrency 8]
+        [--configs 1x1 2x2] [--rounds 3] [--duration 20] [--concurrency 8] [--drain]
 """
 
 import argparse
@@ -53,7 +57,10 @@ def stream_state(url, key):
     try:
         if not client.exists(key):
             return 0, 0
-        pending = client.xpending(key, "flowscope-writers")["pending"]
+        try:
+            pending = client.xpending(key, "flowscope-writers")["pending"]
+        except redis.ResponseError:  # no writer made the group yet
+            pending = 0
         return client.xlen(key), pending
     finally:
         client.close()
@@ -105,7 +112,7 @@ def one_round(config, args, base_env, token_env, log_dir):
     key = f"flowscope:bench:{uuid.uuid4().hex}"
     env = {**base_env, "FLOWSCOPE_TRANSPORT": "redis", "BENCH_STREAM_KEY": key}
     env["FLOWSCOPE_STREAM_URL"] = os.environ["REDIS_URL"]
-    writers = start_writers(env, writers_count, log_dir)
+    writers = [] if args.drain else start_writers(env, writers_count, log_dir)
     servers = [Server(f"s{i}", REPO_DIR, env, log_dir).start() for i in range(servers_count)]
     try:
         for server in servers:
@@ -122,11 +129,18 @@ def one_round(config, args, base_env, token_env, log_dir):
         cpu_after = (sum(s.cpu_seconds() for s in servers), cpu(writers))
         backlog = stream_state(os.environ["REDIS_URL"], key)
         drain_started = time.monotonic()
+        if args.drain:
+            writers = start_writers(env, writers_count, log_dir)
         while stream_state(os.environ["REDIS_URL"], key) != (0, 0):
             if time.monotonic() - drain_started > 600:
                 break
             time.sleep(0.2)
         drained_in = time.monotonic() - drain_started
+        writer_span = elapsed
+        if args.drain:  # what the writers wrote, over the drain (their start included)
+            stored = count_api_steps(os.environ["DATABASE_URL"]) - steps_before
+            writer_span = drained_in
+            cpu_after = (cpu_after[0], cpu(writers))
         dropped = sum(recorder_counters(s, token_env)["dropped"] for s in servers)
     finally:
         for server in servers:
@@ -141,12 +155,12 @@ def one_round(config, args, base_env, token_env, log_dir):
         "config": f"{servers_count}x{writers_count}",
         "served_rps": sum(a["rps"] for a in answers),
         "p99_ms": max(a["p99_ms"] for a in answers),
-        "stored_per_s": stored / elapsed,
+        "stored_per_s": stored / writer_span,
         "backlog_entries": backlog[0],
         "drained_s": drained_in,
         "dropped": dropped,
         "server_cpu": (cpu_after[0] - cpu_before[0]) / elapsed,
-        "writer_cpu": (cpu_after[1] - cpu_before[1]) / elapsed,
+        "writer_cpu": (cpu_after[1] - cpu_before[1]) / writer_span,
     }
 
 
@@ -157,6 +171,7 @@ def main():
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=8, help="connections per server")
+    parser.add_argument("--drain", action="store_true", help="writers start after the load")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres") or not os.environ.get("REDIS_URL"):
