@@ -31,12 +31,20 @@ demo: $(INSTALLED)
 	@echo "  Ingest key:   $${FLOWSCOPE_INGEST_KEY:-flowscope-demo-ingest-key}"
 	@echo "  Demo traffic: $(if $(filter 0,$(DEMO_TRAFFIC)),off,on (DEMO_TRAFFIC=0 turns it off))"
 	@echo ""
-	@# Simulated customers in the background, stopped with the server.
-	@if [ "$(DEMO_TRAFFIC)" != "0" ]; then \
+	@# Simulated customers and, with REDIS_URL, a flowscope_writer (requests reach the store
+	@# through a Redis stream) in the background, both stopped with the server.
+	@pids=""; \
+	if [ "$(DEMO_TRAFFIC)" != "0" ]; then \
 	    $(MANAGE) simulate_traffic --base-url http://$(HOST):$(PORT) --rate $(DEMO_RATE) \
 	        --duration 604800 --wait-for-server 60 > var/demo-traffic.log 2>&1 & \
-	    trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	    pids="$$pids $$!"; \
 	fi; \
+	if [ -n "$$REDIS_URL" ] && [ "$${FLOWSCOPE_TRANSPORT:-redis}" = "redis" ]; then \
+	    echo "  Writer:       flowscope_writer (log in var/demo-writer.log)"; \
+	    $(MANAGE) flowscope_writer > var/demo-writer.log 2>&1 & \
+	    pids="$$pids $$!"; \
+	fi; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/uvicorn ecommerce_project.asgi:application --app-dir example --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED) lint

@@ -9,7 +9,11 @@ request that finds the writer idle is written at once, while requests closer tog
 FLUSH_INTERVAL (200 ms) wait for the next batch (``--gap 0.05`` measures that case).
 
     REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/websocket_fanout.py \\
-        [--clients 100 500 1000] [--requests 20] [--gap 0.25]
+        [--clients 100 500 1000] [--requests 20] [--gap 0.25] [--transport thread|redis]
+
+``--transport redis``: the server appends requests to the Redis stream and a
+``flowscope_writer`` process writes them and publishes the live events through the layer
+(the server's own writer thread does both with ``thread``, the default).
 """
 
 import argparse
@@ -17,6 +21,8 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -26,20 +32,32 @@ import websockets
 from bench_common import HOST, REPO_DIR, Server, django_env, machine, migrate, staff_token
 
 
-def start_server(port, var_dir):
-    """Migrated and seeded, then served; REDIS_URL is this run's (the layer measured)."""
+def start_server(port, var_dir, transport):
+    """Migrated and seeded, then served; REDIS_URL is this run's (the layer measured). With
+    the "redis" transport, a writer process beside it."""
     env = django_env(
         REPO_DIR,
         FLOWSCOPE_VAR_DIR=var_dir,
         REDIS_URL=os.environ["REDIS_URL"],
         CACHE_KEY_PREFIX=f"bench-{os.getpid()}",
+        FLOWSCOPE_TRANSPORT=transport,
     )
     migrate(REPO_DIR, env, seed=True)
     token = staff_token(REPO_DIR, env)
+    writer = None
+    if transport == "redis":
+        log = open(Path(var_dir) / "writer.log", "w")  # noqa: SIM115 (open while it runs)
+        writer = subprocess.Popen(
+            [sys.executable, "manage.py", "flowscope_writer"],
+            cwd=REPO_DIR / "example",
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     server = Server("fanout", REPO_DIR, env, Path(var_dir), ["--ws-max-queue", "64"], port)
     server.start()
     server.wait_until_up("/api/v1/products/?page_size=1", seconds=30)
-    return server, token
+    return server, token, writer
 
 
 class Client:
@@ -129,12 +147,13 @@ def main():
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--gap", type=float, default=0.25, help="seconds between requests")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--transport", choices=["thread", "redis"], default="thread")
     args = parser.parse_args()
     if not os.environ.get("REDIS_URL"):
         raise SystemExit("Set REDIS_URL (this measures the Redis channel layer).")
     with tempfile.TemporaryDirectory() as var_dir:
-        server, token = start_server(args.port, var_dir)
-        print(f"# {machine()}")
+        server, token, writer = start_server(args.port, var_dir, args.transport)
+        print(f"# {machine()}; transport {args.transport}")
         print(
             "| clients | requests | messages | missing | dropped clients | p50 ms | p99 ms "
             "| max ms | messages/s |"
@@ -147,6 +166,9 @@ def main():
                 )
         finally:
             server.stop()
+            if writer is not None:
+                writer.terminate()
+                writer.wait(60)
 
 
 def report(r):

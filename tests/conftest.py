@@ -56,6 +56,9 @@ def _loud_flowscope(settings):
         **settings.FLOWSCOPE,
         "RAISE_INTERNAL_ERRORS": True,
         "PROCESS_METRICS_INTERVAL": 0,
+        # With REDIS_URL the example sends records to a stream for writer processes; the
+        # suite's recorders write in-process unless a test opts in.
+        "TRANSPORT": "thread",
     }
 
 

@@ -3,7 +3,7 @@
 Everything that differs between a laptop and a server comes from the environment, with
 development defaults that need nothing installed: SQLite under ``var/`` and the in-memory
 channel layer. ``DATABASE_URL`` (sqlite:/// or postgres://) and ``REDIS_URL`` switch to
-PostgreSQL and to Redis for the cache and the channel layer.
+PostgreSQL and to Redis for the cache, the channel layer and flowscope's transport.
 """
 
 import os
@@ -297,4 +297,9 @@ FLOWSCOPE = {
     },
     # The same four, step by step, for the dashboard's manual testing.
     "WORKFLOW_DEFINITIONS": SHOP_WORKFLOWS,
+    # With Redis, requests go to a Redis stream and `manage.py flowscope_writer` processes
+    # write them (`make demo` starts one); FLOWSCOPE_TRANSPORT=thread keeps the writer
+    # in-process. FLOWSCOPE_STREAM_URL puts the stream on a Redis of its own.
+    "TRANSPORT": os.environ.get("FLOWSCOPE_TRANSPORT") or ("redis" if REDIS_URL else "thread"),
+    "STREAM_URL": os.environ.get("FLOWSCOPE_STREAM_URL") or REDIS_URL or None,
 }

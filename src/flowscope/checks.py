@@ -5,6 +5,7 @@ from django.core import checks
 
 from flowscope.capture.collectors import configured_collectors
 from flowscope.conf import DEFAULTS, flowscope_settings
+from flowscope.recording.stream import configuration_problem
 from flowscope.thresholds import LEVELS
 
 
@@ -98,3 +99,19 @@ def _number(value):
 
 def _count(value):
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+@checks.register(checks.Tags.compatibility)
+def check_transport(app_configs=None, **kwargs):
+    """TRANSPORT "redis" needs redis-py and STREAM_URL."""
+    problem = configuration_problem()
+    if not problem:
+        return []
+    return [
+        checks.Error(
+            f"FLOWSCOPE transport misconfigured: {problem}.",
+            hint='Set FLOWSCOPE["STREAM_URL"] (and install flowscope[redis]), or use '
+            'TRANSPORT "thread".',
+            id="flowscope.E003",
+        )
+    ]

@@ -55,6 +55,22 @@ DEFAULTS = {
     # Folder of the shutdown spool; None: one in the system's temporary folder named after
     # the store (set it to a persistent folder where /tmp is wiped at reboot).
     "SPOOL_DIR": None,
+    # How records leave a serving process: "thread" (a writer thread in the process writes
+    # them to the store) or "redis" (appended to a Redis stream; `manage.py flowscope_writer`
+    # processes, any number on any machine, write them). Needs the redis extra.
+    "TRANSPORT": "thread",
+    # The Redis of the stream (a redis:// URL); required with TRANSPORT "redis". Flowscope
+    # reads no environment variable for it: pass your own (e.g. os.environ["REDIS_URL"]).
+    "STREAM_URL": None,
+    "STREAM_KEY": "flowscope:records",
+    # Entries (one a batch) waiting in the stream beyond which batches are dropped and
+    # counted ("stream_full") instead of filling Redis's memory while writers are behind.
+    "STREAM_MAX_LENGTH": 100_000,
+    # The consumer group the writers share; each entry is written by one of them.
+    "STREAM_GROUP": "flowscope-writers",
+    # Entries a writer took but has not acknowledged for this long (it crashed) are taken
+    # over by another writer.
+    "STREAM_CLAIM_AFTER_SECONDS": 30,
     # Seconds between process metric samples (CPU, memory, threads); 0 turns them off.
     "PROCESS_METRICS_INTERVAL": 30,
     # Levels per metric that turn a rollup into an alert and grade recommendations; an entry

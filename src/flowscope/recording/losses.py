@@ -23,6 +23,7 @@ REASONS = (
     "spool_failed",  # it could not be kept on disk at shutdown, nor read back
     "stream_full",  # the Redis stream was at STREAM_MAX_LENGTH
     "stream_unavailable",  # Redis could not be reached
+    "undecodable",  # a stream entry a writer could not decode (acknowledged, not retried)
 )
 LOG_EVERY_SECONDS = 10.0
 

@@ -2,7 +2,9 @@
 
 Requests only ``submit`` (an append to the ``Worker``'s bounded queue; dropped and counted
 when full). In the worker's thread each batch is prepared (``records.preparation``: the
-work capture left for later) and handed to the ``StorePipeline``, which writes it.
+work capture left for later) and handed to the pipeline of the ``TRANSPORT``: the
+``StorePipeline``, which writes it ("thread"), or the ``StreamProducer``, which appends it
+to the Redis stream for ``flowscope_writer`` processes ("redis").
 
 At shutdown the recorder writes what it holds for up to ``SHUTDOWN_TIMEOUT`` seconds; the
 rest is prepared and saved to the spool (``recording.spool``) and written by the next
@@ -26,6 +28,7 @@ from flowscope.internal_errors import capture_internal_errors, internal_errors
 from flowscope.recording import spool
 from flowscope.recording.losses import Losses
 from flowscope.recording.store_pipeline import StorePipeline, add_sink, remove_sink
+from flowscope.recording.stream_producer import StreamProducer
 from flowscope.recording.worker import Worker
 from flowscope.records.preparation import prepare
 
@@ -49,7 +52,11 @@ class Recorder:
         self.source = f"{socket.gethostname()}:{os.getpid()}"
         self.losses = Losses()
         self.counts = Counters("refused", "spooled", "replayed")
-        self.pipeline = StorePipeline(self.source, self.losses)
+        self.transport = flowscope_settings.TRANSPORT
+        if self.transport == "redis":
+            self.pipeline = StreamProducer(self.losses)
+        else:
+            self.pipeline = StorePipeline(self.source, self.losses)
 
     # --- what other threads call --------------------------------------------------------
 
@@ -100,7 +107,7 @@ class Recorder:
         """Counters for the health endpoint."""
         queue, losses = self.worker.snapshot(), self.losses.snapshot()
         return {
-            "transport": "thread",
+            "transport": self.transport,
             "queued": queue["queued"],
             **self.pipeline.snapshot(),
             "dropped": sum(losses.values()),

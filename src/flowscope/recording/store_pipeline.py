@@ -1,11 +1,13 @@
 """Batches of prepared records into the store: what every writer does, in-process (the
 "thread" transport) or in a ``flowscope_writer`` process (the "redis" transport).
 
-Each batch is shown to the jobs (rollups count every request), written under the
-``WritePolicy`` (one transaction, retries, record by record when the batch keeps failing),
-and each commit is handed to the sinks: realtime's live publisher is one (added by the
-app's ``ready()``). Then the jobs run: closed rollup windows, process metrics, the
-idle-workflow sweep.
+Each batch is written under the ``WritePolicy`` (one transaction, retries, record by
+record when the batch keeps failing), each commit is handed to the sinks (realtime's live
+publisher is one, added by the app's ``ready()``), and the batch is shown to the jobs
+(rollups count every request, stored or not). Then the jobs run: closed rollup windows,
+process metrics, the idle-workflow sweep. With ``keep_when_down`` a batch the store could
+not take raises ``StoreUnavailable`` before the jobs see it, so that offering it again
+counts it once.
 """
 
 import logging
@@ -13,8 +15,10 @@ import logging
 from flowscope.internal_errors import capture_internal_errors
 from flowscope.recording import writer
 from flowscope.recording.jobs import ProcessMetrics, Rollups, TimeoutSweep
-from flowscope.recording.write_policy import WritePolicy
+from flowscope.recording.write_policy import StoreUnavailable, WritePolicy
 from flowscope.signals import batch_committed
+
+__all__ = ["StorePipeline", "StoreUnavailable", "add_sink", "remove_sink"]
 
 logger = logging.getLogger("flowscope.recorder")
 
@@ -45,12 +49,12 @@ class StorePipeline:
             jobs.append(ProcessMetrics(source))
         self.jobs = tuple(jobs)
 
-    def handle(self, records):
+    def handle(self, records, keep_when_down=False):
+        if records:
+            self.policy.write_batch(records, keep_when_down)
         for job in self.jobs:
             with capture_internal_errors():  # a bug in a job is logged; the writer goes on
                 job.observe(records)
-        if records:
-            self.policy.write_batch(records)
         for job in self.jobs:
             with capture_internal_errors():
                 job.run(self.policy.write)

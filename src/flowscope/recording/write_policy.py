@@ -2,11 +2,18 @@
 the store fails, then dropped, counted and logged (``recording.losses``). A batch that keeps
 failing is written again one record at a time, once each, so that one bad record (a value
 the database refuses) costs only itself. Each commit is handed to ``on_commit``.
+
+A caller that can keep a batch and offer it again (a ``flowscope_writer``, whose batches
+stay in the Redis stream until acknowledged) asks ``keep_when_down``: then a batch that
+failed while the store does not answer raises ``StoreUnavailable`` instead of being
+dropped, and only records a working store refuses are dropped.
 """
 
 import functools
 import logging
 import time
+
+from django.db import connection
 
 from flowscope.conf import flowscope_settings
 from flowscope.diagnostics import Counters
@@ -16,6 +23,20 @@ from flowscope.records.trace import now
 logger = logging.getLogger("flowscope.recorder")
 
 BACKOFF_SECONDS = 0.2
+
+
+class StoreUnavailable(Exception):
+    """The store did not answer: the batch was not (wholly) written, nothing was dropped."""
+
+
+def store_answers():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        writer.close_connection()
+        return False
+    return True
 
 
 class WritePolicy:
@@ -30,9 +51,9 @@ class WritePolicy:
     def snapshot(self):
         return {**self._counts.snapshot(), "last_flush_at": self.last_flush_at}
 
-    def write_batch(self, items):
+    def write_batch(self, items, keep_when_down=False):
         """Write records (traces, external spans, standalone errors) in one transaction."""
-        if len(items) == 1:
+        if len(items) == 1 and not keep_when_down:
             self.write(functools.partial(writer.write, items), item_count=1)
             return
         committed = self._attempt(
@@ -41,12 +62,14 @@ class WritePolicy:
         if committed is not None:
             self._committed(committed, len(items))
             return
-        self._write_one_by_one(items)
+        self._write_one_by_one(items, keep_when_down)
 
-    def _write_one_by_one(self, items):
+    def _write_one_by_one(self, items, keep_when_down):
         lost = 0
         for item in items:
             committed = self._attempt(functools.partial(writer.write, [item]), retries=0)
+            if committed is None and keep_when_down and not store_answers():
+                raise StoreUnavailable(str(self._last_failure)) from self._last_failure
             if committed is None:
                 lost += 1
             else:

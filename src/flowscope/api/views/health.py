@@ -18,13 +18,22 @@ from flowscope.api.access import DashboardAPIView
 STALE_RECORDER_SECONDS = 60
 
 
+class ComponentDown(Exception):
+    """A component that is down but still has counters to show."""
+
+    def __init__(self, message, details):
+        super().__init__(message)
+        self.details = details
+
+
 def _timed(check):
     started = time.perf_counter()
     try:
         details = check() or {}
         status = "up"
     except Exception as exc:  # a down component is an answer here, not an error
-        details, status = {"error": f"{type(exc).__name__}: {exc}"[:300]}, "down"
+        error = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        details, status = {**getattr(exc, "details", {}), **error}, "down"
     return {
         "status": status,
         "latency_ms": round((time.perf_counter() - started) * 1000, 3),
@@ -61,9 +70,13 @@ def check_channel_layer():
 
 
 def check_recorder():
+    """The writer thread, and with the "redis" transport the stream: its length (entries
+    not yet written), pending entries, lag and the writers (consumers) reading it."""
     stats = diagnostics.read("recorder")
     if stats["queued"] and not stats["writer_alive"] and stats["queue_depth"]:
         raise RuntimeError("the writer thread is not running")
+    if "stream_error" in stats:
+        raise ComponentDown(f"the stream cannot be reached: {stats['stream_error']}", stats)
     return stats
 
 
