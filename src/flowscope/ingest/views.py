@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.conf import flowscope_settings
-from flowscope.ingest import bodies, delivery, events, otlp
+from flowscope.ingest import batch, bodies, delivery, events, otlp
 from flowscope.ingest.access import (
     HasIngestKey,
     IngestKeyAuthentication,
@@ -96,13 +96,21 @@ class BrowserEventsView(IngestAPIView):
     )
     def post(self, request):
         body = bodies.read_body(request)
+        valid = batch.decode(body)
+        if valid is None:
+            return self.judged_one_by_one(request, body)
+        self.check_count(valid)
+        self.submit(request, body, events.to_records(valid))
+        return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
+
+    def judged_one_by_one(self, request, body):
+        """A batch with invalid events (or in a form the fast path does not take): each
+        event through its serializer; the valid ones are accepted, the others named."""
         payload = bodies.parse_json(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
             raise ParseError('The body must be {"events": [...]}.')
         raw_events = payload["events"]
-        limit = flowscope_settings.INGEST_MAX_EVENTS
-        if len(raw_events) > limit:
-            raise bodies.PayloadTooLarge(f"{len(raw_events)} events; at most {limit} a request.")
+        self.check_count(raw_events)
         valid, rejected = [], []
         for index, raw in enumerate(raw_events):
             event, errors = events.validate(raw)
@@ -116,6 +124,12 @@ class BrowserEventsView(IngestAPIView):
                 {"accepted": len(valid), "rejected": rejected}, status=status.HTTP_400_BAD_REQUEST
             )
         return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
+
+    @staticmethod
+    def check_count(found):
+        limit = flowscope_settings.INGEST_MAX_EVENTS
+        if len(found) > limit:
+            raise bodies.PayloadTooLarge(f"{len(found)} events; at most {limit} a request.")
 
 
 class OtlpTracesView(IngestAPIView):

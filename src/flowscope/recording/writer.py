@@ -9,10 +9,12 @@ writers racing with the same key cannot both commit (the key is unique): the los
 transaction fails, the ``WritePolicy`` retries it, and the retry skips the record.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import msgspec
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
@@ -187,25 +189,27 @@ def _status_updates(session, traces, last, last_value):
 
 
 def _insert_steps(traces, sessions):
-    steps = [
-        TraceStep(
-            workflow_id=sessions[trace.correlation_id].pk,
-            span_id=span.span_id,
-            parent_span_id=span.parent_span_id,
-            layer=span.layer,
-            name=storable(span.name[:500]),
-            status=span.status,
-            started_at=span.started_at,
-            duration_ms=round(span.duration_ms, 3),
-            metadata=span.metadata,
+    values = [
+        (
+            sessions[trace.correlation_id].pk,
+            span.span_id,
+            span.parent_span_id,
+            span.layer,
+            storable(span.name[:500]),
+            span.status,
+            span.started_at,
+            round(span.duration_ms, 3),
+            span.metadata,
         )
         for trace in traces
         for span in trace.all_spans()
     ]
-    _insert_step_rows(steps)
-    return steps
+    _insert_step_rows(values)
+    # Positional: half the CPU of keyword arguments (STEP_COLUMNS is the model's order).
+    return [TraceStep(None, *row) for row in values]
 
 
+# TraceStep's columns after its id, in the model's order.
 STEP_COLUMNS = (
     "workflow_id",
     "span_id",
@@ -219,29 +223,34 @@ STEP_COLUMNS = (
 )
 
 
-def _insert_step_rows(steps):
-    """The batch's steps in one statement. ``bulk_create`` took three times the CPU (it
-    prepares every value of every object through the ORM), and this runs in the serving
-    process, for every request. Values go through the fields' own preparation, so each
-    database gets what it expects for dates and JSON."""
-    if not steps:
+def _insert_step_rows(values):
+    """The batch's steps in one go. ``bulk_create`` took three times the CPU (it prepares
+    every value of every object through the ORM), and this runs in the serving process.
+    PostgreSQL's ``COPY`` takes the times as they are (aware) and JSON as text; other
+    databases get dates as the field prepares them."""
+    if not values:
         return
-    started, metadata = (TraceStep._meta.get_field(name) for name in ("started_at", "metadata"))
-    rows = [
-        (
-            s.workflow_id,
-            s.span_id,
-            s.parent_span_id,
-            s.layer,
-            s.name,
-            s.status,
-            started.get_db_prep_save(s.started_at, connection),
-            s.duration_ms,
-            metadata.get_db_prep_save(s.metadata, connection),
-        )
-        for s in steps
-    ]
+    if connection.vendor == "postgresql":
+        rows = [(*row[:8], _json(row[8])) for row in values]
+    else:
+        started = TraceStep._meta.get_field("started_at")
+        rows = [
+            (*row[:6], started.get_db_prep_save(row[6], connection), row[7], _json(row[8]))
+            for row in values
+        ]
     _insert_rows(TraceStep, STEP_COLUMNS, rows)
+
+
+_encode_json = msgspec.json.Encoder().encode
+
+
+def _json(value):
+    """JSON text, ten times faster than ``json.dumps``; it covers what msgspec refuses
+    (a dict keyed by None)."""
+    try:
+        return _encode_json(value).decode()
+    except TypeError:
+        return json.dumps(value, default=str)
 
 
 def _insert_rows(model, columns, rows):
