@@ -37,6 +37,7 @@ def drive(port, args, uvicorn_server, results):
     while not uvicorn_server.started:
         time.sleep(0.05)
     items, workflows = DEFAULT_BATCH[args.kind]
+    items, workflows = args.batch or items, args.workflows or workflows
     command = [
         sys.executable, str(BENCH_DIR / "ingest_loadgen.py"), "--port", str(port),
         "--key", INGEST_KEY, "--kind", args.kind, "--batch", str(items),
@@ -100,6 +101,8 @@ def parse_args():
     parser.add_argument("--postgres-url", help="default: SQLite in a temp folder")
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--batch", type=int, help="events (default 50) or spans (100)")
+    parser.add_argument("--workflows", type=int, help="workflows per batch (5; traces: 10)")
     parser.add_argument("--top", type=int, default=30, help="rows per profile")
     parser.add_argument("--ref", default="worktree", help="commit to profile")
     parser.add_argument("--dump", type=Path, help="write per-thread-group .prof files here")

@@ -68,3 +68,10 @@ def test_prune_deletes_receipts_older_than_the_age(capsys):
     call_command("flowscope_prune", "--older-than", "7d")
     assert list(DeliveryReceipt.objects.values_list("key", flat=True)) == ["new"]
     assert "1 receipts" in capsys.readouterr().out
+
+
+def test_a_committed_batch_shows_the_steps_it_wrote():
+    committed = writer.write([keyed_trace("k:0")])
+    stored_steps = {(s.span_id, s.name, s.workflow_id) for s in TraceStep.objects.all()}
+    assert {(s.span_id, s.name, s.workflow_id) for s in committed.steps} == stored_steps
+    assert all(isinstance(s.metadata, dict) for s in committed.steps)
