@@ -112,11 +112,12 @@ def correlation_ids_by_trace(spans):
     every span of that trace in the export (usually only the entry span carries it)."""
     named = {}
     for otlp_span, attrs, resource in spans:
+        if otlp_span.trace_id in named:  # the first name found stands
+            continue
         for source in (attrs, resource):
             for name in CORRELATION_ATTRIBUTES:
-                value = str(source.get(name, ""))
-                if correlation.CORRELATION_ID.fullmatch(value):
-                    named.setdefault(otlp_span.trace_id, value)
+                if name in source and correlation.CORRELATION_ID.fullmatch(str(source[name])):
+                    named.setdefault(otlp_span.trace_id, str(source[name]))
     return named
 
 
