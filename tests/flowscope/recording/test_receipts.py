@@ -75,3 +75,18 @@ def test_a_committed_batch_shows_the_steps_it_wrote():
     stored_steps = {(s.span_id, s.name, s.workflow_id) for s in TraceStep.objects.all()}
     assert {(s.span_id, s.name, s.workflow_id) for s in committed.steps} == stored_steps
     assert all(isinstance(s.metadata, dict) for s in committed.steps)
+
+
+def test_a_workflow_another_writer_inserted_meanwhile_is_updated_not_replaced(monkeypatch):
+    """Between the writer's lookup and its insert, another process stores the workflow."""
+    new_session = writer._new_session
+
+    def raced(correlation_id, traces, marker):
+        other = new_session(correlation_id, traces, timezone.now() - timedelta(seconds=1))
+        other.save()
+        return new_session(correlation_id, traces, marker)
+
+    monkeypatch.setattr(writer, "_new_session", raced)
+    committed = writer.write([keyed_trace("k:0")])
+    assert stored() == (2, 4, 2, 2, 1)  # the other's counts and this batch's, added
+    assert [w.request_count for w in committed.workflows] == [2]
