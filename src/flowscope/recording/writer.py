@@ -127,56 +127,52 @@ def _insert_new_sessions(new, sessions, marker):
     """Insert the ``new`` sessions where no other process did first, and put what is
     stored in ``sessions``; return the correlation IDs another process inserted (those
     must be updated instead)."""
-    if not connection.features.can_return_rows_from_bulk_insert:
+    if connection.vendor != "postgresql":
         WorkflowSession.objects.bulk_create(new, ignore_conflicts=True)
         ids = [s.correlation_id for s in new]
         stored = WorkflowSession.objects.filter(correlation_id__in=ids)
         sessions.update((s.correlation_id, s) for s in stored)
         return {s.correlation_id for s in stored if s.updated_at != marker}
-    # One INSERT ... RETURNING: the ids of the rows this insert made, without reading
-    # them back (bulk_create with ignore_conflicts gives no ids) nor the ORM's preparation.
-    inserted = {}
-    for start in range(0, len(new), SESSIONS_PER_INSERT):
-        inserted.update(_insert_returning_ids(new[start : start + SESSIONS_PER_INSERT]))
+    inserted = _insert_returning_ids(new)
     for session in new:
         if session.correlation_id in inserted:
             session.pk = inserted[session.correlation_id]
             session._state.adding, session._state.db = False, connection.alias
             sessions[session.correlation_id] = session
     raced = [s.correlation_id for s in new if s.correlation_id not in inserted]
-    sessions.update(
-        (s.correlation_id, s) for s in WorkflowSession.objects.filter(correlation_id__in=raced)
-    )
+    if raced:
+        stored = WorkflowSession.objects.filter(correlation_id__in=raced)
+        sessions.update((s.correlation_id, s) for s in stored)
     return set(raced)
 
 
-# Small enough that the statement stays under psycopg's cache of converted queries
-# (4,096 characters): converting 2,600 placeholders again each time cost more than the
-# round trips this saves.
-SESSIONS_PER_INSERT = 50
 SESSION_FIELDS = [f for f in WorkflowSession._meta.concrete_fields if not f.primary_key]
 
 
 def _insert_returning_ids(new):
-    """``{correlation ID: id}`` of the sessions inserted; those another process had
-    inserted are left as they are."""
+    """``{correlation ID: id}`` of the sessions this statement inserted (those another
+    process had inserted are left alone), on PostgreSQL: one array a column, so that the
+    statement is short and the same for every batch. ``bulk_create`` with
+    ``ignore_conflicts`` returns no ids (they had to be read back), and one placeholder a
+    value made psycopg convert thousands of them for every batch."""
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in SESSION_FIELDS)
-    row = f"({', '.join(['%s'] * len(SESSION_FIELDS))})"
-    params = [
-        f.get_db_prep_save(getattr(session, f.attname), connection)
-        for session in new
-        for f in SESSION_FIELDS
-    ]
+    names = ", ".join(quote(f.column) for f in SESSION_FIELDS)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in SESSION_FIELDS)
+    columns = [_column(f, new) for f in SESSION_FIELDS]
     sql = (
-        f"INSERT INTO {quote(WorkflowSession._meta.db_table)} ({columns}) "
-        f"VALUES {', '.join([row] * len(new))} "
+        f"INSERT INTO {quote(WorkflowSession._meta.db_table)} ({names}) "
+        f"SELECT * FROM unnest({arrays}) "
         f"ON CONFLICT ({quote('correlation_id')}) DO NOTHING "
         f"RETURNING {quote('correlation_id')}, {quote('id')}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, columns)
         return dict(cursor.fetchall())
+
+
+def _column(field, sessions):
+    values = [getattr(session, field.attname) for session in sessions]
+    return [_json(v) for v in values] if field.get_internal_type() == "JSONField" else values
 
 
 def _new_session(correlation_id, traces, marker):
