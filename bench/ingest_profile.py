@@ -111,7 +111,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    args.configs, args.debug = None, False
+    args.configs, args.debug, args.flowscope = None, False, None
     workdir = Path(tempfile.mkdtemp(prefix="flowscope-ingest-profile-"))
     try:
         root, commit = export_ref(args.ref, workdir)

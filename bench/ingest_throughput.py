@@ -86,6 +86,7 @@ class Store:
         self.url = args.postgres_url if self.postgres else None
         self.redis = name.endswith("+redis")
         self.sqlite_file = self.var_dir / "flowscope-demo.sqlite3"  # the example's name
+        self.flowscope = dict(args.flowscope or ())  # more FLOWSCOPE settings
         self.token = None  # the staff token that reads the recorder's counters
         self._conn = None
 
@@ -99,6 +100,7 @@ class Store:
             DATABASE_URL=self.url,
             REDIS_URL=REDIS_URL if self.redis else None,
             CACHE_KEY_PREFIX="flowscope-bench-ingest" if self.redis else None,
+            FLOWSCOPE_BENCH_SETTINGS=json.dumps(self.flowscope) if self.flowscope else None,
         )
 
     def prepare(self, root, debug):
@@ -335,6 +337,11 @@ def report_phase(config, phase):
     )
 
 
+def setting(text):
+    name, _, value = text.partition("=")
+    return name, json.loads(value)
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", default="sqlite,postgres", help="also: postgres+redis")
@@ -351,6 +358,13 @@ def parse_args():
     )
     parser.add_argument("--quiet-threshold", type=float, default=0.3, help="busy cores")
     parser.add_argument("--debug", action="store_true", help="Django DEBUG on (off: default)")
+    parser.add_argument(
+        "--flowscope",
+        action="append",
+        type=setting,
+        metavar="NAME=VALUE",
+        help="a FLOWSCOPE setting of the server (VALUE is JSON), e.g. BATCH_SIZE=500",
+    )
     parser.add_argument("--ref", default="HEAD", help="commit to serve, or 'worktree'")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")
