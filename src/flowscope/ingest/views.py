@@ -154,8 +154,8 @@ class OtlpTracesView(IngestAPIView):
         body = bodies.read_body(request)
         records, rejected, message = otlp.to_records(otlp.decode(body, encoding))
         self.submit(request, body, records)
-        body, content_type = otlp.encode_response(encoding, rejected, message)
-        return HttpResponse(body, content_type=content_type)
+        answer, content_type = otlp.encode_response(encoding, rejected, message)
+        return HttpResponse(answer, content_type=content_type)
 
     def handle_exception(self, exc):
         """Errors in the encoding the client sent (a ``google.rpc.Status``)."""
