@@ -224,9 +224,11 @@ def summarize(results, window, clock_offset):
     start, end = window
     measured = [r for r in results if start <= r[0] <= end]
     latencies = sorted((done - began) * 1000 for done, began, *_ in measured)
-    statuses = {}
+    statuses, total_statuses = {}, {}
     for _, _, status, _, _ in measured:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
+    for _, _, status, _, _ in results:
+        total_statuses[str(status)] = total_statuses.get(str(status), 0) + 1
     duration = end - start
     return {
         "batches": len(measured),
@@ -244,6 +246,7 @@ def summarize(results, window, clock_offset):
         "total_batches": len(results),
         "total_items_accepted": sum(r[3] for r in results),
         "total_items_sent": sum(r[4] for r in results),
+        "total_statuses": total_statuses,
     }
 
 

@@ -21,7 +21,13 @@ that reached the database in that same window, and again including the time the 
 needed afterwards to catch up. A rate that is accepted but not written is a backlog (or a
 loss), not throughput.
 
-    .venv/bin/python bench/ingest_throughput.py [--configs sqlite,postgres] [--duration 10]
+3. The books must balance, exactly: every event or span the server accepted (``202``/``200``,
+   warm-up included) is a row in the store (steps, plus errors for browser events) or was
+   counted as dropped by the recorder (``dropped``, by reason). Requests the recorder refused
+   (``503``, counted in ``refused``) were not accepted and stored nothing; the load
+   generator does not retry them.
+
+    .venv/bin/python bench/ingest_throughput.py [--configs sqlite,postgres] [--duration 60]
 """
 
 import argparse
@@ -80,6 +86,7 @@ class Store:
         self.url = args.postgres_url if self.postgres else None
         self.redis = name.endswith("+redis")
         self.sqlite_file = self.var_dir / "flowscope-demo.sqlite3"  # the example's name
+        self.flowscope = dict(args.flowscope or ())  # more FLOWSCOPE settings
         self.token = None  # the staff token that reads the recorder's counters
         self._conn = None
 
@@ -93,6 +100,7 @@ class Store:
             DATABASE_URL=self.url,
             REDIS_URL=REDIS_URL if self.redis else None,
             CACHE_KEY_PREFIX="flowscope-bench-ingest" if self.redis else None,
+            FLOWSCOPE_BENCH_SETTINGS=json.dumps(self.flowscope) if self.flowscope else None,
         )
 
     def prepare(self, root, debug):
@@ -228,7 +236,12 @@ def run_phase(kind, server, store, args, seed):
     wall = [after - before for after, before in zip(cpu_after, cpu_before, strict=True)]
     recorder = {
         key: after_stats[key] - before_stats[key]
-        for key in ("queued", "written", "dropped", "failed_batches", "retries")
+        for key in ("queued", "written", "dropped", "refused", "failed_batches", "retries")
+    }
+    dropped_by_reason = {
+        reason: count - before_stats["dropped_by_reason"].get(reason, 0)
+        for reason, count in after_stats["dropped_by_reason"].items()
+        if count - before_stats["dropped_by_reason"].get(reason, 0)
     }
     # A record is one workflow's items of one request: exactly batch / workflows of them.
     items, workflows = batch_of(kind, args)
@@ -253,7 +266,11 @@ def run_phase(kind, server, store, args, seed):
         "error_rows": end_ids[1] - base[1],
         "unwritten": load["total_items_accepted"] - written_total,
         "recorder": recorder,
+        "dropped_by_reason": dropped_by_reason,
         "dropped_items": dropped_items,
+        # accepted = stored + counted drops, to the item (only once drained)
+        "balanced": drained and load["total_items_accepted"] == written_total + dropped_items,
+        "refused_answers": load["total_statuses"].get("503", 0),
         "queue_depth_after": after_stats["queue_depth"],
         "server_cores": wall[0] / wall[3],
         "loadgen_cores": wall[2] / wall[3],
@@ -294,8 +311,9 @@ HEADER = (
     "| database | endpoint | answers | accepted/s | batches/s | p50 / p99 ms "
     "| written/s during load "
     "| written/s incl. drain | queued at load end | drain s (written/s alone) "
-    "| accepted - written | recorder dropped: records (items) | server / machine CPU (cores) |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "| accepted - written | recorder dropped: records (items) | refused (503) "
+    "| accepted = written + dropped | server / machine CPU (cores) |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
 
@@ -311,10 +329,17 @@ def report_phase(config, phase):
         f"| {phase['backlog_at_load_end']:.0f} | {phase['drain_s']:.1f}"
         f"{'' if phase['drained'] else ' (not drained)'}{alone} | {phase['unwritten']} "
         f"| {phase['recorder']['dropped']} ({phase['dropped_items']}) "
+        f"| {phase['recorder']['refused']} records, {phase['refused_answers']} answers "
+        f"| {'exact' if phase['balanced'] else 'NO'} "
         f"| {phase['server_cores']:.2f} / "
         f"{phase['machine_busy_cores']:.2f} |",
         flush=True,
     )
+
+
+def setting(text):
+    name, _, value = text.partition("=")
+    return name, json.loads(value)
 
 
 def parse_args():
@@ -322,7 +347,7 @@ def parse_args():
     parser.add_argument("--configs", default="sqlite,postgres", help="also: postgres+redis")
     parser.add_argument("--kinds", default="browser,otlp")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
-    parser.add_argument("--duration", type=float, default=10.0, help="measured s per phase")
+    parser.add_argument("--duration", type=float, default=60.0, help="measured s per phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured s per phase")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive clients")
     parser.add_argument("--batch", type=int, help="events (default 50) or spans (100)")
@@ -333,6 +358,13 @@ def parse_args():
     )
     parser.add_argument("--quiet-threshold", type=float, default=0.3, help="busy cores")
     parser.add_argument("--debug", action="store_true", help="Django DEBUG on (off: default)")
+    parser.add_argument(
+        "--flowscope",
+        action="append",
+        type=setting,
+        metavar="NAME=VALUE",
+        help="a FLOWSCOPE setting of the server (VALUE is JSON), e.g. BATCH_SIZE=500",
+    )
     parser.add_argument("--ref", default="HEAD", help="commit to serve, or 'worktree'")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, DBs)")

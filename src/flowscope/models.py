@@ -305,3 +305,14 @@ class TestRun(models.Model):
 
     def __str__(self):
         return f"{self.kind} test {self.correlation_id} ({'passed' if self.passed else 'failed'})"
+
+
+class DeliveryReceipt(models.Model):
+    """A record delivered under an idempotency key was stored: the writer skips a record
+    whose key has a receipt, so a retried delivery is stored once. Pruned with the data."""
+
+    key = models.CharField(max_length=200, unique=True)
+    written_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.key

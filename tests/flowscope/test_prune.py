@@ -40,7 +40,7 @@ def test_prune_deletes_what_is_older_than_the_age_and_keeps_the_rest(capsys):
     assert TraceStep.objects.count() == 2
     assert not ErrorLog.objects.exists()
     assert PerformanceSnapshot.objects.get().window_start == new
-    assert "2 steps, 1 errors, 1 workflows, 1 snapshots" in capsys.readouterr().out
+    assert "2 steps, 1 errors, 1 workflows, 1 snapshots, 0 receipts" in capsys.readouterr().out
 
 
 def test_prune_uses_the_retention_setting(settings):

@@ -69,7 +69,9 @@ def cors_headers(request):
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": "POST, OPTIONS",
-        "Access-Control-Allow-Headers": f"Content-Type, Content-Encoding, {KEY_HEADER}",
+        "Access-Control-Allow-Headers": (
+            f"Content-Type, Content-Encoding, {KEY_HEADER}, Idempotency-Key"
+        ),
         "Access-Control-Max-Age": "600",
         "Vary": "Origin",
     }

@@ -21,6 +21,25 @@ JS_FRAME = re.compile(
 )
 
 
+def moment(data):
+    """An event's time: epoch milliseconds (``Date.now()``) or ISO 8601, within a day of
+    now; ``ValueError("invalid")`` or ``ValueError("skewed")`` otherwise."""
+    if isinstance(data, bool):
+        raise ValueError("invalid")
+    if isinstance(data, int | float):
+        try:
+            found = datetime.fromtimestamp(data / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("skewed") from None
+    else:
+        found = parse_datetime(str(data)) if isinstance(data, str) else None
+        if found is None or found.tzinfo is None:
+            raise ValueError("invalid")
+    if abs(found - timezone.now()) > MAX_CLOCK_SKEW:
+        raise ValueError("skewed")
+    return found.astimezone(UTC)
+
+
 class TimestampField(serializers.Field):
     """Epoch milliseconds (``Date.now()``) or ISO 8601, within a day of now."""
 
@@ -30,20 +49,10 @@ class TimestampField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        if isinstance(data, int | float):
-            try:
-                moment = datetime.fromtimestamp(data / 1000, UTC)
-            except (OverflowError, OSError, ValueError):
-                self.fail("skewed")
-        else:
-            moment = parse_datetime(str(data)) if isinstance(data, str) else None
-            if moment is None or moment.tzinfo is None:
-                self.fail("invalid")
-        if abs(moment - timezone.now()) > MAX_CLOCK_SKEW:
-            self.fail("skewed")
-        return moment.astimezone(UTC)
+        try:
+            return moment(data)
+        except ValueError as exc:
+            self.fail(str(exc))
 
 
 class EventSerializer(serializers.Serializer):

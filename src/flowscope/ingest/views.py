@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.conf import flowscope_settings
-from flowscope.ingest import bodies, events, otlp
+from flowscope.ingest import batch, bodies, delivery, events, otlp
 from flowscope.ingest.access import (
     HasIngestKey,
     IngestKeyAuthentication,
@@ -52,16 +52,18 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
         return response
 
     @staticmethod
-    def submit(records):
-        """Queue the records; when the recorder had to drop some, say so with a 503 the
-        sender retries after a second (OTLP exporters do), rather than a 2xx for data that
-        will never be stored. A retry may repeat records that were queued."""
-        recorder = get_recorder()
-        dropped = sum(not recorder.submit(record) for record in records)
-        if dropped:
+    def submit(request, body, records):
+        """Queue all the records or none: when the recorder has no room, a 503 the sender
+        retries after a second (OTLP exporters do), having stored nothing. Each record is
+        keyed (``delivery.keyed``), so a retry of a request that was accepted stores
+        nothing twice."""
+        if not records:
+            return
+        delivery.keyed(records, request.auth, body, request.headers.get(delivery.HEADER))
+        if not get_recorder().submit_all(records):
             raise RecorderFull(
-                f"{dropped} of {len(records)} workflows' events were dropped: "
-                "the recorder is behind; retry later."
+                f"None of {len(records)} workflows' events was taken: the recorder is "
+                "behind; retry later."
             )
 
     def handle_exception(self, exc):
@@ -93,13 +95,22 @@ class BrowserEventsView(IngestAPIView):
         description="Key in X-Flowscope-Key (or ?key= for sendBeacon).",
     )
     def post(self, request):
-        payload = bodies.parse_json(bodies.read_body(request))
+        body = bodies.read_body(request)
+        valid = batch.decode(body)
+        if valid is None:
+            return self.judged_one_by_one(request, body)
+        self.check_count(valid)
+        self.submit(request, body, events.to_records(valid))
+        return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
+
+    def judged_one_by_one(self, request, body):
+        """A batch with invalid events (or in a form the fast path does not take): each
+        event through its serializer; the valid ones are accepted, the others named."""
+        payload = bodies.parse_json(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
             raise ParseError('The body must be {"events": [...]}.')
         raw_events = payload["events"]
-        limit = flowscope_settings.INGEST_MAX_EVENTS
-        if len(raw_events) > limit:
-            raise bodies.PayloadTooLarge(f"{len(raw_events)} events; at most {limit} a request.")
+        self.check_count(raw_events)
         valid, rejected = [], []
         for index, raw in enumerate(raw_events):
             event, errors = events.validate(raw)
@@ -107,12 +118,18 @@ class BrowserEventsView(IngestAPIView):
                 rejected.append({"index": index, "errors": errors})
             else:
                 valid.append(event)
-        self.submit(events.to_records(valid))
+        self.submit(request, body, events.to_records(valid))
         if rejected:
             return Response(
                 {"accepted": len(valid), "rejected": rejected}, status=status.HTTP_400_BAD_REQUEST
             )
         return Response({"accepted": len(valid)}, status=status.HTTP_202_ACCEPTED)
+
+    @staticmethod
+    def check_count(found):
+        limit = flowscope_settings.INGEST_MAX_EVENTS
+        if len(found) > limit:
+            raise bodies.PayloadTooLarge(f"{len(found)} events; at most {limit} a request.")
 
 
 class OtlpTracesView(IngestAPIView):
@@ -134,11 +151,11 @@ class OtlpTracesView(IngestAPIView):
         encoding = otlp.encoding_of(request.content_type)
         if encoding is None:
             return HttpResponse(status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE)
-        export = otlp.decode(bodies.read_body(request), encoding)
-        records, rejected, message = otlp.to_records(export)
-        self.submit(records)
-        body, content_type = otlp.encode_response(encoding, rejected, message)
-        return HttpResponse(body, content_type=content_type)
+        body = bodies.read_body(request)
+        records, rejected, message = otlp.to_records(otlp.decode(body, encoding))
+        self.submit(request, body, records)
+        answer, content_type = otlp.encode_response(encoding, rejected, message)
+        return HttpResponse(answer, content_type=content_type)
 
     def handle_exception(self, exc):
         """Errors in the encoding the client sent (a ``google.rpc.Status``)."""

@@ -207,9 +207,12 @@ def test_errors_have_flowscopes_shape_whatever_the_hosts_handler(settings):
 
 
 class FullRecorder(list):
-    """A recorder whose queue is full: every submit is dropped."""
+    """A recorder whose queue is full: every submit is refused."""
 
     def submit(self, item):
+        return False
+
+    def submit_all(self, items):
         return False
 
 

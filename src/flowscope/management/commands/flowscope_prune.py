@@ -1,4 +1,4 @@
-"""Delete stored traces, errors and rollups older than a given age.
+"""Delete stored traces, errors, rollups and delivery receipts older than a given age.
 
 Deletes in small batches, each in its own short transaction, so it can run while the app is
 serving (and the recorder writing) without holding long locks.
@@ -12,7 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from flowscope.conf import flowscope_settings
-from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.models import (
+    DeliveryReceipt,
+    ErrorLog,
+    PerformanceSnapshot,
+    TraceStep,
+    WorkflowSession,
+)
 
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 AGE = re.compile(r"(\d+)([smhdw])")
@@ -61,6 +67,10 @@ class Command(BaseCommand):
             "workflows": delete_in_batches(old_workflows, batch_size),
             "snapshots": delete_in_batches(
                 PerformanceSnapshot.objects.filter(window_start__lt=cutoff), batch_size
+            ),
+            # Past this age a retried delivery is stored again: as old as the data it kept.
+            "receipts": delete_in_batches(
+                DeliveryReceipt.objects.filter(written_at__lt=cutoff), batch_size
             ),
         }
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())
