@@ -51,7 +51,10 @@ class StorePipeline:
 
     def handle(self, records, keep_when_down=False):
         if records:
-            self.policy.write_batch(records, keep_when_down)
+            duplicates = self.policy.write_batch(records, keep_when_down)
+            if duplicates:  # delivered again: counted in the rollups the first time
+                skipped = {id(record) for record in duplicates}
+                records = [record for record in records if id(record) not in skipped]
         for job in self.jobs:
             with capture_internal_errors():  # a bug in a job is logged; the writer goes on
                 job.observe(records)

@@ -44,7 +44,7 @@ class WritePolicy:
         """``on_commit(batch)`` gets each committed ``writer.CommittedBatch``; ``losses``
         counts and logs the records no attempt could write."""
         self.on_commit, self.losses = on_commit, losses
-        self._counts = Counters("written", "failed_batches", "retries")
+        self._counts = Counters("written", "duplicates", "failed_batches", "retries")
         self.last_flush_at = None
         self._last_failure = None
 
@@ -52,20 +52,22 @@ class WritePolicy:
         return {**self._counts.snapshot(), "last_flush_at": self.last_flush_at}
 
     def write_batch(self, items, keep_when_down=False):
-        """Write records (traces, external spans, standalone errors) in one transaction."""
+        """Write records (traces, external spans, standalone errors) in one transaction;
+        return those skipped because they were stored before (their idempotency key has a
+        receipt)."""
         if len(items) == 1 and not keep_when_down:
-            self.write(functools.partial(writer.write, items), item_count=1)
-            return
+            committed = self.write(functools.partial(writer.write, items), item_count=1)
+            return committed.duplicates if committed is not None else []
         committed = self._attempt(
             functools.partial(writer.write, items), flowscope_settings.WRITE_RETRIES
         )
         if committed is not None:
             self._committed(committed, len(items))
-            return
-        self._write_one_by_one(items, keep_when_down)
+            return committed.duplicates
+        return self._write_one_by_one(items, keep_when_down)
 
     def _write_one_by_one(self, items, keep_when_down):
-        lost = 0
+        lost, duplicates = 0, []
         for item in items:
             committed = self._attempt(functools.partial(writer.write, [item]), retries=0)
             if committed is None and keep_when_down and not store_answers():
@@ -74,13 +76,16 @@ class WritePolicy:
                 lost += 1
             else:
                 self._committed(committed, 1)
+                duplicates += committed.duplicates
         self._counts.add(failed_batches=1)
         detail = f"{lost} of a batch of {len(items)} refused by the store"
         self.losses.add("write_failed", lost, detail, exc_info=self._last_failure)
+        return duplicates
 
     def write(self, action, item_count=0):
-        """Run ``action`` (one transaction returning a ``CommittedBatch``) with retries; on
-        the last failure count ``item_count`` records as dropped and log it."""
+        """Run ``action`` (one transaction returning a ``CommittedBatch``) with retries and
+        return what it committed; on the last failure count ``item_count`` records as
+        dropped, log it and return None."""
         committed = self._attempt(action, flowscope_settings.WRITE_RETRIES)
         if committed is None:
             self._counts.add(failed_batches=1)
@@ -88,8 +93,9 @@ class WritePolicy:
                 self.losses.add("write_failed", item_count, exc_info=self._last_failure)
             else:
                 logger.error("flowscope could not write", exc_info=self._last_failure)
-            return
+            return None
         self._committed(committed, item_count)
+        return committed
 
     def _attempt(self, action, retries):
         """What ``action`` committed, or None once the last attempt failed (its exception
@@ -106,7 +112,8 @@ class WritePolicy:
         return None
 
     def _committed(self, committed, item_count):
-        self._counts.add(written=item_count)
+        duplicates = len(committed.duplicates)
+        self._counts.add(written=item_count - duplicates, duplicates=duplicates)
         self.last_flush_at = now().isoformat()
         if committed:
             self.on_commit(committed)

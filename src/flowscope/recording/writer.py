@@ -49,6 +49,8 @@ class CommittedBatch:
     timed_out: list = field(default_factory=list)
     # correlation ID -> status before this batch; None for a workflow this batch created.
     previous_status: dict = field(default_factory=dict)
+    # Records not written because their idempotency key shows they were stored before.
+    duplicates: list = field(default_factory=list, repr=False)
 
     def __bool__(self):
         return any((self.workflows, self.step_rows, self.errors, self.snapshots, self.timed_out))
@@ -72,7 +74,7 @@ def write(items):
     was written. Records whose idempotency key was written before are skipped."""
     batch = CommittedBatch()
     with transaction.atomic():
-        items = _first_deliveries(items)
+        items, batch.duplicates = _first_deliveries(items)
         traces = [i for i in items if isinstance(i, Trace | ExternalSpans) and is_stored(i)]
         standalone = [item for item in items if isinstance(item, CapturedError)]
         sessions, batch.previous_status, updated = _upsert_workflows(traces)
@@ -84,14 +86,15 @@ def write(items):
 
 
 def _first_deliveries(items):
-    """``items`` without those delivered before (a receipt holds their key) or earlier in
-    this batch; receipts are inserted for the keys of the rest. Records without a key pass."""
+    """``(first, again)``: ``items`` without those delivered before (a receipt holds their
+    key) or earlier in this batch, and those. Receipts are inserted for the keys of the
+    first; records without a key are always first."""
     keyed = {}
     for item in items:
         if item.idempotency_key:
             keyed.setdefault(item.idempotency_key, item)
     if not keyed:
-        return items
+        return items, []
     seen = set(DeliveryReceipt.objects.filter(key__in=list(keyed)).values_list("key", flat=True))
     fresh = [key for key in keyed if key not in seen]
     field = DeliveryReceipt._meta.get_field("written_at")
@@ -99,7 +102,9 @@ def _first_deliveries(items):
     # A plain insert: a concurrent writer's receipt for the same key fails this transaction.
     _insert_rows(DeliveryReceipt, ("key", "written_at"), [(key, written_at) for key in fresh])
     kept = {id(keyed[key]) for key in fresh}
-    return [item for item in items if not item.idempotency_key or id(item) in kept]
+    first = [item for item in items if not item.idempotency_key or id(item) in kept]
+    again = [item for item in items if item.idempotency_key and id(item) not in kept]
+    return first, again
 
 
 def _upsert_workflows(traces):
