@@ -4,8 +4,9 @@ batches. It knows nothing of what it carries.
 ``put`` never blocks and never wakes the thread: it appends to a deque (atomic under the
 interpreter lock), or refuses when the deque is full. The thread wakes on its own every
 ``FLUSH_INTERVAL`` (which bounds how late a live dashboard sees a request), or as soon as a
-``BATCH_SIZE`` of items is waiting, and then handles everything queued, a batch at a time.
-A request never pays for waking the writer, and under load batches stay large. When
+``BATCH_SIZE`` of items is waiting, and then handles what is queued, a batch at a time.
+A request never pays for waking the writer, and under load
+batches stay large: what came in while a batch was written waits for the next tick. When
 nothing is queued the handler gets an empty batch, so that periodic work still runs.
 
 Fork safety: in a child process the first ``put`` (or ``after_fork``) starts afresh with
@@ -41,7 +42,7 @@ class Worker:
         self._done = threading.Condition()
         self._handled = 0  # items handed to the handler so far (written, or dropped by it)
         self._in_flight = 0
-        self._stopping = self._halted = False
+        self._stopping = self._halted = self._flushing = False
         self._running = False  # the thread is there and takes batches
         self._thread = None
 
@@ -117,6 +118,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         with self._done:
             target = self._handled + self._in_flight + len(self._items)
+            self._flushing = True
             self._wake.set()
             while self._handled < target:
                 remaining = deadline - time.monotonic()
@@ -172,11 +174,16 @@ class Worker:
             self._stopped()
 
     def _handle_queued(self):
-        """Everything queued now, a batch at a time; an empty batch when nothing is."""
+        """What waited for this wake-up, a batch at a time (an empty batch when nothing
+        did). What comes in meanwhile waits for the next one, unless it fills a batch or
+        the worker is stopping or flushing: taken at once, such stragglers would make
+        every batch that small."""
+        due = len(self._items)
         while not self._halted:
             # Once stopping, small batches: the one in hand when time runs out is small.
             size = STOPPING_BATCH_SIZE if self._stopping else flowscope_settings.BATCH_SIZE
             batch = self._take(size)
+            due -= len(batch)
             self._in_flight = len(batch)
             try:
                 self._handle(batch)
@@ -185,5 +192,10 @@ class Worker:
                     self._handled += len(batch)
                     self._in_flight = 0
                     self._done.notify_all()
-            if not self._items:
+            waiting = len(self._items)
+            if not waiting:
+                self._flushing = False
+                return
+            urgent = self._stopping or self._flushing
+            if due <= 0 and waiting < flowscope_settings.BATCH_SIZE and not urgent:
                 return

@@ -234,6 +234,33 @@ def test_a_request_never_wakes_the_writer_a_full_batch_does(real_recorder, setti
     assert WorkflowSession.objects.count() == 4
 
 
+def test_what_comes_in_during_a_write_waits_for_the_next_tick(
+    real_recorder, settings, blocked_writer
+):
+    # Taken at once, the few records that arrive while a batch is written would make every
+    # batch that small (a commit each) under steady load.
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "FLUSH_INTERVAL": 120.0, "BATCH_SIZE": 3}
+    started, release = blocked_writer
+    sizes, written = [], threading.Event()
+
+    def receive(batch):
+        if batch.workflows:
+            sizes.append(len(batch.workflows))
+            written.set()
+
+    with sink(receive):
+        for cid in ("wf-a", "wf-b", "wf-c"):
+            real_recorder.submit(make_trace(correlation_id=cid))
+        assert started.wait(30)  # a full batch woke the writer; it is writing
+        real_recorder.submit(make_trace(correlation_id="wf-late"))
+        release.set()
+        assert written.wait(30)
+        written.clear()
+        assert not written.wait(1.0)  # the late one waits for the tick (or a flush)
+        assert real_recorder.flush(30)
+    assert sizes == [3, 1]
+
+
 def test_idle_workflows_time_out_and_are_announced(real_recorder):
     writer.write([make_trace("wf-idle", at=T0)])  # days ago: far past the timeout
     announced = threading.Event()
