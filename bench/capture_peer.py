@@ -463,8 +463,8 @@ def describe(args, variants):
         f"{package} {version(package)}"
         for package in ("gunicorn", "opentelemetry-sdk", "opentelemetry-instrumentation-django")
     )
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
-    lines = [f"Machine: {machine(url)}; {tools}; {wrk.strip()}"]
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
+    lines = [f"Machine: {machine(url)}; {tools}; {wrk.split(' Copyright')[0].strip()}"]
     for variant in variants:
         if variant.captures:
             commit = None if variant.src == REPO_DIR / "src" else variant.name.split("@")[1]
