@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import closing
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -206,7 +207,8 @@ def stop(variant, timeout=60):
 
 def query(variant, sql):
     if variant.database_url.startswith("sqlite:///"):
-        with sqlite3.connect(variant.database_url.removeprefix("sqlite:///"), timeout=30) as db:
+        path = variant.database_url.removeprefix("sqlite:///")
+        with closing(sqlite3.connect(path, timeout=30)) as db:
             return db.execute(sql).fetchall()
     import psycopg
 
