@@ -25,15 +25,15 @@ def parse_traceparent(value):
     return match[2], match[3]
 
 
-def resolve(headers):
-    """Pick the request's correlation ID from its headers.
+def resolve(given, traceparent_header):
+    """Pick the request's correlation ID from its ``X-Correlation-ID`` and ``traceparent``
+    headers (either may be None).
 
     Returns ``(correlation_id, remote_parent_span_id, problem)``: an invalid
     ``X-Correlation-ID`` is never an error for the app's user; it is replaced by a fresh ID
     and described in ``problem`` so the dashboard can show it.
     """
-    given = headers.get("X-Correlation-ID")
-    parsed = parse_traceparent(headers.get("traceparent"))
+    parsed = parse_traceparent(traceparent_header)
     problem = None
     if given is not None:
         if CORRELATION_ID.fullmatch(given):

@@ -12,6 +12,8 @@ import functools
 from collections import Counter
 from datetime import timedelta
 
+from django.http.request import HttpHeaders
+
 from flowscope.conf import flowscope_settings
 from flowscope.records import sql
 from flowscope.records.frames import call_site_dict
@@ -102,7 +104,7 @@ def _describe(trace):
         status_code=facts.status_code,
         query_count=trace.query_count,
         query=scrub_query_string(facts.query_string),
-        request_headers=scrub_headers(facts.headers),
+        request_headers=scrub_headers(HttpHeaders(facts.headers)),
         response_size=facts.response_size,
         content_type=facts.response_type,
     )

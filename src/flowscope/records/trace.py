@@ -86,7 +86,7 @@ class RequestFacts(msgspec.Struct, eq=False):
     path: str
     path_values: dict  # the URL's parameters, so that secret ones are masked in the path
     query_string: str
-    headers: dict
+    headers: dict  # the request's META: its HTTP_ entries are the headers
     body: Any  # bytes, a "[... bytes]" note, or None
     content_type: str
     status_code: int
