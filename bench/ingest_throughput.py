@@ -27,6 +27,11 @@ loss), not throughput.
    (``503``, counted in ``refused``) were not accepted and stored nothing; the load
    generator does not retry them.
 
+With ``postgres+stream`` the server uses the "redis" transport: it only appends prepared
+batches to a Redis stream, and ``--writers`` ``flowscope_writer`` processes started beside
+it write them (their CPU is reported beside the server's; the drain waits for the stream
+to be empty and acknowledged).
+
     .venv/bin/python bench/ingest_throughput.py [--configs sqlite,postgres] [--duration 60]
 """
 
@@ -41,6 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import psycopg
 from bench_common import (
     BENCH_DIR,
@@ -84,7 +90,8 @@ class Store:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.postgres = name.startswith("postgres")
         self.url = args.postgres_url if self.postgres else None
-        self.redis = name.endswith("+redis")
+        self.redis = name.endswith(("+redis", "+stream"))
+        self.stream = name.endswith("+stream")  # the "redis" transport, with writers
         self.sqlite_file = self.var_dir / "flowscope-demo.sqlite3"  # the example's name
         self.flowscope = dict(args.flowscope or ())  # more FLOWSCOPE settings
         self.token = None  # the staff token that reads the recorder's counters
@@ -99,6 +106,10 @@ class Store:
             FLOWSCOPE_INGEST_KEY=INGEST_KEY,
             DATABASE_URL=self.url,
             REDIS_URL=REDIS_URL if self.redis else None,
+            # "+redis": Redis cache and channel layer, the in-process writer; "+stream":
+            # also the Redis stream transport, written by ``--writers`` flowscope_writers.
+            FLOWSCOPE_TRANSPORT="redis" if self.stream else "thread",
+            FLOWSCOPE_STREAM_URL=REDIS_URL if self.stream else None,
             CACHE_KEY_PREFIX="flowscope-bench-ingest" if self.redis else None,
             FLOWSCOPE_BENCH_SETTINGS=json.dumps(self.flowscope) if self.flowscope else None,
         )
@@ -176,8 +187,12 @@ def poll_until_done(process, store, samples, interval=0.25):
 
 
 def settled(stats):
-    """Nothing queued or in the writer's hands: every queued record written or dropped."""
-    return stats["queue_depth"] == 0 and stats["written"] + stats["dropped"] >= stats["queued"]
+    """Nothing queued or in the writer's hands: every queued record written (or sent to
+    the stream, and the stream written by the writers) or dropped."""
+    handed_on = stats.get("written", 0) + stats.get("sent", 0)
+    stream_done = not stats.get("stream_length") and not stats.get("stream_pending")
+    caught_up = handed_on + stats["dropped"] >= stats["queued"]
+    return stats["queue_depth"] == 0 and caught_up and stream_done
 
 
 def drain(server, store, samples, timeout, patience=1.0):
@@ -223,9 +238,11 @@ def run_phase(kind, server, store, args, seed):
     base = store.high_ids()
     samples = [(time.time(), *base)]
     cpu_before = server.cpu_seconds(), busy_seconds(), children_cpu_seconds(), time.monotonic()
+    writers_before = writers_cpu(server)
     process = start_loadgen(server, kind, args, seed, args.warmup, args.duration)
     load = poll_until_done(process, store, samples)
     cpu_after = server.cpu_seconds(), busy_seconds(), children_cpu_seconds(), time.monotonic()
+    writers_cores = (writers_cpu(server) - writers_before) / (cpu_after[3] - cpu_before[3])
     load_ended = time.time()
     drain_s, drained = drain(server, store, samples, args.drain_timeout)
     after_stats = recorder_counters(server, store.token)
@@ -235,8 +252,8 @@ def run_phase(kind, server, store, args, seed):
     written_total = (end_ids[0] - base[0]) + ((end_ids[1] - base[1]) if kind == "browser" else 0)
     wall = [after - before for after, before in zip(cpu_after, cpu_before, strict=True)]
     recorder = {
-        key: after_stats[key] - before_stats[key]
-        for key in ("queued", "written", "dropped", "refused", "failed_batches", "retries")
+        key: after_stats.get(key, 0) - before_stats.get(key, 0)
+        for key in ("queued", "written", "sent", "dropped", "refused", "failed_batches", "retries")
     }
     dropped_by_reason = {
         reason: count - before_stats["dropped_by_reason"].get(reason, 0)
@@ -273,6 +290,7 @@ def run_phase(kind, server, store, args, seed):
         "refused_answers": load["total_statuses"].get("503", 0),
         "queue_depth_after": after_stats["queue_depth"],
         "server_cores": wall[0] / wall[3],
+        "writers_cores": writers_cores,
         "loadgen_cores": wall[2] / wall[3],
         "machine_busy_cores": wall[1] / wall[3],
     }
@@ -285,7 +303,11 @@ def run_config(name, root, args, workdir):
     store = Store(name, args, workdir)
     store.prepare(root, args.debug)
     server = Server(name.replace("+", "-"), root, store.env(root, args.debug), workdir)
+    server.writers = []
     try:
+        if store.stream:
+            reset_stream()
+            server.writers = start_writers(root, store.env(root, args.debug), args, workdir)
         server.start()
         server.wait_until_up()
         # Warm up: imports, connections, the writer thread; then let it write everything.
@@ -299,9 +321,45 @@ def run_config(name, root, args, workdir):
         final_stats = recorder_counters(server, store.token)
     finally:
         server.stop()  # SIGTERM: the lifespan shutdown writes what the recorder still holds
+        stop_writers(server.writers)
     rows = store.counts()
     store.close()
     return {"config": name, "phases": phases, "recorder": final_stats, "rows": rows}
+
+
+def reset_stream():
+    """A stream of this run's own: nothing left from an earlier one."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete("flowscope:records")
+    client.close()
+
+
+def start_writers(root, env, args, log_dir):
+    return [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "flowscope_writer", "--consumer", f"bench-{index}"],
+            cwd=root / "example",
+            env=env,
+            stdout=open(log_dir / f"writer-{index}.log", "w"),
+            stderr=subprocess.STDOUT,
+        )
+        for index in range(args.writers)
+    ]
+
+
+def stop_writers(writers):
+    for writer in writers:
+        writer.terminate()  # finishes its batch, acknowledges it, writes open rollups
+    for writer in writers:
+        writer.wait(timeout=60)
+
+
+def writers_cpu(server):
+    return sum(
+        sum(psutil.Process(w.pid).cpu_times()[:2]) for w in server.writers if w.poll() is None
+    )
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -331,10 +389,15 @@ def report_phase(config, phase):
         f"| {phase['recorder']['dropped']} ({phase['dropped_items']}) "
         f"| {phase['recorder']['refused']} records, {phase['refused_answers']} answers "
         f"| {'exact' if phase['balanced'] else 'NO'} "
-        f"| {phase['server_cores']:.2f} / "
+        f"| {phase['server_cores']:.2f}{writers_note(phase)} / "
         f"{phase['machine_busy_cores']:.2f} |",
         flush=True,
     )
+
+
+def writers_note(phase):
+    cores = phase.get("writers_cores")
+    return f" + writers {cores:.2f}" if cores else ""
 
 
 def setting(text):
@@ -344,7 +407,10 @@ def setting(text):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", default="sqlite,postgres", help="also: postgres+redis")
+    parser.add_argument(
+        "--configs", default="sqlite,postgres", help="also: postgres+redis, postgres+stream"
+    )
+    parser.add_argument("--writers", type=int, default=1, help="flowscope_writers (+stream)")
     parser.add_argument("--kinds", default="browser,otlp")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES)
     parser.add_argument("--duration", type=float, default=60.0, help="measured s per phase")
