@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from flowscope.analysis import workflows
 from flowscope.analysis.snapshot import dashboard_snapshot
 from flowscope.conf import flowscope_settings
-from flowscope.realtime import auth, messages
+from flowscope.realtime import auth, messages, watching
 from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
 from flowscope.realtime.health_ticker import health_ticker
 from flowscope.realtime.publisher import publisher
@@ -81,9 +81,13 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
             if not allowed:
                 await self.close(code=code)
                 return
+            await self.renew()
             if asyncio.get_running_loop().time() - last_join > GROUP_REFRESH_SECONDS:
                 await self.join(tuple(self.groups_joined))
                 last_join = asyncio.get_running_loop().time()
+
+    async def renew(self):
+        """What a socket keeps up while it stays open, besides its groups."""
 
     async def send_json(self, content):
         await self.send(text_data=json.dumps(content, default=str))
@@ -191,8 +195,12 @@ class WorkflowTraceConsumer(FlowscopeConsumer):
         await super().connect()
 
     async def start(self):
+        await watching.watch(self.correlation_id)  # before the trace so far is read
         await self.join([workflow_group(self.correlation_id)])
         await self.send_json(await self.trace())
+
+    async def renew(self):
+        await watching.watch(self.correlation_id)
 
     @database_sync_to_async
     def trace(self):

@@ -1,6 +1,7 @@
 """Live events: the recorder calls ``publish_committed`` after each committed batch (a sink
 of the recorder, added by the app's ``ready()``), and the publisher sends one channel-layer
-message per group per batch, from the recorder's thread.
+message per group per batch, from the recorder's thread: to the dashboard's topics, and to
+the groups of the workflows a socket is watching (``watching``).
 
 The message is sent on the ASGI server's own event loop when this process serves
 WebSockets (the in-memory layer only works there, and Redis connections live there too);
@@ -21,7 +22,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from flowscope import diagnostics
 from flowscope.diagnostics import Counters
 from flowscope.models import WorkflowSession
-from flowscope.realtime import messages
+from flowscope.realtime import messages, watching
 from flowscope.realtime.groups import topic_group, workflow_group
 
 logger = logging.getLogger("flowscope.realtime")
@@ -94,24 +95,22 @@ class Publisher:
     def publish_batch(self, batch):
         by_group = defaultdict(list)
         cids = {w.pk: w.correlation_id for w in [*batch.workflows, *batch.timed_out]}
-        for step in batch.steps:
-            cid = cids.get(step.workflow_id)
-            if cid:
-                by_group[workflow_group(cid)].append(messages.trace_step(step, cid))
+        # A workflow's own events only where a socket watches it (None: maybe all are).
+        watched = watching.watched(list(cids.values()))
+        live = {pk: cid for pk, cid in cids.items() if watched is None or cid in watched}
+        for step in batch.steps_of(live):
+            cid = live[step.workflow_id]
+            by_group[workflow_group(cid)].append(messages.trace_step(step, cid))
         for error in batch.errors:
-            cid = cids.get(error.workflow_id)
-            note = messages.error_notification(error, cid)
+            note = messages.error_notification(error, cids.get(error.workflow_id))
             by_group[topic_group("errors")].append(note)
-            if cid:
-                by_group[workflow_group(cid)].append(note)
+            if error.workflow_id in live:
+                by_group[workflow_group(live[error.workflow_id])].append(note)
         for workflow in batch.workflows:
-            self._workflow_events(
-                by_group,
-                workflow,
-                batch.previous_status.get(workflow.correlation_id, workflow.status),
-            )
+            previous = batch.previous_status.get(workflow.correlation_id, workflow.status)
+            self._workflow_events(by_group, workflow, previous, workflow.pk in live)
         for workflow in batch.timed_out:
-            self._workflow_events(by_group, workflow, "in_progress")
+            self._workflow_events(by_group, workflow, "in_progress", workflow.pk in live)
         by_group[topic_group("performance")] += [
             messages.performance_alert(s) for s in batch.snapshots if s.is_alert
         ]
@@ -119,9 +118,9 @@ class Publisher:
             self.send(group, events)
 
     @staticmethod
-    def _workflow_events(by_group, workflow, previous):
+    def _workflow_events(by_group, workflow, previous, watched):
         by_group[topic_group("workflows")].append(messages.workflow_update(workflow, previous))
-        if previous == workflow.status:
+        if previous == workflow.status or not watched:
             return
         group = by_group[workflow_group(workflow.correlation_id)]
         group.append(messages.workflow_status(workflow))

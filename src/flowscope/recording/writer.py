@@ -63,6 +63,10 @@ class CommittedBatch:
         # Positional: half the CPU of keyword arguments (STEP_COLUMNS is the model's order).
         return [TraceStep(None, *row) for row in self.step_rows]
 
+    def steps_of(self, workflow_ids):
+        """The ``TraceStep``s written for these workflows only (the few watched live)."""
+        return [TraceStep(None, *row) for row in self.step_rows if row[0] in workflow_ids]
+
 
 def is_stored(record):
     """Sampled records are stored whole; an unsampled one only if it has errors."""

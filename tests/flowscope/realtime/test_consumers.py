@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 
 from ecommerce_project.asgi import application
 from flowscope.analysis import snapshot
+from flowscope.realtime import watching
+from flowscope.realtime.groups import workflow_group
 from flowscope.realtime.publisher import publisher
 from flowscope.recording import writer
 from tests.flowscope.factories import make_error, make_trace
@@ -311,3 +313,18 @@ def test_a_dashboard_connecting_right_after_a_rest_read_gets_the_same_snapshot(m
 
     assert rest["recent_errors"] and rest["active_workflows"]
     assert run(body)["data"] == rest
+
+
+def test_only_watched_workflows_get_their_own_events(monkeypatch):
+    """A batch of many workflows sends each one's steps only if a socket watches it: one
+    message per workflow per batch, almost all to nobody, was most of a writer's time."""
+    sent = {}
+    monkeypatch.setattr(publisher, "send", lambda group, events: sent.setdefault(group, events))
+    async_to_sync(watching.watch)("wf-watched")
+    batch = writer.write([make_trace("wf-watched"), make_trace("wf-alone")])
+    publisher.publish_batch(batch)
+    watched_group, alone_group = workflow_group("wf-watched"), workflow_group("wf-alone")
+    assert [event["type"] for event in sent[watched_group]][:1] == ["trace_step"]
+    assert alone_group not in sent
+    updates = [e["workflow"]["correlation_id"] for e in sent["flowscope.workflows"]]
+    assert sorted(updates) == ["wf-alone", "wf-watched"]  # the dashboard still sees both
