@@ -34,26 +34,31 @@ def dashboard_snapshot(snapshot):
     return {"type": "dashboard_snapshot", "data": snapshot}
 
 
-def workflow_update(workflow, previous_status):
+def serialized_workflows(workflows):
+    """``{id: workflow as the API shows it}`` for a batch's workflows: one serializer for
+    all of them (a serializer an object built its fields again for each, a millisecond a
+    workflow)."""
+    data = WorkflowSerializer(workflows, many=True).data
+    return {workflow.pk: item for workflow, item in zip(workflows, data, strict=True)}
+
+
+def workflow_update(workflow, previous_status, data):
+    """``data``: the workflow serialized (``serialized_workflows``)."""
     if previous_status is None:
         change = "created"
     elif previous_status != workflow.status:
         change = workflow.status
     else:
         change = "updated"
-    return {
-        "type": "workflow_update",
-        "change": change,
-        "workflow": WorkflowSerializer(workflow).data,
-    }
+    return {"type": "workflow_update", "change": change, "workflow": data}
 
 
-def workflow_status(workflow):
+def workflow_status(workflow, data):
     return {
         "type": "workflow_status",
         "correlation_id": workflow.correlation_id,
         "status": workflow.status,
-        "workflow": WorkflowSerializer(workflow).data,
+        "workflow": data,
     }
 
 

@@ -106,11 +106,12 @@ class Publisher:
             by_group[topic_group("errors")].append(note)
             if error.workflow_id in live:
                 by_group[workflow_group(live[error.workflow_id])].append(note)
+        serialized = messages.serialized_workflows([*batch.workflows, *batch.timed_out])
         for workflow in batch.workflows:
             previous = batch.previous_status.get(workflow.correlation_id, workflow.status)
-            self._workflow_events(by_group, workflow, previous, workflow.pk in live)
+            self._workflow_events(by_group, workflow, previous, serialized, live)
         for workflow in batch.timed_out:
-            self._workflow_events(by_group, workflow, "in_progress", workflow.pk in live)
+            self._workflow_events(by_group, workflow, "in_progress", serialized, live)
         by_group[topic_group("performance")] += [
             messages.performance_alert(s) for s in batch.snapshots if s.is_alert
         ]
@@ -118,12 +119,14 @@ class Publisher:
             self.send(group, events)
 
     @staticmethod
-    def _workflow_events(by_group, workflow, previous, watched):
-        by_group[topic_group("workflows")].append(messages.workflow_update(workflow, previous))
-        if previous == workflow.status or not watched:
+    def _workflow_events(by_group, workflow, previous, serialized, live):
+        data = serialized[workflow.pk]
+        update = messages.workflow_update(workflow, previous, data)
+        by_group[topic_group("workflows")].append(update)
+        if previous == workflow.status or workflow.pk not in live:
             return
         group = by_group[workflow_group(workflow.correlation_id)]
-        group.append(messages.workflow_status(workflow))
+        group.append(messages.workflow_status(workflow, data))
         if workflow.status in WorkflowSession.ENDED:
             group.append(messages.workflow_completed(workflow))
 
