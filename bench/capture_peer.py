@@ -6,6 +6,9 @@ worker) per variant serves it, each from its own freshly migrated database:
 
 - ``bare``: no instrumentation;
 - ``flowscope``: flowscope's middleware first, every step sampled, stored in the same database;
+- ``flowscope-stream``: the same with the "redis" transport: the worker only prepares, encodes
+  and appends its records to a Redis stream (``--stream-url``, a key of the run's own, deleted
+  at the end), and one ``flowscope_writer`` process beside the server writes them to the store;
 - ``otel``: OpenTelemetry's Django and DB-API instrumentation, a batch span processor and an
   exporter that discards (after counting) what it is given;
 - ``flowscope@REF`` (with ``--flowscope-ref``): flowscope as it was at an older commit.
@@ -14,11 +17,13 @@ worker) per variant serves it, each from its own freshly migrated database:
 the order, because on a small shared machine only interleaved runs are comparable. For each
 run: requests/s, and the worker process's CPU (all threads) per request. After a flowscope
 run the script waits until the recorder has stored every request it served, and counts that
-writer CPU into the run. Steps per request are read back at the end: flowscope's from its
-store, OpenTelemetry's from the exporter's count.
+writer CPU into the run; the stream variant's writer process has its own CPU column (the
+host's server pays the worker's; the writer may run elsewhere). Steps per request are read
+back at the end: flowscope's from its store, OpenTelemetry's from the exporter's count.
 
     .venv/bin/python bench/capture_peer.py [--rounds 5] [--duration 8]
-        [--database sqlite|postgres] [--flowscope-ref COMMIT] [--json FILE] [--keep]
+        [--database sqlite|postgres] [--pg-database NAME] [--stream-url URL]
+        [--flowscope-ref COMMIT] [--json FILE] [--keep]
 
 Needs the ``bench`` extra (gunicorn, OpenTelemetry) and ``wrk``; results and the command
 that produced them: docs/benchmarks.md.
@@ -38,6 +43,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from contextlib import closing
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -59,6 +65,7 @@ PEER_DIR = Path(__file__).resolve().parent / "peer_project"
 VIEWS = ("/work/", "/empty/")
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 PG_DATABASE = "bench_peer"
+STREAM_URL = "redis://127.0.0.1:6379/0"
 INSTALL = 'pip install -c requirements/constraints.txt -e ".[dev,bench]"'
 NEEDED_MODULES = (
     "gunicorn",
@@ -86,18 +93,25 @@ def check_tools():
 @dataclass
 class Variant:
     name: str
-    kind: str  # PEER_VARIANT: bare, flowscope or otel
+    kind: str  # PEER_VARIANT: bare, flowscope, flowscope-stream or otel
     src: Path | None  # flowscope's source, first on the path
     database_url: str
     workdir: Path
+    stream_url: str = STREAM_URL
     served: int = 0  # requests answered so far, warm-ups and checks included
     process: subprocess.Popen | None = None
     worker: psutil.Process | None = None
+    writer: subprocess.Popen | None = None  # flowscope_writer, for the stream variant
     port: int = field(default_factory=free_port)
+    stream_key: str = field(default_factory=lambda: f"flowscope:peer:{uuid.uuid4().hex[:12]}")
 
     @property
     def captures(self):
-        return self.kind == "flowscope"
+        return self.kind.startswith("flowscope")
+
+    @property
+    def streams(self):
+        return self.kind == "flowscope-stream"
 
     @property
     def log(self):
@@ -119,6 +133,8 @@ class Variant:
             PEER_VARIANT=self.kind,
             DATABASE_URL=self.database_url,
             PEER_SPAN_COUNTS=str(self.span_counts),
+            PEER_STREAM_URL=self.stream_url,
+            PEER_STREAM_KEY=self.stream_key,
         )
         return env
 
@@ -153,6 +169,17 @@ def start(variant):
     ]  # fmt: skip
     log = open(variant.log, "w")  # noqa: SIM115 (open as long as the server runs)
     variant.process = subprocess.Popen(
+        command, cwd=PEER_DIR, env=variant.env(), stdout=log, stderr=subprocess.STDOUT
+    )
+    if variant.streams:
+        start_writer(variant)
+
+
+def start_writer(variant):
+    """One ``flowscope_writer`` beside the server: same settings, same store."""
+    command = [sys.executable, "manage.py", "flowscope_writer", "--consumer", variant.name]
+    log = open(variant.workdir / f"writer-{variant.name}.log", "w")  # noqa: SIM115 (as above)
+    variant.writer = subprocess.Popen(
         command, cwd=PEER_DIR, env=variant.env(), stdout=log, stderr=subprocess.STDOUT
     )
 
@@ -190,16 +217,35 @@ def worker_cpu(variant):
     return times.user + times.system
 
 
+def writer_cpu(variant):
+    """User + system seconds of the stream variant's writer process (0 for the others)."""
+    if variant.writer is None:
+        return 0.0
+    if variant.writer.poll() is not None:
+        fail(variant, "flowscope_writer exited")
+    times = psutil.Process(variant.writer.pid).cpu_times()
+    return times.user + times.system
+
+
 def stop(variant, timeout=60):
-    """SIGTERM: the worker exits gracefully (OpenTelemetry's exporter writes its counts)."""
-    if variant.process is None or variant.process.poll() is not None:
-        return
-    variant.process.send_signal(signal.SIGTERM)
-    try:
-        variant.process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        variant.process.kill()
-        variant.process.wait()
+    """SIGTERM: the worker exits gracefully (OpenTelemetry's exporter writes its counts),
+    then the writer (it writes what it holds)."""
+    for process in (variant.process, variant.writer):
+        if process is None or process.poll() is not None:
+            continue
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def delete_stream(variant):
+    import redis
+
+    with closing(redis.Redis.from_url(variant.stream_url)) as client:
+        client.delete(variant.stream_key)
 
 
 # --- flowscope's store ---------------------------------------------------------------------
@@ -284,17 +330,19 @@ def run_wrk(url, duration, connections):
 
 def measure(variant, path, args):
     busy = wait_for_quiet(args.quiet_wait)[0] if args.quiet_wait else None
-    before = worker_cpu(variant)
+    before = worker_cpu(variant), writer_cpu(variant)
     requests, rps, socket_errors = run_wrk(variant.url(path), args.duration, args.connections)
     variant.served += requests
     drained_in = wait_drained(variant) if variant.captures else None
-    cpu = worker_cpu(variant) - before
+    cpu = worker_cpu(variant) - before[0]
+    writer = writer_cpu(variant) - before[1]
     return {
         "variant": variant.name,
         "path": path,
         "rps": rps,
         "requests": requests,
         "cpu_us_per_request": cpu / requests * 1e6,
+        "writer_cpu_us_per_request": writer / requests * 1e6 if variant.streams else None,
         "drained_in": drained_in,
         "busy_before": busy,
         "socket_errors": socket_errors,
@@ -319,9 +367,11 @@ def format_run(run):
     drained = f", drained in {run['drained_in']:.2f} s" if run["drained_in"] is not None else ""
     busy = f", busy before {run['busy_before']:.2f}" if run["busy_before"] is not None else ""
     errors = f", socket errors {run['socket_errors']}" if run["socket_errors"] else ""
+    writer = run["writer_cpu_us_per_request"]
+    writer = f" + writer {writer:.0f} us" if writer is not None else ""
     return (
         f"round {run['round']} {run['path']:8} {run['variant']:22} {run['rps']:8.1f} rps "
-        f"{run['cpu_us_per_request']:8.0f} us CPU/request{drained}{busy}{errors}"
+        f"{run['cpu_us_per_request']:8.0f} us CPU/request{writer}{drained}{busy}{errors}"
     )
 
 
@@ -330,6 +380,11 @@ def format_run(run):
 
 def per_round(runs, name, path, key):
     return {r["round"]: r[key] for r in runs if r["variant"] == name and r["path"] == path}
+
+
+def median_or_none(values):
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
 
 
 def summarize(runs, variants, steps):
@@ -345,6 +400,7 @@ def summarize(runs, variants, steps):
             requests, total = steps.get(variant.name, {}).get(path, (0, 0))
             per_request = total / requests if requests else None
             added = statistics.median(cpu[r] - bare_cpu[r] for r in cpu)
+            writer = per_round(runs, variant.name, path, "writer_cpu_us_per_request")
             rows.append(
                 {
                     "path": path,
@@ -353,6 +409,7 @@ def summarize(runs, variants, steps):
                     "rps_ratio": statistics.median(rps[r] / bare_rps[r] for r in rps),
                     "cpu_us_per_request": statistics.median(cpu.values()),
                     "added_cpu_us_per_request": added,
+                    "writer_cpu_us_per_request": median_or_none(writer.values()),
                     "steps_per_request": per_request,
                     "added_cpu_us_per_step": added / per_request if per_request else None,
                 }
@@ -367,8 +424,8 @@ def number(value, digits=0):
 def summary_table(rows):
     lines = [
         "| view | variant | median RPS | RPS / bare | CPU µs/request | added µs/request "
-        "| steps/request | added µs/step |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| writer process µs/request | steps/request | added µs/step |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         bare = row["variant"] == "bare"
@@ -376,6 +433,7 @@ def summary_table(rows):
             f"| `{row['path']}` | {row['variant']} | {number(row['median_rps'], 1)} "
             f"| {number(row['rps_ratio'], 3)} | {number(row['cpu_us_per_request'])} "
             f"| {'—' if bare else number(row['added_cpu_us_per_request'])} "
+            f"| {number(row['writer_cpu_us_per_request'])} "
             f"| {'—' if bare else number(row['steps_per_request'], 2)} "
             f"| {'—' if bare else number(row['added_cpu_us_per_step'], 1)} |"
         )
@@ -384,38 +442,43 @@ def summary_table(rows):
 
 def runs_table(runs):
     lines = [
-        "| round | view | variant | RPS | CPU µs/request | drained in | busy cores before |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| round | view | variant | RPS | CPU µs/request | writer µs/request | drained in "
+        "| busy cores before |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for run in runs:
         drained = "—" if run["drained_in"] is None else f"{run['drained_in']:.2f} s"
         lines.append(
             f"| {run['round']} | `{run['path']}` | {run['variant']} | {run['rps']:.1f} "
-            f"| {run['cpu_us_per_request']:.0f} | {drained} | {number(run['busy_before'], 2)} |"
+            f"| {run['cpu_us_per_request']:.0f} | {number(run['writer_cpu_us_per_request'])} "
+            f"| {drained} | {number(run['busy_before'], 2)} |"
         )
     return "\n".join(lines)
 
 
-def verdicts(rows):
-    """Flowscope against its targets and against OpenTelemetry, per view."""
+def verdicts(rows, variants):
+    """Each flowscope variant against its targets and against OpenTelemetry, per view (the
+    stream variant's added CPU is its worker's: what the host's server pays)."""
     found = {(row["variant"], row["path"]): row for row in rows}
     lines = []
-    for path in VIEWS:
-        flowscope, otel = found[("flowscope", path)], found[("otel", path)]
-        ratio, step = flowscope["rps_ratio"], flowscope["added_cpu_us_per_step"]
-        added, otel_added = (
-            flowscope["added_cpu_us_per_request"],
-            otel["added_cpu_us_per_request"],
-        )
-        lines += [
-            f"- `{path}` RPS / bare {ratio:.3f} (target ≥ {RPS_TARGETS[path]:.2f}): "
-            + ("met" if ratio >= RPS_TARGETS[path] else "missed"),
-            f"- `{path}` added CPU per step {number(step, 1)} µs (target ≤ {STEP_CPU_TARGET_US}): "
-            + ("met" if step is not None and step <= STEP_CPU_TARGET_US else "missed"),
-            f"- `{path}` added CPU per request {added:,.0f} µs, OpenTelemetry's "
-            f"{otel_added:,.0f} µs (target: less): " + ("met" if added < otel_added else "missed"),
-        ]
+    for variant in (v for v in variants if v.captures):
+        for path in VIEWS:
+            lines += verdict(variant.name, path, found[(variant.name, path)], found[("otel", path)])
     return "\n".join(lines)
+
+
+def verdict(name, path, flowscope, otel):
+    ratio, step = flowscope["rps_ratio"], flowscope["added_cpu_us_per_step"]
+    added, otel_added = flowscope["added_cpu_us_per_request"], otel["added_cpu_us_per_request"]
+    return [
+        f"- {name} `{path}` RPS / bare {ratio:.3f} (target ≥ {RPS_TARGETS[path]:.2f}): "
+        + ("met" if ratio >= RPS_TARGETS[path] else "missed"),
+        f"- {name} `{path}` added CPU per step {number(step, 1)} µs "
+        f"(target ≤ {STEP_CPU_TARGET_US}): "
+        + ("met" if step is not None and step <= STEP_CPU_TARGET_US else "missed"),
+        f"- {name} `{path}` added CPU per request {added:,.0f} µs, OpenTelemetry's "
+        f"{otel_added:,.0f} µs (target: less): " + ("met" if added < otel_added else "missed"),
+    ]
 
 
 # --- putting it together -------------------------------------------------------------------
@@ -424,20 +487,31 @@ def verdicts(rows):
 def make_variants(args, workdir):
     """The variants, each with its database; flowscope's source for the flowscope ones."""
     current = REPO_DIR / "src"
-    kinds = [("bare", "bare", None), ("flowscope", "flowscope", current), ("otel", "otel", None)]
+    kinds = [
+        ("bare", "bare", None),
+        ("flowscope", "flowscope", current),
+        ("otel", "otel", None),
+        ("flowscope-stream", "flowscope-stream", current),
+    ]
     if args.flowscope_ref:
         root, commit = export_ref(args.flowscope_ref, workdir)
         kinds.append((f"flowscope@{(commit or 'worktree')[:8]}", "flowscope", root / "src"))
-    variants = []
-    for name, kind, src in kinds:
-        if args.database == "postgres":
-            # An older flowscope gets a database of its own: its tables may differ.
-            database = PG_DATABASE if src in (None, current) else f"{PG_DATABASE}_ref"
-            url = f"{PG_SERVER}/{database}"
-        else:
-            url = f"sqlite:///{workdir / (name.replace('@', '-') + '.sqlite3')}"
-        variants.append(Variant(name, kind, src, url, workdir))
-    return variants
+    return [
+        Variant(name, kind, src, database_url(args, workdir, name, src), workdir, args.stream_url)
+        for name, kind, src in kinds
+    ]
+
+
+def database_url(args, workdir, name, src):
+    if args.database == "sqlite":
+        return f"sqlite:///{workdir / (name.replace('@', '-') + '.sqlite3')}"
+    # Each store is counted apart (its workflows are the requests its server answered); an
+    # older flowscope's tables may differ too.
+    if src is not None and src != REPO_DIR / "src":
+        return f"{PG_SERVER}/{args.pg_database}_ref"
+    if name == "flowscope-stream":
+        return f"{PG_SERVER}/{args.pg_database}_stream"
+    return f"{PG_SERVER}/{args.pg_database}"
 
 
 def prepare(variants, args):
@@ -460,7 +534,7 @@ def warm_up(variants, args):
 
 
 def describe(args, variants):
-    url = f"{PG_SERVER}/{PG_DATABASE}" if args.database == "postgres" else None
+    url = f"{PG_SERVER}/{args.pg_database}" if args.database == "postgres" else None
     tools = ", ".join(
         f"{package} {version(package)}"
         for package in ("gunicorn", "opentelemetry-sdk", "opentelemetry-instrumentation-django")
@@ -472,6 +546,8 @@ def describe(args, variants):
             commit = None if variant.src == REPO_DIR / "src" else variant.name.split("@")[1]
             code = describe_code(REPO_DIR, None) if commit is None else f"commit {commit}"
             lines.append(f"{variant.name}: flowscope from the {code}")
+        if variant.streams:
+            lines.append(f"{variant.name}: stream {variant.stream_key} on {variant.stream_url}")
     return "\n".join(lines)
 
 
@@ -482,6 +558,12 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=2, help="seconds per view, once")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--pg-database",
+        default=PG_DATABASE,
+        help="PostgreSQL database (recreated), and NAME_stream and NAME_ref beside it",
+    )
+    parser.add_argument("--stream-url", default=STREAM_URL, help="the stream variant's Redis")
     parser.add_argument("--flowscope-ref", help="also serve flowscope as it was at this commit")
     parser.add_argument(
         "--quiet-wait", type=float, default=15, help="most seconds to wait for an idle machine"
@@ -504,9 +586,11 @@ def main():
     finally:
         for variant in variants:
             stop(variant)
+            if variant.streams:
+                delete_stream(variant)
     steps = {variant.name: steps_per_request(variant) for variant in variants}
     rows = summarize(runs, variants, steps)
-    print(f"\n{runs_table(runs)}\n\n{summary_table(rows)}\n\n{verdicts(rows)}")
+    print(f"\n{runs_table(runs)}\n\n{summary_table(rows)}\n\n{verdicts(rows, variants)}")
     if args.json:
         args.json.write_text(json.dumps({"runs": runs, "summary": rows}, indent=2))
     if args.keep:

@@ -3,6 +3,9 @@
 - ``bare``: none.
 - ``flowscope``: flowscope installed, its middleware first, every step sampled; its store is
   the app's own database.
+- ``flowscope-stream``: the same with the "redis" transport: the serving process appends its
+  records to the stream ``PEER_STREAM_KEY`` of ``PEER_STREAM_URL``, and a ``flowscope_writer``
+  process (these settings too) writes them to the same store.
 - ``otel``: none here; ``peer.gunicorn_conf`` instruments the worker after the fork.
 
 ``DATABASE_URL`` names the database (a SQLite file by default).
@@ -14,8 +17,9 @@ from pathlib import Path
 import dj_database_url
 
 VARIANT = os.environ.get("PEER_VARIANT", "bare")
-if VARIANT not in {"bare", "flowscope", "otel"}:
-    raise ValueError(f"PEER_VARIANT must be bare, flowscope or otel, not {VARIANT!r}")
+VARIANTS = ("bare", "flowscope", "flowscope-stream", "otel")
+if VARIANT not in VARIANTS:
+    raise ValueError(f"PEER_VARIANT must be one of {', '.join(VARIANTS)}, not {VARIANT!r}")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "peer-bench-not-secret"
@@ -41,10 +45,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-if VARIANT == "flowscope":
+if VARIANT.startswith("flowscope"):
     INSTALLED_APPS.append("flowscope")
     MIDDLEWARE.insert(0, "flowscope.capture.middleware.FlowscopeMiddleware")
     FLOWSCOPE = {"SAMPLE_RATE": 1.0}
+if VARIANT == "flowscope-stream":
+    FLOWSCOPE |= {
+        "TRANSPORT": "redis",
+        "STREAM_URL": os.environ["PEER_STREAM_URL"],
+        "STREAM_KEY": os.environ["PEER_STREAM_KEY"],
+    }
 
 ROOT_URLCONF = "peer.urls"
 WSGI_APPLICATION = "peer.wsgi.application"
