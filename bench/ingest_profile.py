@@ -7,14 +7,12 @@ throughput figures of ``ingest_throughput.py``.
 """
 
 import argparse
-import cProfile
 import json
 import pstats
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -62,20 +60,7 @@ def serve_profiled(args):
         "ecommerce_project.asgi:application", host=HOST, port=port, log_level="warning",
         access_log=False, lifespan="off",
     )  # fmt: skip
-    uvicorn_server, results = uvicorn.Server(config), []
-    threading.Thread(target=drive, args=(port, args, uvicorn_server, results)).start()
-    threading.setprofile(profile_server.profile_this_thread)
-    main = cProfile.Profile(time.thread_time)
-    profile_server.PROFILES.append(("MainThread (event loop)", main))
-    main.enable()
-    try:
-        uvicorn_server.run()
-    finally:
-        main.disable()
-        threading.setprofile(None)
-    if not results:
-        sys.exit("the load generator did not finish")
-    return results[0]
+    return profile_server.run_profiled(config, drive, port, args)
 
 
 def report(load, args):

@@ -55,8 +55,16 @@ def serve_profiled(server, args):
         log_level="warning",
         access_log=False,
     )
+    return run_profiled(config, drive, server, args)
+
+
+def run_profiled(config, drive, target, args):
+    """Serve ``config`` in this thread, every thread profiled, while another thread runs
+    ``drive(target, args, uvicorn_server, results)`` against it; the load's result."""
+    import uvicorn
+
     uvicorn_server, results = uvicorn.Server(config), []
-    threading.Thread(target=drive, args=(server, args, uvicorn_server, results)).start()
+    threading.Thread(target=drive, args=(target, args, uvicorn_server, results)).start()
     threading.setprofile(profile_this_thread)
     main = cProfile.Profile(time.thread_time)
     PROFILES.append(("MainThread (event loop)", main))
