@@ -11,6 +11,7 @@ transaction fails, the ``WritePolicy`` retries it, and the retry skips the recor
 
 import functools
 import json
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -41,7 +42,10 @@ class CommittedBatch:
     """What a committed batch wrote; handed to the recorder's sinks and to
     ``batch_committed`` receivers."""
 
-    workflows: list = field(default_factory=list)
+    # Workflows this batch created, as ``(id, values in SESSION_FIELDS order)``, and those
+    # it updated, read back; ``workflows`` makes models of the first when asked.
+    new_workflow_rows: list = field(default_factory=list, repr=False)
+    updated_workflows: list = field(default_factory=list)
     # The steps' column values (STEP_COLUMNS); ``steps`` makes them models when asked.
     step_rows: list = field(default_factory=list, repr=False)
     errors: list = field(default_factory=list)
@@ -53,7 +57,26 @@ class CommittedBatch:
     duplicates: list = field(default_factory=list, repr=False)
 
     def __bool__(self):
-        return any((self.workflows, self.step_rows, self.errors, self.snapshots, self.timed_out))
+        return any(
+            (
+                self.new_workflow_rows,
+                self.updated_workflows,
+                self.step_rows,
+                self.errors,
+                self.snapshots,
+                self.timed_out,
+            )
+        )
+
+    @functools.cached_property
+    def workflows(self):
+        """The ``WorkflowSession``s written, as stored: built only for a reader (most
+        batches have none), because a model costs more than its row."""
+        alias = connection.alias
+        new = [
+            WorkflowSession.from_db(alias, None, (pk, *row)) for pk, row in self.new_workflow_rows
+        ]
+        return [*new, *self.updated_workflows]
 
     @functools.cached_property
     def steps(self):
@@ -81,11 +104,9 @@ def write(items):
         items, batch.duplicates = _first_deliveries(items)
         traces = [i for i in items if isinstance(i, Trace | ExternalSpans) and is_stored(i)]
         standalone = [item for item in items if isinstance(item, CapturedError)]
-        sessions, batch.previous_status, updated = _upsert_workflows(traces)
-        batch.step_rows = _insert_steps(traces, sessions)
-        batch.errors = _insert_errors(traces, standalone, sessions)
-        fresh = {s.pk: s for s in WorkflowSession.objects.filter(pk__in=updated)}
-        batch.workflows = [fresh.get(s.pk, s) for s in sessions.values()]
+        workflow_ids = _upsert_workflows(traces, batch)
+        batch.step_rows = _insert_steps(traces, workflow_ids)
+        batch.errors = _insert_errors(traces, standalone, workflow_ids)
     return batch
 
 
@@ -111,60 +132,81 @@ def _first_deliveries(items):
     return first, again
 
 
-def _upsert_workflows(traces):
+def _upsert_workflows(traces, batch):
     """Workflows new to the store are inserted complete; only those that existed already
-    (or that another process inserted at the same moment) are updated, in SQL."""
+    (or that another process inserted at the same moment) are updated, in SQL. Return
+    ``{correlation ID: workflow id}``; fill in the batch's workflows and previous statuses."""
     by_id = defaultdict(list)
     for trace in traces:
         by_id[trace.correlation_id].append(trace)
-    sessions = {
-        s.correlation_id: s for s in WorkflowSession.objects.filter(correlation_id__in=list(by_id))
-    }
-    previous = {cid: session.status for cid, session in sessions.items()}
-    to_update = set(sessions)
+    stored = _stored_workflows(list(by_id))
+    batch.previous_status = {cid: stored[cid].status if cid in stored else None for cid in by_id}
     marker = timezone.now()  # tells our inserted rows from another process's
-    new = [_new_session(cid, group, marker) for cid, group in by_id.items() if cid not in sessions]
+    new = {
+        cid: _new_workflow(cid, group, marker) for cid, group in by_id.items() if cid not in stored
+    }
     if new:
-        to_update.update(_insert_new_sessions(new, sessions, marker))
-    for cid in sorted(to_update):  # one lock order for every writer: no deadlock between them
-        _apply(sessions[cid], by_id[cid])
-    updated = [sessions[cid].pk for cid in to_update]
-    return sessions, {cid: previous.get(cid) for cid in by_id}, updated
-
-
-def _insert_new_sessions(new, sessions, marker):
-    """Insert the ``new`` sessions where no other process did first, and put what is
-    stored in ``sessions``; return the correlation IDs another process inserted (those
-    must be updated instead)."""
-    if connection.vendor == "postgresql":
-        inserted = _insert_returning_ids(new)
+        inserted = _insert_new_workflows(new, marker)
+        batch.new_workflow_rows = [(pk, new[cid]) for cid, pk in inserted.items()]
+        # Inserted by another process between our look-up and our insert: update it.
+        stored.update(_stored_workflows([cid for cid in new if cid not in inserted]))
     else:
-        inserted = _insert_ignoring_conflicts(new, marker)
-    for session in new:
-        if session.correlation_id in inserted:
-            session.pk = inserted[session.correlation_id]
-            session._state.adding, session._state.db = False, connection.alias
-            sessions[session.correlation_id] = session
-    raced = [s.correlation_id for s in new if s.correlation_id not in inserted]
-    if raced:
-        stored = WorkflowSession.objects.filter(correlation_id__in=raced)
-        sessions.update((s.correlation_id, s) for s in stored)
-    return set(raced)
+        inserted = {}
+    for cid in sorted(stored):  # one lock order for every writer: no deadlock between them
+        _apply(stored[cid], by_id[cid])
+    if stored:
+        pks = [session.pk for session in stored.values()]
+        batch.updated_workflows = list(WorkflowSession.objects.filter(pk__in=pks))
+    return {**inserted, **{cid: session.pk for cid, session in stored.items()}}
+
+
+# Bound on the values of one ``IN`` (SQLite takes 999 parameters a statement).
+IN_CHUNK = 500
+
+
+def _stored_workflows(correlation_ids):
+    """``{correlation ID: WorkflowSession}`` of those already stored. A plain look-up
+    first, because most workflows of a batch are new and the ORM's ``__in`` prepares
+    every value through the field."""
+    table = connection.ops.quote_name(WorkflowSession._meta.db_table)
+    found = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(correlation_ids), IN_CHUNK):
+            chunk = correlation_ids[start : start + IN_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT correlation_id FROM {table} WHERE correlation_id IN ({marks})", chunk
+            )
+            found += [cid for (cid,) in cursor.fetchall()]
+    if not found:
+        return {}
+    return {s.correlation_id: s for s in WorkflowSession.objects.filter(correlation_id__in=found)}
 
 
 SESSION_FIELDS = [f for f in WorkflowSession._meta.concrete_fields if not f.primary_key]
+SESSION_COLUMNS = [f.column for f in SESSION_FIELDS]
 
 
-def _insert_returning_ids(new):
-    """``{correlation ID: id}`` of the sessions this statement inserted (those another
-    process had inserted are left alone), on PostgreSQL: one array a column, so that the
-    statement is short and the same for every batch. ``bulk_create`` with
-    ``ignore_conflicts`` returns no ids (they had to be read back), and one placeholder a
-    value made psycopg convert thousands of them for every batch."""
+def _insert_new_workflows(new, marker):
+    """``{correlation ID: id}`` of the ``new`` rows (``{correlation ID: values}``) this
+    statement inserted; a row another process inserted first is left alone."""
+    if connection.vendor == "postgresql":
+        return _insert_returning_ids(list(new.values()))
+    return _insert_ignoring_conflicts(new, marker)
+
+
+def _insert_returning_ids(rows):
+    """On PostgreSQL: one array a column, so that the statement is short and the same for
+    every batch. ``bulk_create`` with ``ignore_conflicts`` returns no ids (they had to be
+    read back), and one placeholder a value made psycopg convert thousands of them for
+    every batch."""
     quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column) for f in SESSION_FIELDS)
+    names = ", ".join(quote(column) for column in SESSION_COLUMNS)
     arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in SESSION_FIELDS)
-    columns = [_column(f, new) for f in SESSION_FIELDS]
+    columns = [list(values) for values in zip(*rows, strict=True)]
+    for index, f in enumerate(SESSION_FIELDS):
+        if f.get_internal_type() == "JSONField":
+            columns[index] = [_json(value) for value in columns[index]]
     sql = (
         f"INSERT INTO {quote(WorkflowSession._meta.db_table)} ({names}) "
         f"SELECT * FROM unnest({arrays}) "
@@ -177,66 +219,97 @@ def _insert_returning_ids(new):
 
 
 def _insert_ignoring_conflicts(new, marker):
-    """``{correlation ID: id}`` of the sessions inserted here, on SQLite and MySQL: rows
-    prepared by hand (``bulk_create`` prepared every field of every object through the
-    ORM, most of the writer's time for a one-step request), one ``executemany`` that
-    leaves alone a correlation ID another process inserted, and the ids read back: ours
-    carry this batch's ``marker``."""
+    """On SQLite and MySQL: one ``executemany`` of rows prepared by hand (``bulk_create``
+    prepared every field of every object through the ORM), that leaves alone a
+    correlation ID another process inserted; the ids are read back: ours carry this
+    batch's ``marker``."""
     quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column) for f in SESSION_FIELDS)
+    names = ", ".join(quote(column) for column in SESSION_COLUMNS)
     placeholders = ", ".join(["%s"] * len(SESSION_FIELDS))
-    prepare = [(f.attname, _preparer(f)) for f in SESSION_FIELDS]
-    rows = [tuple(to_db(getattr(s, name)) for name, to_db in prepare) for s in new]
+    converters = [(i, _preparer(f)) for i, f in enumerate(SESSION_FIELDS) if _preparer(f)]
+    rows = []
+    for values in new.values():
+        row = list(values)
+        for index, to_db in converters:
+            row[index] = to_db(row[index])
+        rows.append(row)
     table = quote(WorkflowSession._meta.db_table)
     if connection.vendor == "mysql":
         sql = f"INSERT IGNORE INTO {table} ({names}) VALUES ({placeholders})"
     else:
         conflict = f"ON CONFLICT ({quote('correlation_id')}) DO NOTHING"
         sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {conflict}"
+    stamp = _datetime_to_db()(marker)
+    ids = {}
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
-    ours = WorkflowSession.objects.filter(
-        correlation_id__in=[s.correlation_id for s in new], updated_at=marker
-    )
-    return dict(ours.values_list("correlation_id", "pk"))
+        cids = list(new)
+        for start in range(0, len(cids), IN_CHUNK):
+            chunk = cids[start : start + IN_CHUNK]
+            marks = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT correlation_id, id FROM {table} "
+                f"WHERE updated_at = %s AND correlation_id IN ({marks})",
+                [stamp, *chunk],
+            )
+            ids.update(cursor.fetchall())
+    return ids
 
 
 def _preparer(field):
-    """What the database takes for a value of ``field`` (dates and JSON need converting)."""
+    """What the database takes for a value of ``field`` (dates and JSON need converting;
+    None: the value as it is)."""
     kind = field.get_internal_type()
     if kind == "DateTimeField":
         return _datetime_to_db()
     if kind == "JSONField":
         return _json
-    return lambda value: value
+    return None
 
 
-def _column(field, sessions):
-    values = [getattr(session, field.attname) for session in sessions]
-    return [_json(v) for v in values] if field.get_internal_type() == "JSONField" else values
-
-
-def _new_session(correlation_id, traces, marker):
-    started = min(t.started_at for t in traces)
-    last = max(t.ended_at for t in traces)
-    session = WorkflowSession(
-        correlation_id=correlation_id,
-        workflow_type=next((t.workflow_type for t in traces if t.workflow_type), "unknown"),
-        user_id=next((t.user_id for t in traces if t.user_id), None),
-        started_at=started,
-        last_activity_at=last,
-        updated_at=marker,
-        request_count=sum(t.request_count for t in traces),
-        step_count=sum(len(t.all_spans()) for t in traces),
-        error_count=sum(len(t.errors) for t in traces),
-        metadata=min(traces, key=lambda t: t.started_at).workflow_metadata,
+def _new_workflow(correlation_id, traces, marker):
+    """The values (``SESSION_FIELDS``'s order) of a workflow first seen in ``traces``: one
+    pass, as this runs for nearly every request of a host that sends no correlation ID."""
+    first = traces[0]
+    last = first.ended_at
+    workflow_type, user_id, failed, complete = "", None, False, False
+    requests = steps = errors = 0
+    for trace in traces:
+        if trace.started_at < first.started_at:
+            first = trace
+        last = max(last, trace.ended_at)
+        workflow_type = workflow_type or trace.workflow_type
+        user_id = user_id or trace.user_id
+        requests += trace.request_count
+        steps += len(trace.all_spans())
+        errors += len(trace.errors)
+        failed = failed or any(e.severity in FAILING for e in trace.errors)
+        complete = complete or trace.complete
+    started = first.started_at
+    status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
+    if failed or complete:
+        status = Status.FAILED.value if failed else Status.COMPLETED.value
+        ended_at, duration_ms = last, (last - started).total_seconds() * 1000
+    return _session_values(
+        {
+            "correlation_id": correlation_id,
+            "workflow_type": workflow_type or "unknown",
+            "status": status,
+            "user_id": user_id,
+            "started_at": started,
+            "last_activity_at": last,
+            "ended_at": ended_at,
+            "duration_ms": duration_ms,
+            "updated_at": marker,
+            "request_count": requests,
+            "step_count": steps,
+            "error_count": errors,
+            "metadata": first.workflow_metadata,
+        }
     )
-    failed = any(e.severity in FAILING for t in traces for e in t.errors)
-    if failed or any(t.complete for t in traces):
-        session.status = Status.FAILED if failed else Status.COMPLETED
-        session.ended_at = last
-        session.duration_ms = (last - started).total_seconds() * 1000
-    return session
+
+
+_session_values = operator.itemgetter(*(f.attname for f in SESSION_FIELDS))
 
 
 def _apply(session, traces):
@@ -285,10 +358,10 @@ def _status_updates(session, traces, last, last_value):
     }
 
 
-def _insert_steps(traces, sessions):
+def _insert_steps(traces, workflow_ids):
     values = [
         (
-            sessions[trace.correlation_id].pk,
+            workflow_ids[trace.correlation_id],
             span.span_id,
             span.parent_span_id,
             span.layer,
@@ -380,8 +453,8 @@ def _insert_rows(model, columns, rows):
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
 
 
-def _insert_errors(traces, standalone, sessions):
-    pairs = [(sessions[t.correlation_id].pk, e) for t in traces for e in t.errors]
+def _insert_errors(traces, standalone, workflow_ids):
+    pairs = [(workflow_ids[t.correlation_id], e) for t in traces for e in t.errors]
     step_ids = _step_ids({(workflow_id, e.span_id) for workflow_id, e in pairs})
     rows = [
         _error_row(e, workflow_id, step_ids.get((workflow_id, e.span_id)))

@@ -79,14 +79,15 @@ def test_a_committed_batch_shows_the_steps_it_wrote():
 
 def test_a_workflow_another_writer_inserted_meanwhile_is_updated_not_replaced(monkeypatch):
     """Between the writer's lookup and its insert, another process stores the workflow."""
-    new_session = writer._new_session
+    new_workflow = writer._new_workflow
 
     def raced(correlation_id, traces, marker):
-        other = new_session(correlation_id, traces, timezone.now() - timedelta(seconds=1))
-        other.save()
-        return new_session(correlation_id, traces, marker)
+        other = new_workflow(correlation_id, traces, timezone.now() - timedelta(seconds=1))
+        names = [f.attname for f in writer.SESSION_FIELDS]
+        WorkflowSession.objects.create(**dict(zip(names, other, strict=True)))
+        return new_workflow(correlation_id, traces, marker)
 
-    monkeypatch.setattr(writer, "_new_session", raced)
+    monkeypatch.setattr(writer, "_new_workflow", raced)
     committed = writer.write([keyed_trace("k:0")])
     assert stored() == (2, 4, 2, 2, 1)  # the other's counts and this batch's, added
     assert [w.request_count for w in committed.workflows] == [2]
