@@ -104,7 +104,7 @@ def _describe(trace):
         status_code=facts.status_code,
         query_count=trace.query_count,
         query=scrub_query_string(facts.query_string),
-        request_headers=scrub_headers(HttpHeaders(facts.headers)),
+        request_headers=scrub_headers(_headers(facts.headers)),
         response_size=facts.response_size,
         content_type=facts.response_type,
     )
@@ -119,6 +119,17 @@ def _describe(trace):
         meta["dropped_steps"] = trace.dropped_steps
     if trace.dropped_errors:
         meta["dropped_errors"] = trace.dropped_errors
+
+
+def _headers(meta):
+    """The request's headers from its ``META``, named as ``request.headers`` names them."""
+    named = ((_header_name(key), value) for key, value in meta.items())
+    return {name: value for name, value in named if name is not None}
+
+
+@functools.lru_cache(maxsize=1024)  # the same few keys in every request's META
+def _header_name(meta_key):
+    return HttpHeaders.parse_header_name(meta_key)
 
 
 def _safe_path(facts):

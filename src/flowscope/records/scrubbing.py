@@ -31,6 +31,7 @@ WHOLE_WORD_KEYS = frozenset({"pan", "pin", "ssn"})
 
 _UNPARSED_FACTOR = 16  # bodies over 16 x MAX_BODY_BYTES are not worth parsing
 _CACHED_KEY_LENGTH = 100  # longer keys are checked uncached so the cache stays small
+_CACHED_HEADER_LENGTH = 256  # a browser's User-Agent fits
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -230,10 +231,21 @@ def scrub_headers(headers: Mapping[str, str]) -> dict:
     Other values go through ``scrub_text``: a Referer or Location may carry ``?token=...``.
     """
     extras = _extra_keys()
-    return {
-        name: FILTERED if _is_sensitive(name, extras) else _scrub_text(_as_text(value), extras)
-        for name, value in headers.items()
-    }
+    return {name: _scrub_header(name, _as_text(value), extras) for name, value in headers.items()}
+
+
+def _scrub_header(name, value, extras):
+    if len(value) > _CACHED_HEADER_LENGTH:
+        return _scrub_header_value(name, value, extras)
+    return _scrub_header_cached(name, value, extras)
+
+
+def _scrub_header_value(name, value, extras):
+    return FILTERED if _is_sensitive(name, extras) else _scrub_text(value, extras)
+
+
+# Most requests repeat the same Accept, User-Agent and Host: scrubbed once each.
+_scrub_header_cached = lru_cache(maxsize=4096)(_scrub_header_value)
 
 
 def _parse_query(query: str) -> dict:
