@@ -103,13 +103,14 @@ class RollupBuffer:
         return self.closed_before is not None and window < self.closed_before
 
     def _get(self, window, layer, component):
-        if self._is_written(window):
-            self.late += 1
-            return Series()  # observed, but its window is already written
-        key = (window, layer, component)
-        if key not in self.series:
-            self.series[key] = Series()
-        return self.series[key]
+        # A written window has no series left (``take_closed`` took them all).
+        series = self.series.get((window, layer, component))
+        if series is None:
+            if self._is_written(window):
+                self.late += 1
+                return Series()  # observed, but its window is already written
+            series = self.series[window, layer, component] = Series()
+        return series
 
     def add(self, trace):
         """A request counts in the window it ended in, as a metric is observed then."""
@@ -149,10 +150,13 @@ class RollupBuffer:
         series.misses += meta.get("misses", 0)
 
     def _count(self, window, layer, failed):
-        if not self._is_written(window):  # a late one is counted once, by ``_get``
-            tally = self.layers.setdefault((window, layer), Tally())
-            tally.steps += 1
-            tally.errors += failed
+        tally = self.layers.get((window, layer))
+        if tally is None:
+            if self._is_written(window):  # a late one is counted once, by ``_get``
+                return
+            tally = self.layers[window, layer] = Tally()
+        tally.steps += 1
+        tally.errors += failed
 
     def take_closed(self, now):
         """Snapshots of every window that has ended by ``now``, removed from the buffer."""
