@@ -219,13 +219,12 @@ def _insert_returning_ids(rows):
 
 
 def _insert_ignoring_conflicts(new, marker):
-    """On SQLite and MySQL: one ``executemany`` of rows prepared by hand (``bulk_create``
-    prepared every field of every object through the ORM), that leaves alone a
+    """On SQLite and MySQL: rows prepared by hand (``bulk_create`` prepared every field of
+    every object through the ORM), inserted in bulk (``_insert_values``) so as to leave alone a
     correlation ID another process inserted; the ids are read back: ours carry this
     batch's ``marker``."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(column) for column in SESSION_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(SESSION_FIELDS))
     converters = [(i, _preparer(f)) for i, f in enumerate(SESSION_FIELDS) if _preparer(f)]
     rows = []
     for values in new.values():
@@ -235,14 +234,14 @@ def _insert_ignoring_conflicts(new, marker):
         rows.append(row)
     table = quote(WorkflowSession._meta.db_table)
     if connection.vendor == "mysql":
-        sql = f"INSERT IGNORE INTO {table} ({names}) VALUES ({placeholders})"
+        head, tail = f"INSERT IGNORE INTO {table} ({names}) VALUES", ""
     else:
-        conflict = f"ON CONFLICT ({quote('correlation_id')}) DO NOTHING"
-        sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders}) {conflict}"
+        head = f"INSERT INTO {table} ({names}) VALUES"
+        tail = f"ON CONFLICT ({quote('correlation_id')}) DO NOTHING"
     stamp = _datetime_to_db()(marker)
     ids = {}
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        _insert_values(cursor, head, rows, tail)
         cids = list(new)
         for start in range(0, len(cids), IN_CHUNK):
             chunk = cids[start : start + IN_CHUNK]
@@ -433,7 +432,7 @@ def _json(value):
 
 def _insert_rows(model, columns, rows):
     """Rows of values ready for the database (``get_db_prep_save``), in one go: ``COPY``
-    on PostgreSQL (several times cheaper than an ``INSERT`` a row), ``executemany``
+    on PostgreSQL (several times cheaper than an ``INSERT`` a row), ``_insert_values``
     elsewhere."""
     if not rows:
         return
@@ -449,8 +448,24 @@ def _insert_rows(model, columns, rows):
                 for row in rows:
                     copy.write_row(row)
             return
-        placeholders = ", ".join(["%s"] * len(columns))
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
+        _insert_values(cursor, f"INSERT INTO {table} ({names}) VALUES", rows)
+
+
+def _insert_values(cursor, head, rows, tail=""):
+    """``head`` (``INSERT INTO t (a, b) VALUES``) with ``rows``. On SQLite: as few multi-row
+    statements as its parameter limit allows, because ``executemany`` steps the statement
+    once a row and lets go of the interpreter lock each time, for the serving threads to
+    take and give back: the writer's CPU doubled while requests ran. MySQL's driver makes
+    an ``executemany`` multi-row by itself."""
+    row_marks = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    if connection.vendor != "sqlite":
+        cursor.executemany(f"{head} {row_marks} {tail}", rows)
+        return
+    per_statement = max(1, connection.features.max_query_params // len(rows[0]))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        marks = ", ".join([row_marks] * len(chunk))
+        cursor.execute(f"{head} {marks} {tail}", [value for row in chunk for value in row])
 
 
 def _insert_errors(traces, standalone, workflow_ids):
