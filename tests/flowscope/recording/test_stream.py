@@ -2,7 +2,10 @@
 it drops and counts, and what a writer makes of the entries (tests with processes and a
 Redis that goes away: test_stream_processes.py)."""
 
+import contextlib
 import os
+import socket
+import threading
 import uuid
 
 import pytest
@@ -85,6 +88,41 @@ def test_an_unreachable_redis_drops_and_counts_while_requests_are_answered(setti
     assert stats["dropped_by_reason"]["stream_unavailable"] == 3
     assert stats["writer_alive"]
     assert "stream_error" in stats  # what health shows instead of the stream's length
+
+
+@pytest.fixture
+def stalled_redis():
+    """A server that takes connections and never answers: Redis stuck, or a black hole."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                held.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_redis_that_never_answers_costs_drops_not_requests(settings, stalled_redis):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "TRANSPORT": "redis", "STREAM_URL": stalled_redis}
+    with use_recorder(Recorder()) as recorder:
+        answers = [Client().get(f"/sync/stalled{i}/").status_code for i in range(3)]
+        assert recorder.flush(30)  # the writer thread is not stuck on the silent socket
+        stats = recorder.snapshot()
+    assert answers == [200] * 3
+    assert stats["dropped_by_reason"]["stream_unavailable"] == 3
+    assert stats["writer_alive"]
 
 
 @pytest.mark.redis
