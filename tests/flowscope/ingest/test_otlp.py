@@ -275,3 +275,15 @@ def test_a_trace_id_whose_digits_pass_the_card_check_is_kept_as_sent():
     assert response.status_code == 200
     (span,) = traces[0].spans
     assert span.metadata["otlp_trace_id"] == trace_id.hex()
+
+
+def test_an_origin_not_allowed_is_refused_with_a_status():
+    with capture_traces() as traces:
+        response = post(
+            raw_request().SerializeToString(),
+            "application/x-protobuf",
+            HTTP_ORIGIN="https://evil.example",
+        )
+    assert response.status_code == 403
+    assert status_pb2.Status.FromString(response.content).code == 7  # PERMISSION_DENIED
+    assert traces == []
