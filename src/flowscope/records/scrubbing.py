@@ -158,6 +158,24 @@ def mask_card_numbers(text: str) -> str:
     return _DIGIT_RUN.sub(_mask_run, text)
 
 
+# A card's verification code named in prose ("cvv 7319", "security code is 123"): the word,
+# what may stand between it and the code, then 3 or 4 digits standing alone. "cvv=123" and
+# "cvv: 123" are secret pairs already; this also takes a space or "is" as separator.
+_CARD_CODE = re.compile(
+    r"(?P<label>\b(?:cvv2?|cvc2?|cvn|csc|security[ _-]?code|card[ _-]?(?:verification|security)"
+    r"(?:[ _-]?(?:code|value|number))?)\b[\s:=#\"'-]*(?:(?:is|was|no\.?|number)\s*[:=#]?\s*)?)"
+    r"(?P<code>[0-9]{3,4})(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+def mask_card_codes(text: str) -> str:
+    """Replace verification codes named in free text (``cvv 7319``) with ``[Filtered]``."""
+    if len(text) < 6:
+        return text
+    return _CARD_CODE.sub(lambda match: match["label"] + FILTERED, text)
+
+
 def _mask_int(value: int):
     """A card number sent as a JSON number is still a card number."""
     if -(10**12) < value < 10**12:
@@ -342,14 +360,15 @@ def _scrub_text(text: str, extras: tuple) -> str:
     text = storable(text)
     if "=" in text or ":" in text:
         text = _mask_pairs(text, extras)
-    return mask_card_numbers(text)
+    return mask_card_codes(mask_card_numbers(text))
 
 
 def scrub_text(text: str) -> str:
-    """Free text (log and exception messages) with card numbers and secret pairs masked.
+    """Free text (log and exception messages) with card numbers, verification codes and
+    secret pairs masked.
 
     ``password=hunter2``, ``"token": "abc"`` and ``Authorization: Bearer abc`` keep their
-    key and lose their value.
+    key and lose their value; ``cvv 123`` keeps its word and loses its digits.
     """
     return _scrub_text(text, _extra_keys())
 
