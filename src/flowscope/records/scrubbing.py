@@ -418,16 +418,30 @@ def _scrub_decoded(kind: str, text: str, extras: tuple):
     return _scrub_text(text, extras)
 
 
+def _utf8(text: str) -> bytes:
+    # A lone surrogate (from a JSON escape such as "\ud800") is kept as its three bytes, the
+    # size of the U+FFFD that replaces it before the record is stored (records.storable).
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _head(encoded: bytes, size: int) -> str:
+    """The first ``size`` bytes of ``encoded`` (longer than that) as text, never cutting a
+    character in two."""
+    while size and (encoded[size] & 0xC0) == 0x80:  # a continuation byte: mid-character
+        size -= 1
+    return encoded[:size].decode("utf-8", "surrogatepass")
+
+
 def _cap(result, max_bytes: int):
     """``result``, or a truncated preview of its (already scrubbed) serialization."""
     if not isinstance(result, str | dict | list):
         return result
     serialized = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
-    encoded = serialized.encode()
+    encoded = _utf8(serialized)
     if len(encoded) <= max_bytes:
         return result
     # Cutting can leave a digit run that only now looks like a card, hence the masking.
-    preview = mask_card_numbers(encoded[:max_bytes].decode(errors="ignore"))
+    preview = mask_card_numbers(_head(encoded, max_bytes))
     return {"_truncated": True, "size": len(encoded), "preview": preview}
 
 
@@ -441,9 +455,8 @@ def scrub_body(body: bytes, content_type: str) -> object:
     """
     if not body:
         return None
-    if isinstance(body, str):  # tolerated: a capture hook may already hold text
-        body = body.encode()
-    size = len(body)
+    text = body if isinstance(body, str) else None  # tolerated: a hook may hold text
+    size = len(_utf8(text) if text is not None else body)
     kind = _body_kind(content_type or "")
     if kind == "multipart":
         return f"[multipart {size} bytes]"
@@ -452,8 +465,9 @@ def scrub_body(body: bytes, content_type: str) -> object:
     max_bytes = flowscope_settings.MAX_BODY_BYTES
     if size > _UNPARSED_FACTOR * max_bytes:
         return f"[truncated {size} bytes]"
-    try:
-        text = str(body, "utf-8")
-    except UnicodeDecodeError:
-        return f"[binary {size} bytes]"
+    if text is None:
+        try:
+            text = str(body, "utf-8")
+        except UnicodeDecodeError:
+            return f"[binary {size} bytes]"
     return _cap(_scrub_decoded(kind, text, _extra_keys()), max_bytes)

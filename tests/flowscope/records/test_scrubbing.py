@@ -299,3 +299,20 @@ def test_a_code_in_a_json_body_note_is_masked():
     body = json.dumps({"note": "cvc 999"}).encode()
     assert scrub_body(body, "application/json") == {"note": f"cvc {FILTERED}"}
 
+
+# --- text no store can hold ----------------------------------------------------------------
+
+
+def test_a_json_body_with_a_lone_surrogate_is_scrubbed_not_refused():
+    body = b'{"username": "a\\ud800b", "password": "x\\ud800"}'
+    assert scrub_body(body, "application/json") == {"username": "a\ud800b", "password": FILTERED}
+
+
+@pytest.mark.parametrize("limit", range(20, 48))  # the body is parsed up to 16 x limit
+def test_a_preview_is_cut_between_characters_whatever_they_are(limit):
+    body = json.dumps({"n": "\ud800é€😀" * 10}, ensure_ascii=True).encode()
+    with override_settings(FLOWSCOPE={"MAX_BODY_BYTES": limit}):
+        result = scrub_body(body, "application/json")
+    assert result["_truncated"] is True
+    assert len(result["preview"].encode("utf-8", "surrogatepass")) <= limit
+    assert result["preview"].startswith('{"n": "\ud800'[: len(result["preview"])])
