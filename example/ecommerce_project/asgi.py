@@ -11,8 +11,14 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from ecommerce_project.access_log import scrub_access_log  # noqa: E402
 from flowscope.realtime.routing import websocket_application  # noqa: E402
 from flowscope.recording.lifespan import flowscope_lifespan  # noqa: E402
+
+# uvicorn configures its own loggers before it imports this module; a filter on its access
+# logger keeps its handler, format and options (--no-access-log, --log-config) as they are,
+# where redefining the logger in LOGGING would replace them.
+scrub_access_log()
 
 application = ProtocolTypeRouter(
     {
