@@ -102,7 +102,8 @@ DEFAULTS = {
     "REALTIME_AUTH_RECHECK_SECONDS": 60,
     # Keys accepted by the ingest endpoints (X-Flowscope-Key); none: ingest is closed.
     "INGEST_KEYS": [],
-    # Browser origins allowed to send events (CORS); "*" for any.
+    # Origins allowed to send events besides the API's own ("*" for any): others are
+    # refused (403); these also get CORS answers. Requests without Origin are not affected.
     "INGEST_ORIGINS": [],
     # Largest ingest body (bytes, after gzip inflation) and most browser events a request.
     "INGEST_MAX_BYTES": 262144,

@@ -45,3 +45,19 @@ def test_traces_are_written_by_the_time_the_server_has_stopped(demo_server):
             "SELECT name FROM flowscope_tracestep WHERE layer = 'api' ORDER BY started_at"
         ).fetchall()
     assert routes[-3:] == [("GET /api/v1/products/",)] * 3
+
+
+def test_the_access_log_prints_no_secret_from_a_query_string(demo_server):
+    base, process, _ = demo_server
+    wait_until_up(f"{base}/api/v1/products/", process)
+    query = "card=4242424242424242&password=hunter2&api_key=sk_live_abc&page=1"
+    status, _ = get_json(f"{base}/api/v1/products/?{query}")
+    assert status == 200
+    process.terminate()
+    process.wait(timeout=10)
+    log = process.stdout.read()
+    line = next(line for line in log.splitlines() if "/api/v1/products/?card" in line)
+    assert "password=[Filtered]" in line and "api_key=[Filtered]" in line
+    assert "card=[Filtered card]" in line and "page=1" in line and "200" in line
+    for secret in ("4242424242424242", "hunter2", "sk_live_abc"):
+        assert secret not in log

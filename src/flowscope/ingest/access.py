@@ -1,4 +1,5 @@
-"""Who may send events: an ingest key, a rate limit per key, and CORS for browsers."""
+"""Who may send events: an ingest key, from an allowed origin, within a rate limit per key;
+and CORS for the browsers of other allowed origins."""
 
 import hashlib
 import hmac
@@ -45,6 +46,38 @@ class HasIngestKey(BasePermission):
 
     def has_permission(self, request, view):
         return bool(request.auth)
+
+
+def origin_allowed(request):
+    """A request without ``Origin`` (a server-side sender: an OTLP exporter, a script), from
+    the page's own origin, or from one listed in ``INGEST_ORIGINS`` (``"*"``: any).
+
+    An ingest key sits in the pages that send events, so anyone can copy it; the origin is
+    what a browser vouches for, so a key copied into another site's page is of no use
+    there. (A server can forge ``Origin``: the key and the rate limit are what hold it.)
+    """
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    allowed = flowscope_settings.INGEST_ORIGINS
+    return "*" in allowed or origin in allowed or origin == own_origin(request)
+
+
+def own_origin(request):
+    """The origin the request was sent to, as a browser names it (as Django's CSRF check
+    does; behind a proxy, ``SECURE_PROXY_SSL_HEADER`` and ``USE_X_FORWARDED_HOST`` tell)."""
+    return f"{request.scheme}://{request.get_host()}"
+
+
+class FromAllowedOrigin(BasePermission):
+    message = (
+        "Events from this origin are not accepted: add it to FLOWSCOPE['INGEST_ORIGINS'] "
+        "to allow it."
+    )
+    code = "origin_not_allowed"
+
+    def has_permission(self, request, view):
+        return origin_allowed(request)
 
 
 class IngestKeyThrottle(SimpleRateThrottle):

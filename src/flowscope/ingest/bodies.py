@@ -25,14 +25,19 @@ def too_large(size=None):
 
 
 def read_body(request):
-    """The request body, inflated if gzip, never larger than ``INGEST_MAX_BYTES``."""
+    """The request body, inflated if gzip, never larger than ``INGEST_MAX_BYTES``.
+
+    A body announced larger is refused before a byte of it is read; one sent without a
+    length is cut off past the limit by ``flowscope.ingest.asgi`` under ASGI, so its size
+    is not known here.
+    """
     limit = flowscope_settings.INGEST_MAX_BYTES
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > limit:
         raise too_large(declared)
     body = request.body
     if len(body) > limit:
-        raise too_large(len(body))
+        raise too_large()
     encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
     if encoding == "gzip":
         return inflate(body, limit)

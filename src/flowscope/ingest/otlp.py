@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
+from google.protobuf.unknown_fields import UnknownFieldSet
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -29,6 +30,8 @@ CORRELATION_ATTRIBUTES = ("flowscope.correlation_id", "correlation.id")
 CACHE_SYSTEMS = {"redis", "memcached"}
 PYTHON_FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<fn>\S+)')
 ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+RESOURCE_SPANS_KEYS = {"resourceSpans", "resource_spans"}  # protobuf's JSON takes both
+NOT_AN_EXPORT = "Not an OTLP ExportTraceServiceRequest"
 # HTTP answers as google.rpc codes: INVALID_ARGUMENT, UNAUTHENTICATED, RESOURCE_EXHAUSTED,
 # UNAVAILABLE (which exporters retry).
 RPC_CODES = {400: 3, 401: 16, 403: 7, 413: 3, 415: 3, 429: 8, 503: 14}
@@ -40,16 +43,30 @@ def encoding_of(content_type):
 
 
 def decode(raw, encoding):
+    """The ``ExportTraceServiceRequest`` of a body; ``ParseError`` (a 400 with a
+    ``google.rpc.Status``, as OTLP/HTTP wants for a request that cannot be decoded) for
+    anything else.
+
+    An empty request (no body, ``{}``, ``{"resourceSpans": []}``) is valid and answered 200.
+    Unknown fields are ignored beside ``resourceSpans``, as the specification asks; but a
+    body holding nothing else (``{"spans": ...}``, another signal's export, bytes that
+    happen to parse as unknown protobuf fields) is not a trace export at all.
+    """
     export = ExportTraceServiceRequest()
     try:
         if encoding == "protobuf":
             export.ParseFromString(raw)
+            foreign = len(UnknownFieldSet(export)) > 0
         else:
-            json_format.ParseDict(
-                _ids_to_base64(bodies.parse_json(raw)), export, ignore_unknown_fields=True
-            )
+            payload = bodies.parse_json(raw)
+            if not isinstance(payload, dict):
+                raise ParseError(f"{NOT_AN_EXPORT}: the body is JSON, but not an object.")
+            json_format.ParseDict(_ids_to_base64(payload), export, ignore_unknown_fields=True)
+            foreign = bool(payload) and not payload.keys() & RESOURCE_SPANS_KEYS
     except (DecodeError, json_format.ParseError, ValueError, TypeError) as exc:
-        raise ParseError(f"Not an OTLP trace export: {exc}") from None
+        raise ParseError(f"{NOT_AN_EXPORT}: {exc}") from None
+    if foreign and not export.resource_spans:
+        raise ParseError(f"{NOT_AN_EXPORT}: it has no resourceSpans, only fields it does not know.")
     return export
 
 

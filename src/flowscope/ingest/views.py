@@ -13,6 +13,7 @@ from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.conf import flowscope_settings
 from flowscope.ingest import batch, bodies, delivery, events, otlp
 from flowscope.ingest.access import (
+    FromAllowedOrigin,
     HasIngestKey,
     IngestKeyAuthentication,
     IngestKeyThrottle,
@@ -28,11 +29,11 @@ class RecorderFull(APIException):
 
 
 class IngestAPIView(FlowscopeErrorsMixin, APIView):
-    """Key, rate limit and CORS, shared by both endpoints; bodies are read by hand, within
-    limits, so no DRF parser is involved."""
+    """Key, origin, rate limit and CORS, shared by both endpoints; bodies are read by hand,
+    within limits, so no DRF parser is involved."""
 
     authentication_classes = [IngestKeyAuthentication]
-    permission_classes = [HasIngestKey]
+    permission_classes = [HasIngestKey, FromAllowedOrigin]
     throttle_classes = [IngestKeyThrottle]
     parser_classes = []
     schema = AutoSchema()

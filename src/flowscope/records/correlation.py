@@ -6,7 +6,9 @@ import re
 
 CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 WORKFLOW_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+# W3C Trace Context: lowercase hex only. A later version may append fields ("-..."),
+# version 00 may not; version ff is invalid.
+TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
 HEX_TRACE_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -18,11 +20,18 @@ def new_correlation_id():
 
 
 def parse_traceparent(value):
-    """``(trace_id, parent_span_id)`` from a W3C ``traceparent`` header, or None."""
-    match = TRACEPARENT.fullmatch((value or "").strip().lower())
-    if not match or match[1] == "ff" or set(match[2]) == {"0"} or set(match[3]) == {"0"}:
+    """``(trace_id, parent_span_id)`` from a W3C ``traceparent`` header, or None for an
+    invalid one (uppercase hex, an all-zero ID, version ff, wrong lengths): the request
+    then starts a new trace, as the specification asks."""
+    match = TRACEPARENT.fullmatch((value or "").strip())
+    if not match:
         return None
-    return match[2], match[3]
+    version, trace_id, span_id, _flags, more = match.groups()
+    if version == "ff" or (version == "00" and more is not None):
+        return None
+    if set(trace_id) == {"0"} or set(span_id) == {"0"}:
+        return None
+    return trace_id, span_id
 
 
 def resolve(given, traceparent_header):

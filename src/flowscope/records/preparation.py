@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.http.request import HttpHeaders
 
 from flowscope.conf import flowscope_settings
-from flowscope.records import sql
+from flowscope.records import sql, storable
 from flowscope.records.frames import call_site_dict
 from flowscope.records.scrubbing import (
     FILTERED,
@@ -43,14 +43,15 @@ ERROR_CONTEXT_KEYS = (
 
 def prepare(record):
     """The record as it is stored (a request's trace is changed in place); other records
-    were scrubbed where they were made and pass as they are."""
+    were scrubbed where they were made. Every record's text is then made storable (NUL and
+    lone surrogates replaced, and noted: ``records.storable``)."""
     if isinstance(record, Trace) and record.facts is not None:
         _prepare_steps(record)
         _describe(record)
         _flag_repeated_queries(record)
         _scrub_errors(record)
         record.facts = None
-    return record
+    return storable.repair(record)
 
 
 def _prepare_steps(trace):

@@ -158,6 +158,24 @@ def mask_card_numbers(text: str) -> str:
     return _DIGIT_RUN.sub(_mask_run, text)
 
 
+# A card's verification code named in prose ("cvv 7319", "security code is 123"): the word,
+# what may stand between it and the code, then 3 or 4 digits standing alone. "cvv=123" and
+# "cvv: 123" are secret pairs already; this also takes a space or "is" as separator.
+_CARD_CODE = re.compile(
+    r"(?P<label>\b(?:cvv2?|cvc2?|cvn|csc|security[ _-]?code|card[ _-]?(?:verification|security)"
+    r"(?:[ _-]?(?:code|value|number))?)\b[\s:=#\"'-]*(?:(?:is|was|no\.?|number)\s*[:=#]?\s*)?)"
+    r"(?P<code>[0-9]{3,4})(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+def mask_card_codes(text: str) -> str:
+    """Replace verification codes named in free text (``cvv 7319``) with ``[Filtered]``."""
+    if len(text) < 6:
+        return text
+    return _CARD_CODE.sub(lambda match: match["label"] + FILTERED, text)
+
+
 def _mask_int(value: int):
     """A card number sent as a JSON number is still a card number."""
     if -(10**12) < value < 10**12:
@@ -342,14 +360,15 @@ def _scrub_text(text: str, extras: tuple) -> str:
     text = storable(text)
     if "=" in text or ":" in text:
         text = _mask_pairs(text, extras)
-    return mask_card_numbers(text)
+    return mask_card_codes(mask_card_numbers(text))
 
 
 def scrub_text(text: str) -> str:
-    """Free text (log and exception messages) with card numbers and secret pairs masked.
+    """Free text (log and exception messages) with card numbers, verification codes and
+    secret pairs masked.
 
     ``password=hunter2``, ``"token": "abc"`` and ``Authorization: Bearer abc`` keep their
-    key and lose their value.
+    key and lose their value; ``cvv 123`` keeps its word and loses its digits.
     """
     return _scrub_text(text, _extra_keys())
 
@@ -399,16 +418,30 @@ def _scrub_decoded(kind: str, text: str, extras: tuple):
     return _scrub_text(text, extras)
 
 
+def _utf8(text: str) -> bytes:
+    # A lone surrogate (from a JSON escape such as "\ud800") is kept as its three bytes, the
+    # size of the U+FFFD that replaces it before the record is stored (records.storable).
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _head(encoded: bytes, size: int) -> str:
+    """The first ``size`` bytes of ``encoded`` (longer than that) as text, never cutting a
+    character in two."""
+    while size and (encoded[size] & 0xC0) == 0x80:  # a continuation byte: mid-character
+        size -= 1
+    return encoded[:size].decode("utf-8", "surrogatepass")
+
+
 def _cap(result, max_bytes: int):
     """``result``, or a truncated preview of its (already scrubbed) serialization."""
     if not isinstance(result, str | dict | list):
         return result
     serialized = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
-    encoded = serialized.encode()
+    encoded = _utf8(serialized)
     if len(encoded) <= max_bytes:
         return result
     # Cutting can leave a digit run that only now looks like a card, hence the masking.
-    preview = mask_card_numbers(encoded[:max_bytes].decode(errors="ignore"))
+    preview = mask_card_numbers(_head(encoded, max_bytes))
     return {"_truncated": True, "size": len(encoded), "preview": preview}
 
 
@@ -422,9 +455,8 @@ def scrub_body(body: bytes, content_type: str) -> object:
     """
     if not body:
         return None
-    if isinstance(body, str):  # tolerated: a capture hook may already hold text
-        body = body.encode()
-    size = len(body)
+    text = body if isinstance(body, str) else None  # tolerated: a hook may hold text
+    size = len(_utf8(text) if text is not None else body)
     kind = _body_kind(content_type or "")
     if kind == "multipart":
         return f"[multipart {size} bytes]"
@@ -433,8 +465,9 @@ def scrub_body(body: bytes, content_type: str) -> object:
     max_bytes = flowscope_settings.MAX_BODY_BYTES
     if size > _UNPARSED_FACTOR * max_bytes:
         return f"[truncated {size} bytes]"
-    try:
-        text = str(body, "utf-8")
-    except UnicodeDecodeError:
-        return f"[binary {size} bytes]"
+    if text is None:
+        try:
+            text = str(body, "utf-8")
+        except UnicodeDecodeError:
+            return f"[binary {size} bytes]"
     return _cap(_scrub_decoded(kind, text, _extra_keys()), max_bytes)

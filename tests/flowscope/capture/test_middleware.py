@@ -85,6 +85,43 @@ def test_traceparent_gives_the_correlation_id_and_remote_parent():
     assert response["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
 
 
+TRACE_ID, SPAN_ID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"00-{TRACE_ID.upper()}-{SPAN_ID}-01",  # uppercase hex
+        f"00-{TRACE_ID}-{SPAN_ID.upper()}-01",
+        f"00-{TRACE_ID}-{SPAN_ID}-0A",
+        f"00-{'0' * 32}-{SPAN_ID}-01",  # all-zero trace id
+        f"00-{TRACE_ID}-{'0' * 16}-01",  # all-zero span id
+        f"ff-{TRACE_ID}-{SPAN_ID}-01",  # version ff
+        f"00-{TRACE_ID[:-1]}-{SPAN_ID}-01",  # wrong lengths
+        f"00-{TRACE_ID}0-{SPAN_ID}-01",
+        f"00-{TRACE_ID}-{SPAN_ID}0-01",
+        f"00-{TRACE_ID}-{SPAN_ID}-011",
+        f"00-{TRACE_ID}-{SPAN_ID}-01-extra",  # version 00 has nothing after the flags
+    ],
+)
+def test_an_invalid_traceparent_is_ignored_and_a_new_trace_started(header):
+    with capture_traces() as traces:
+        response = Client().get("/sync/tp/", HTTP_TRACEPARENT=header)
+    trace = only(traces)
+    assert response.status_code == 200
+    assert trace.correlation_id != TRACE_ID.lower()
+    assert re.fullmatch(r"[0-9a-f]{32}", trace.correlation_id)
+    assert trace.root.parent_span_id == ""
+    assert not response["traceparent"].startswith(f"00-{TRACE_ID}")
+
+
+def test_a_later_traceparent_version_is_read_as_far_as_it_is_known():
+    with capture_traces() as traces:
+        Client().get("/sync/tp/", HTTP_TRACEPARENT=f"01-{TRACE_ID}-{SPAN_ID}-01-future")
+    trace = only(traces)
+    assert (trace.correlation_id, trace.root.parent_span_id) == (TRACE_ID, SPAN_ID)
+
+
 def test_async_views_are_traced():
     async def run():
         return await AsyncClient().get("/async/f6/")

@@ -175,9 +175,48 @@ def test_cors_for_allowed_origins_only():
     assert preflight.status_code == 204
     assert preflight["Access-Control-Allow-Origin"] == "https://shop.example"
     assert "X-Flowscope-Key" in preflight["Access-Control-Allow-Headers"]
-    response = send({"events": [step()]}, HTTP_ORIGIN="https://evil.example")
-    assert response.status_code == 202
+    allowed = send({"events": [step()]}, HTTP_ORIGIN="https://shop.example")
+    assert allowed.status_code == 202
+    assert allowed["Access-Control-Allow-Origin"] == "https://shop.example"
+
+
+def test_a_valid_key_from_an_origin_not_allowed_is_refused_and_nothing_kept():
+    with capture_traces() as records:
+        response = send({"events": [step()]}, HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 403
+    assert response.json()["code"] == "origin_not_allowed"
+    assert "INGEST_ORIGINS" in response.json()["detail"]
     assert "Access-Control-Allow-Origin" not in response
+    assert records == []
+
+
+@pytest.mark.parametrize(
+    "origin, expected",
+    [
+        (None, 202),  # a server-side sender
+        ("http://testserver", 202),  # the page's own origin
+        ("https://testserver", 403),  # another scheme is another origin
+        ("http://testserver:8080", 403),
+        ("https://shop.example", 403),
+        ("null", 403),  # a sandboxed frame or a file
+    ],
+)
+def test_by_default_only_the_own_origin_and_server_side_senders_may_send(
+    settings, origin, expected
+):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "INGEST_ORIGINS": []}
+    extra = {"HTTP_ORIGIN": origin} if origin else {}
+    assert send({"events": [step()]}, **extra).status_code == expected
+
+
+def test_any_origin_with_a_star(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "INGEST_ORIGINS": ["*"]}
+    assert send({"events": [step()]}, HTTP_ORIGIN="https://any.example").status_code == 202
+
+
+def test_a_missing_key_is_still_a_401_whatever_the_origin():
+    response = send({"events": [step()]}, key=None, HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 401
 
 
 def test_secrets_in_events_are_scrubbed():

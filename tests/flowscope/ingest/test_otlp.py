@@ -199,6 +199,52 @@ def test_bad_bodies_are_refused(body, content_type, status):
     assert post(body, content_type).status_code == status
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'"x"', b"1", b"null", b"[]", b"true", b'{"spans": []}', b'{"resourceLogs": []}'],
+)
+def test_json_that_is_not_a_trace_export_is_400_with_a_status(body):
+    with capture_traces() as traces:
+        response = post(body, "application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    status = response.json()
+    assert status["code"] == 3  # INVALID_ARGUMENT
+    assert "Not an OTLP ExportTraceServiceRequest" in status["message"]
+    assert traces == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\x08\x01",  # a varint in field 1: not the resource spans the message holds there
+        b"\x10\x05",  # an unknown field only
+        b"hello",
+        ExportTraceServiceRequest().SerializeToString() + b"\x0a",  # truncated
+    ],
+)
+def test_protobuf_that_is_not_a_trace_export_is_400_with_a_status(body):
+    response = post(body, "application/x-protobuf")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/x-protobuf"
+    status = status_pb2.Status.FromString(response.content)
+    assert status.code == 3
+    assert "Not an OTLP ExportTraceServiceRequest" in status.message
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"\x0a\x00", "application/x-protobuf"),  # one resource, no spans
+        (b"{}", "application/json"),
+        (b'{"resourceSpans": []}', "application/json"),
+        (b'{"resourceSpans": [], "someFutureField": 1}', "application/json"),
+    ],
+)
+def test_an_empty_export_is_a_success(body, content_type):
+    assert post(body, content_type).status_code == 200
+
+
 def test_errors_answer_a_status_in_the_clients_encoding():
     response = post(raw_request().SerializeToString(), "application/x-protobuf", key="wrong")
     assert response.status_code == 401
@@ -229,3 +275,15 @@ def test_a_trace_id_whose_digits_pass_the_card_check_is_kept_as_sent():
     assert response.status_code == 200
     (span,) = traces[0].spans
     assert span.metadata["otlp_trace_id"] == trace_id.hex()
+
+
+def test_an_origin_not_allowed_is_refused_with_a_status():
+    with capture_traces() as traces:
+        response = post(
+            raw_request().SerializeToString(),
+            "application/x-protobuf",
+            HTTP_ORIGIN="https://evil.example",
+        )
+    assert response.status_code == 403
+    assert status_pb2.Status.FromString(response.content).code == 7  # PERMISSION_DENIED
+    assert traces == []

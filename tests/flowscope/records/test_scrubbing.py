@@ -270,3 +270,49 @@ def test_secrets_in_escaped_or_nested_values_are_masked():
     assert scrub_text(escaped) == f'body was {{\\"password\\": \\"{FILTERED}\\"}}'
     assert "abc" not in scrub_text("token: ['abc', 'def'] then")
     assert "hunter2" not in scrub_text('data="user=bob password=hunter2"')
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("my card is 4242 4242 4242 4242 cvv 7319", f"my card is {CARD} cvv {FILTERED}"),
+    ("CVC 123 please", f"CVC {FILTERED} please"),
+    ("cvv2: 123", f"cvv2: {FILTERED}"),
+    ("the security code is 0042.", f"the security code is {FILTERED}."),
+    ("Security-Code #987", f"Security-Code #{FILTERED}"),
+    ("csc 4321, expiry 12/39", f"csc {FILTERED}, expiry 12/39"),
+    ("card verification value 555", f"card verification value {FILTERED}"),
+])  # fmt: skip
+def test_card_verification_codes_in_free_text_are_masked(text, expected):
+    assert scrub_text(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "cvv check passed for order 12345",  # no 3-4 digit code after the word
+    "cvv 12345678",  # a longer number is not a code
+    "discover 123 new products",
+    "the csc building, room 101",
+])  # fmt: skip
+def test_text_without_a_verification_code_is_kept(text):
+    assert scrub_text(text) == text
+
+
+def test_a_code_in_a_json_body_note_is_masked():
+    body = json.dumps({"note": "cvc 999"}).encode()
+    assert scrub_body(body, "application/json") == {"note": f"cvc {FILTERED}"}
+
+
+# --- text no store can hold ----------------------------------------------------------------
+
+
+def test_a_json_body_with_a_lone_surrogate_is_scrubbed_not_refused():
+    body = b'{"username": "a\\ud800b", "password": "x\\ud800"}'
+    assert scrub_body(body, "application/json") == {"username": "a\ud800b", "password": FILTERED}
+
+
+@pytest.mark.parametrize("limit", range(20, 48))  # the body is parsed up to 16 x limit
+def test_a_preview_is_cut_between_characters_whatever_they_are(limit):
+    body = json.dumps({"n": "\ud800é€😀" * 10}, ensure_ascii=True).encode()
+    with override_settings(FLOWSCOPE={"MAX_BODY_BYTES": limit}):
+        result = scrub_body(body, "application/json")
+    assert result["_truncated"] is True
+    assert len(result["preview"].encode("utf-8", "surrogatepass")) <= limit
+    assert result["preview"].startswith('{"n": "\ud800'[: len(result["preview"])])
