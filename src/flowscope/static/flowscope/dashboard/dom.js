@@ -1,5 +1,7 @@
 // Small DOM helpers. Captured data is only ever put into the page as text (textContent),
-// never as markup: a message or an SQL string cannot inject anything.
+// never as markup: a message or an SQL string cannot inject anything. Styles go through
+// the CSSOM (`style: { left: "10%" }`), never a style attribute: the page's
+// Content-Security-Policy allows no inline style.
 
 export function h(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -10,6 +12,7 @@ export function h(tag, attrs, ...children) {
     else if (key.startsWith("on") && typeof value === "function") {
       node.addEventListener(key.slice(2), value);
     } else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "style") Object.assign(node.style, value);
     else node.setAttribute(key, value === true ? "" : value);
   }
   append(node, children);
