@@ -112,6 +112,13 @@ export function table(columns, rows, { testid, caption, empty = "Nothing yet." }
   );
 }
 
+export function notFound(what, listHash) {
+  return h("div", { class: "empty", role: "alert", "data-testid": "not-found" },
+    h("p", { class: "empty-title", text: `${what} not found` }),
+    h("p", { class: "muted", text: "It may have been pruned, or the link is wrong." }),
+    h("p", {}, h("a", { href: listHash, text: "Back to the list" })));
+}
+
 export function errorBox(error) {
   return h("div", { class: "alert", role: "alert" }, `Could not load: ${error.message || error}`);
 }
