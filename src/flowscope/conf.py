@@ -100,6 +100,9 @@ DEFAULTS = {
     # layer's status changes), and between checks that a socket's user is still staff.
     "REALTIME_HEALTH_INTERVAL": 10,
     "REALTIME_AUTH_RECHECK_SECONDS": 60,
+    # Keys that see the health endpoint's details without the database
+    # (X-Flowscope-Health-Key), so that its counters can be read while the store is down.
+    "HEALTH_KEYS": [],
     # Keys accepted by the ingest endpoints (X-Flowscope-Key); none: ingest is closed.
     "INGEST_KEYS": [],
     # Browser origins allowed to send events (CORS); "*" for any.
