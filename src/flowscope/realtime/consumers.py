@@ -1,4 +1,8 @@
-"""The WebSockets: the whole system live, and one workflow's trace live."""
+"""The WebSockets: the whole system live, and one workflow's trace live.
+
+Close codes: 4400 a bad correlation ID, 4401 not signed in (or no longer: logged out, token
+deleted, user inactive), 4403 not allowed.
+"""
 
 import asyncio
 import json
@@ -11,7 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from flowscope.analysis import workflows
 from flowscope.analysis.snapshot import dashboard_snapshot
 from flowscope.conf import flowscope_settings
-from flowscope.realtime import auth, messages, watching
+from flowscope.realtime import auth, messages, revocation, watching
 from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
 from flowscope.realtime.health_ticker import health_ticker
 from flowscope.realtime.publisher import publisher
@@ -47,6 +51,7 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
             return
         publisher.attach(asyncio.get_running_loop())
         self.housekeeping = asyncio.ensure_future(self.keep_alive())
+        await self.join(revocation.groups_of(self.scope))
         await self.start()
 
     async def disconnect(self, code):
@@ -105,6 +110,10 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         """Frames the publisher serialized once for every client."""
         for frame in event["frames"]:
             await self.send(text_data=frame)
+
+    async def flowscope_revoked(self, event):
+        """The session logged out or the token was deleted (``revocation``)."""
+        await self.close(code=4401)
 
 
 class DashboardConsumer(FlowscopeConsumer):

@@ -56,10 +56,14 @@ class Publisher:
 
     def send(self, group, events):
         """From any thread: on the server's loop, else on a loop of our own (Redis)."""
+        if events:
+            self.deliver(group, self.message(events))
+
+    def deliver(self, group, message):
+        """One channel-layer message to ``group``, from any thread, never waited for."""
         layer = get_channel_layer()
-        if layer is None or not events:
+        if layer is None:
             return
-        message = self.message(events)
         loop = self.loop if self.loop is not None and self.loop.is_running() else None
         if loop is None and not isinstance(layer, InMemoryChannelLayer):
             loop = self._own_loop()  # no sockets here: through Redis, on a loop of our own
