@@ -26,7 +26,7 @@ from flowscope.realtime import messages, watching
 from flowscope.realtime.groups import topic_group, workflow_group
 
 logger = logging.getLogger("flowscope.realtime")
-COUNTERS = ("published", "overflow", "failed", "group_errors")
+COUNTERS = ("published", "overflow", "failed", "group_errors", "layer_errors")
 
 
 class Publisher:
@@ -45,7 +45,8 @@ class Publisher:
 
     def snapshot(self):
         """Counters for the health endpoint: live events published, lost to a full channel
-        or a failing layer, and group joins or leaves that failed."""
+        or a failing layer, group joins or leaves that failed, and sockets' receives that
+        the layer failed (each socket waits for the layer and joins its groups again)."""
         return self.counts.snapshot()
 
     @staticmethod
