@@ -9,8 +9,10 @@ class FlowscopeConfig(AppConfig):
     def ready(self):
         from flowscope import checks  # noqa: F401  (registers the system checks)
         from flowscope.capture.collectors import install_collectors
+        from flowscope.realtime import revocation
         from flowscope.realtime.publisher import publish_committed
         from flowscope.recording.recorder import add_sink
 
         install_collectors()  # FLOWSCOPE["COLLECTORS"]
         add_sink(publish_committed)  # live events follow every committed batch
+        revocation.connect()  # a logout or a deleted token closes its sockets

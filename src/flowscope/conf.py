@@ -100,6 +100,12 @@ DEFAULTS = {
     # layer's status changes), and between checks that a socket's user is still staff.
     "REALTIME_HEALTH_INTERVAL": 10,
     "REALTIME_AUTH_RECHECK_SECONDS": 60,
+    # Seconds between checks that the channel layer still holds this process's groups
+    # (a Redis that came back empty); after a loss every socket joins its groups again.
+    "REALTIME_LAYER_CHECK_SECONDS": 5,
+    # Keys that see the health endpoint's details without the database
+    # (X-Flowscope-Health-Key), so that its counters can be read while the store is down.
+    "HEALTH_KEYS": [],
     # Keys accepted by the ingest endpoints (X-Flowscope-Key); none: ingest is closed.
     "INGEST_KEYS": [],
     # Origins allowed to send events besides the API's own ("*" for any): others are

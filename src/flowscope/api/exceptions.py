@@ -1,6 +1,7 @@
 """Flowscope's own API errors have one JSON shape, ``{"detail", "code"[, "errors"]}``,
 whatever exception handler the host project configures for its own views."""
 
+from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -22,3 +23,12 @@ class FlowscopeErrorsMixin:
 
     def get_exception_handler(self):
         return exception_handler
+
+
+def not_found(request, *args, **kwargs):
+    """Any other path under flowscope's API: a JSON 404 too, whatever the host's 404 page
+    (an HTML page, or Django's debug page)."""
+    return JsonResponse(
+        {"detail": f"No flowscope API endpoint at {request.path}.", "code": "not_found"},
+        status=404,
+    )

@@ -3,14 +3,18 @@ API and the sockets; an anonymous visitor is sent to the login page (the admin's
 admin is installed), a signed-in user without permission gets 403.
 
 The page is a shell: everything it shows is read by its ES modules from the REST API and
-the WebSockets, so there is one source of truth for what the dashboard knows.
+the WebSockets, so there is one source of truth for what the dashboard knows. It has no
+inline script or style, so its Content-Security-Policy allows neither.
 """
+
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.middleware.csrf import get_token
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -40,6 +44,32 @@ def login_url():
     return settings.LOGIN_URL
 
 
+def content_security_policy(request):
+    """Code, styles and data from this origin (and the static files' own, when they are
+    served from elsewhere); the sockets of this host; no inline code, plugins or framing."""
+    static_origin = _origin(static("flowscope/"))
+    own = f"'self' {static_origin}".strip()
+    host = request.get_host()
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {own}",
+            f"style-src {own}",
+            f"img-src {own} data:",
+            f"connect-src 'self' ws://{host} wss://{host}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
 def api_root():
     return reverse("flowscope:dashboard-data").removesuffix("dashboard-data/")
 
@@ -53,7 +83,9 @@ class DashboardPageView(TemplateView):
             return redirect_to_login(request.get_full_path(), login_url())
         if not may_watch(request.user):
             raise PermissionDenied("The debugging dashboard is for staff.")
-        return super().dispatch(request, *args, **kwargs)
+        response = super().dispatch(request, *args, **kwargs)
+        response["Content-Security-Policy"] = content_security_policy(request)
+        return response
 
     def get_context_data(self, **kwargs):
         return {

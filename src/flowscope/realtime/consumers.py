@@ -1,8 +1,14 @@
-"""The WebSockets: the whole system live, and one workflow's trace live."""
+"""The WebSockets: the whole system live, and one workflow's trace live.
+
+Close codes: 4400 a bad correlation ID, 4401 not signed in (or no longer: logged out, token
+deleted, user inactive), 4403 not allowed; 1011 the socket could not be set up (its store
+or channel layer failed), for the client to connect again later.
+"""
 
 import asyncio
 import json
 import logging
+import time
 import weakref
 
 from channels.db import database_sync_to_async
@@ -11,9 +17,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from flowscope.analysis import workflows
 from flowscope.analysis.snapshot import dashboard_snapshot
 from flowscope.conf import flowscope_settings
-from flowscope.realtime import auth, messages, watching
+from flowscope.realtime import auth, messages, revocation, watching
 from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
 from flowscope.realtime.health_ticker import health_ticker
+from flowscope.realtime.layer_probe import layer_probe
 from flowscope.realtime.publisher import publisher
 from flowscope.records.correlation import CORRELATION_ID
 
@@ -23,7 +30,11 @@ GROUP_REFRESH_SECONDS = 3600
 # Sockets joining or leaving their groups at once (a deploy, a network blip) take turns:
 # channels-redis's connection pool refuses commands past its size (100 by default).
 GROUP_OPERATIONS_AT_ONCE = 20
+# A socket whose channel layer fails tries it again this long after, doubling up to the most.
+LAYER_RETRY_SECONDS = (0.5, 10)
+LOG_EVERY_SECONDS = 10  # hundreds of sockets see one outage: log it once in a while
 _group_slots = weakref.WeakKeyDictionary()  # event loop -> its semaphore
+_last_logged = {"layer": 0.0}
 logger = logging.getLogger("flowscope.realtime")
 
 
@@ -32,6 +43,13 @@ def group_operation_slot():
     if loop not in _group_slots:
         _group_slots[loop] = asyncio.Semaphore(GROUP_OPERATIONS_AT_ONCE)
     return _group_slots[loop]
+
+
+def log_layer_failure(exc):
+    now = time.monotonic()
+    if now - _last_logged["layer"] >= LOG_EVERY_SECONDS:
+        _last_logged["layer"] = now
+        logger.warning("flowscope's live sockets lost the channel layer: %r", exc)
 
 
 class FlowscopeConsumer(AsyncWebsocketConsumer):
@@ -47,10 +65,17 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
             return
         publisher.attach(asyncio.get_running_loop())
         self.housekeeping = asyncio.ensure_future(self.keep_alive())
-        await self.start()
+        layer_probe.watch(self)
+        try:
+            await self.join(revocation.groups_of(self.scope))
+            await self.start()
+        except Exception as exc:
+            logger.warning("flowscope could not set up a live socket: %r", exc)
+            await self.close(code=1011)
 
     async def disconnect(self, code):
         health_ticker.unwatch(self)
+        layer_probe.unwatch(self)
         task = getattr(self, "housekeeping", None)
         if task:
             task.cancel()
@@ -73,21 +98,66 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
 
     async def keep_alive(self):
-        """Check the user every REALTIME_AUTH_RECHECK_SECONDS; rejoin groups hourly."""
+        """Check the user every REALTIME_AUTH_RECHECK_SECONDS; rejoin groups hourly. A
+        check that fails (the store or the cache is down) is tried again at the next."""
         last_join = asyncio.get_running_loop().time()
         while True:
             await asyncio.sleep(flowscope_settings.REALTIME_AUTH_RECHECK_SECONDS)
-            allowed, code = await auth.still_allowed(self.scope)
-            if not allowed:
-                await self.close(code=code)
-                return
-            await self.renew()
-            if asyncio.get_running_loop().time() - last_join > GROUP_REFRESH_SECONDS:
-                await self.join(tuple(self.groups_joined))
-                last_join = asyncio.get_running_loop().time()
+            try:
+                allowed, code = await auth.still_allowed(self.scope)
+                if not allowed:
+                    await self.close(code=code)
+                    return
+                await self.renew()
+                if asyncio.get_running_loop().time() - last_join > GROUP_REFRESH_SECONDS:
+                    await self.join(tuple(self.groups_joined))
+                    last_join = asyncio.get_running_loop().time()
+            except Exception as exc:
+                logger.warning("flowscope could not check a live socket: %r", exc)
 
     async def renew(self):
         """What a socket keeps up while it stays open, besides its groups."""
+
+    # Channels sets ``channel_receive`` to the layer's receive in ``__call__``: kept here,
+    # and answered with one that outlives the layer's outages. Channels would otherwise
+    # end the consumer on the layer's first error, and the server drop the connection
+    # without a close frame.
+    @property
+    def channel_receive(self):
+        return self.receive_through_outages
+
+    @channel_receive.setter
+    def channel_receive(self, receive):
+        self._layer_receive = receive
+
+    async def receive_through_outages(self):
+        """The next channel-layer message; when the layer fails, wait until it answers
+        again (backing off), then join the groups again and let the client catch up."""
+        delay, most = LAYER_RETRY_SECONDS
+        while True:
+            try:
+                return await self._layer_receive()
+            except Exception as exc:
+                publisher.count("layer_errors")
+                log_layer_failure(exc)
+            while True:  # a layer that keeps failing is tried less and less often
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, most)
+                if await self.resume():
+                    break
+
+    async def resume(self):
+        """Join the groups again (the layer may have lost them) and tell the client, which
+        then catches up on what it missed. False when the layer still fails."""
+        try:
+            await self.join(tuple(self.groups_joined))
+            await self.renew()
+        except Exception as exc:
+            log_layer_failure(exc)
+            return False
+        # No server_time: the client's catch-up starts from its last event, before the gap.
+        await self.send_json({"type": "live_resumed"})
+        return True
 
     async def send_json(self, content):
         await self.send(text_data=json.dumps(content, default=str))
@@ -105,6 +175,10 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         """Frames the publisher serialized once for every client."""
         for frame in event["frames"]:
             await self.send(text_data=frame)
+
+    async def flowscope_revoked(self, event):
+        """The session logged out or the token was deleted (``revocation``)."""
+        await self.close(code=4401)
 
 
 class DashboardConsumer(FlowscopeConsumer):

@@ -26,7 +26,7 @@ from flowscope.realtime import messages, watching
 from flowscope.realtime.groups import topic_group, workflow_group
 
 logger = logging.getLogger("flowscope.realtime")
-COUNTERS = ("published", "overflow", "failed", "group_errors")
+COUNTERS = ("published", "overflow", "failed", "group_errors", "layer_errors")
 
 
 class Publisher:
@@ -45,7 +45,8 @@ class Publisher:
 
     def snapshot(self):
         """Counters for the health endpoint: live events published, lost to a full channel
-        or a failing layer, and group joins or leaves that failed."""
+        or a failing layer, group joins or leaves that failed, and sockets' receives that
+        the layer failed (each socket waits for the layer and joins its groups again)."""
         return self.counts.snapshot()
 
     @staticmethod
@@ -56,10 +57,14 @@ class Publisher:
 
     def send(self, group, events):
         """From any thread: on the server's loop, else on a loop of our own (Redis)."""
+        if events:
+            self.deliver(group, self.message(events))
+
+    def deliver(self, group, message):
+        """One channel-layer message to ``group``, from any thread, never waited for."""
         layer = get_channel_layer()
-        if layer is None or not events:
+        if layer is None:
             return
-        message = self.message(events)
         loop = self.loop if self.loop is not None and self.loop.is_running() else None
         if loop is None and not isinstance(layer, InMemoryChannelLayer):
             loop = self._own_loop()  # no sockets here: through Redis, on a loop of our own

@@ -1,4 +1,5 @@
-"""An ASGI live server (HTTP and WebSocket) for the dashboard's browser tests.
+"""The dashboard's browser tests: an ASGI live server (HTTP and WebSocket), the shop's
+data and a staff user's session.
 
 pytest-django's ``live_server`` is a WSGI server: it cannot serve the dashboard's
 WebSockets. This one runs the example project's ASGI stack in uvicorn, in a thread of the
@@ -12,10 +13,14 @@ import time
 import pytest
 import uvicorn
 from channels.routing import ProtocolTypeRouter
+from django.contrib.auth import get_user_model
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
+from django.test import Client
 
 from flowscope.realtime.routing import websocket_application
+from tests.browser import browser_page
+from tests.flowscope.dashboard.traffic import shop_traffic
 from tests.servers import free_port
 
 
@@ -49,3 +54,43 @@ def asgi_live_server(transactional_db):
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+@pytest.fixture
+def shop_data(transactional_db, settings, catalogue, alice):
+    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
+    return catalogue
+
+
+@pytest.fixture
+def staff_session(transactional_db, settings):
+    """A signed-in staff user's session cookie (the admin's login form would be traced:
+    the dashboard would not start empty)."""
+    staff = get_user_model().objects.create_user("ops", password="x", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+    }
+
+
+# Every CSP violation the page reports, whatever the console says about it.
+VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile}:${event.lineNumber}`;
+  window.__violations.push(`${event.violatedDirective}: ${event.blockedURI} at ${where}`);
+});
+"""
+
+
+@pytest.fixture
+def page_with_traffic(asgi_live_server, shop_data, staff_session, real_recorder, playwright_api):
+    """A staff user's Chromium page (not opened yet) on the shop's traffic of
+    ``shop_traffic``; ``window.__violations`` lists what the page's policy refused."""
+    shop_traffic(asgi_live_server, shop_data[0].pk)
+    assert real_recorder.flush(10)
+    with browser_page(playwright_api, init_script=VIOLATIONS) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": asgi_live_server}])
+        yield page, problems

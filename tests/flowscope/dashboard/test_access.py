@@ -54,3 +54,25 @@ def test_the_page_is_not_traced(client_as):
         assert client.get("/debugging/").status_code == 200
         client.get("/api/v1/products/")  # while a shop page is
     assert [trace.root.name for trace in traces] == ["GET /api/v1/products/"]
+
+
+def policy_of(response):
+    directives = [part.strip().split() for part in response["Content-Security-Policy"].split(";")]
+    return {name: values for name, *values in directives}
+
+
+def test_the_page_allows_no_inline_code_and_no_framing(client_as):
+    policy = policy_of(client_as(is_staff=True).get("/debugging/"))
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["style-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["connect-src"] == ["'self'", "ws://testserver", "wss://testserver"]
+
+
+def test_static_files_served_from_elsewhere_are_allowed(client_as, settings):
+    settings.STATIC_URL = "https://static.example.com/assets/"
+    policy = policy_of(client_as(is_staff=True).get("/debugging/"))
+    assert policy["script-src"] == ["'self'", "https://static.example.com"]
+    assert policy["style-src"] == ["'self'", "https://static.example.com"]

@@ -10,27 +10,17 @@ import json
 import math
 import os
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.utils import timezone
 
 from flowscope.models import PerformanceSnapshot
 from tests.browser import browser_page
-from tests.shop_data import ALICE, ALICE_PASSWORD, DECLINED_CARD
+from tests.flowscope.dashboard.traffic import call, shop_traffic
 
 PAGE_BUDGET_SECONDS = 3.0
-
-
-@pytest.fixture
-def shop_data(transactional_db, settings, catalogue, alice):
-    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
-    return catalogue
 
 
 @pytest.fixture
@@ -117,63 +107,6 @@ def snapshot(
         is_alert=bool(metric_alert),
         severity=severity,
     )
-
-
-@pytest.fixture
-def staff_session(transactional_db, settings):
-    """A signed-in staff user's session cookie (the admin's login form would be traced:
-    the dashboard would not start empty)."""
-    staff = get_user_model().objects.create_user("ops", password="x", is_staff=True)
-    client = Client()
-    client.force_login(staff)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-    }
-
-
-def call(base, path, correlation_id, body=None, token=None, method=None):
-    headers = {"X-Correlation-ID": correlation_id, "Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    request = urllib.request.Request(
-        base + path,
-        data=None if body is None else json.dumps(body).encode(),
-        headers=headers,
-        method=method,
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def shop_traffic(base, product_id):
-    """A product browse with the deliberate N+1, a 500, and a checkout with a declined card."""
-    call(base, "/api/v1/products/?page_size=5", "wf-browse")
-    call(base, f"/api/v1/products/{product_id}/", "wf-browse")
-    call(base, f"/api/v1/products/{product_id}/related/", "wf-browse")
-    call(base, "/api/v1/shipping/estimate/?country=XX", "wf-shipping")
-    _, login = call(
-        base,
-        "/api/v1/auth/login/",
-        "wf-checkout",
-        {"username": ALICE, "password": ALICE_PASSWORD},
-    )
-    token = login["token"]
-    call(
-        base, "/api/v1/cart/items/", "wf-checkout", {"product_id": product_id, "quantity": 1}, token
-    )
-    payment = {"card_number": DECLINED_CARD, "expiry": "12/39", "cvv": "123"}
-    status, _ = call(
-        base,
-        "/api/v1/orders/checkout/",
-        "wf-checkout",
-        {"shipping_address": "1 Main St", "payment": payment},
-        token,
-    )
-    assert status == 402
 
 
 class Shots:

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from ecommerce_project.asgi import application
 from flowscope.analysis import snapshot
+from flowscope.conf import flowscope_settings
 from flowscope.realtime import watching
 from flowscope.realtime.groups import workflow_group
 from flowscope.realtime.publisher import publisher
@@ -171,6 +172,72 @@ def test_a_session_login_works_and_logging_out_closes_the_socket(settings):
                 return output["code"]
 
     assert run(body) == 4401
+
+
+async def close_code(communicator, seconds=5):
+    """The code the server closes with within ``seconds`` (pings still answered before)."""
+    while True:
+        output = await communicator.receive_output(seconds)
+        if output["type"] == "websocket.close":
+            return output["code"]
+
+
+def test_logging_out_closes_the_session_socket_at_once():
+    """At once: well inside the periodic check's default minute."""
+    assert flowscope_settings.REALTIME_AUTH_RECHECK_SECONDS >= 60
+    user = get_user_model().objects.create_user("sess-out", password="pw", is_staff=True)
+    browser = Client()
+    browser.force_login(user)
+    cookie = f"sessionid={browser.cookies['sessionid'].value}"
+
+    async def body():
+        communicator = socket(DASHBOARD, cookie=cookie)
+        assert (await communicator.connect())[0]
+        await until(communicator, "dashboard_snapshot")
+        await sync_to_async(browser.logout)()
+        return await close_code(communicator)
+
+    assert run(body) == 4401
+
+
+@pytest.mark.urls("ecommerce_project.urls")
+def test_deleting_the_token_closes_its_sockets_at_once():
+    token = token_for("token-out")
+    shop = APIClient()
+    shop.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+
+    async def body():
+        dashboard = socket(DASHBOARD, token)
+        trace = socket("/ws/debugging/workflow/wf-revoked/", token)
+        assert (await dashboard.connect())[0] and (await trace.connect())[0]
+        await until(dashboard, "dashboard_snapshot")
+        await until(trace, "workflow_trace")
+        # The shop's logout deletes the caller's token.
+        answer = await sync_to_async(shop.post)("/api/v1/auth/logout/")
+        assert answer.status_code == 204
+        return await close_code(dashboard), await close_code(trace)
+
+    assert run(body) == (4401, 4401)
+
+
+def test_another_sessions_logout_leaves_a_socket_open():
+    user = get_user_model().objects.create_user("two-tabs", password="pw", is_staff=True)
+    kept, other = Client(), Client()
+    kept.force_login(user)
+    other.force_login(user)
+    cookie = f"sessionid={kept.cookies['sessionid'].value}"
+
+    async def body():
+        communicator = socket(DASHBOARD, cookie=cookie)
+        assert (await communicator.connect())[0]
+        await until(communicator, "dashboard_snapshot")
+        await sync_to_async(other.logout)()
+        await communicator.send_json_to({"type": "ping", "timestamp": 7})
+        pong = await until(communicator, "pong")
+        await communicator.disconnect()
+        return pong["timestamp"]
+
+    assert run(body) == 7
 
 
 def test_losing_staff_status_closes_the_socket(settings):

@@ -258,7 +258,7 @@ def failed_checkout_report():
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_each_format_gives_bytes_a_content_type_and_a_filename(fmt):
-    content, content_type, name = export(hostile_report(), fmt)
+    content, content_type, name, _ = export(hostile_report(), fmt)
     assert isinstance(content, bytes) and content
     assert content_type.split(";")[0] in {
         "application/json",
@@ -470,8 +470,8 @@ def test_html_has_every_section_and_the_trace_in_a_pre():
 
 def test_html_indents_child_steps():
     page, _ = parse_html(hostile_report())
-    indented = r'style="padding-left: calc\(12px \+ 2ch \+ 1\.2em\)">\s*SELECT \.\.\.\s*</td>'
-    assert re.search(indented, page)
+    assert re.search(r'class="[^"]*\bindent-2\b[^"]*">\s*SELECT \.\.\.\s*</td>', page)
+    assert "td.indent-2 { padding-left: calc(12px + 2ch + 1.2em); }" in page
 
 
 # --- PDF -------------------------------------------------------------------------------
@@ -525,7 +525,7 @@ def ragged_report():
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("make", [minimal_report, ragged_report, failed_checkout_report])
 def test_odd_reports_export_in_every_format(fmt, make):
-    content, _, name = export(make(), fmt)
+    content, _, name, _ = export(make(), fmt)
     assert content
     assert name.startswith("flowscope-")
 

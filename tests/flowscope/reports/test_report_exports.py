@@ -1,8 +1,11 @@
 """Exports through the API, and the HTML of a real failed checkout in a real browser."""
 
+import base64
 import csv
+import hashlib
 import io
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -70,6 +73,34 @@ def test_each_format_downloads_and_parses(staff_client, failed_checkout):
     assert "format" in response.json()["errors"]
 
 
+def policy_of(text):
+    directives = [part.strip().split() for part in text.split(";")]
+    return {name: values for name, *values in directives}
+
+
+def test_the_html_export_allows_only_its_own_stylesheet(staff_client, failed_checkout):
+    report_id = generate(staff_client, failed_checkout)
+    response = staff_client.get(f"{URL}{report_id}/export/", {"format": "html"})
+    header = policy_of(response["Content-Security-Policy"])
+    page = response.content.decode()
+    (meta,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', page)
+    (stylesheet,) = re.findall(r"<style>(.*?)</style>", page, re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(stylesheet.encode()).digest()).decode()
+    assert header == {**policy_of(meta.replace("&#x27;", "'")), "frame-ancestors": ["'none'"]}
+    assert header["default-src"] == ["'none'"]
+    assert header["style-src"] == [f"'sha256-{digest}'"]
+    assert " style=" not in page  # no inline style attribute: the policy would drop it
+
+
+# Every CSP violation the page reports, whatever the console says about it.
+VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__violations.push(`${event.violatedDirective}: ${event.blockedURI}`);
+});
+"""
+
+
 def test_the_html_report_shows_tree_error_and_advice_in_a_browser(
     staff_client, failed_checkout, playwright_api
 ):
@@ -78,11 +109,20 @@ def test_the_html_report_shows_tree_error_and_advice_in_a_browser(
     ARTIFACTS.mkdir(exist_ok=True)
     page_file = ARTIFACTS / "failed-checkout-report.html"
     page_file.write_bytes(html)
-    with browser_page(playwright_api) as (page, problems):
+    with browser_page(playwright_api, init_script=VIOLATIONS) as (page, problems):
         page.goto(page_file.as_uri())
         page.screenshot(path=str(ARTIFACTS / "failed-checkout-report.png"), full_page=True)
         visible = page.inner_text("body")
+        violations = page.evaluate("window.__violations")
+        # Indents and bars come from the stylesheet's rules, under the policy.
+        child = page.locator("td.child").first.evaluate("(td) => getComputedStyle(td).paddingLeft")
+        bars = page.locator(".bar span").evaluate_all(
+            "(spans) => spans.map((span) => span.getBoundingClientRect().width)"
+        )
     assert problems == []
+    assert violations == []
+    assert float(child.removesuffix("px")) > 12 + 16
+    assert bars and max(bars) > 100
     assert "POST /api/v1/orders/checkout/" in visible
     assert "payment_gateway.charge" in visible
     assert "HTTP 402" in visible

@@ -1,21 +1,37 @@
-"""Flowscope's own health: is its store, cache, channel layer and recorder working?"""
+"""Flowscope's own health: is its store, cache, channel layer and recorder working?
 
+It answers JSON in every state, the store's outage included: who asks is looked up in the
+store (sessions, tokens, users), and a store that cannot be reached makes the asker
+anonymous rather than the answer a 500. Anonymous callers learn up or down; staff, and
+callers with one of ``HEALTH_KEYS`` (checked in memory, so that a monitor reads the drop
+counters during an outage too), see every component. The counters come from memory.
+"""
+
+import hmac
 import time
 import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from flowscope import diagnostics
 from flowscope.api.access import DashboardAPIView
+from flowscope.conf import flowscope_settings
 
 STALE_RECORDER_SECONDS = 60
+KEY_HEADER = "X-Flowscope-Health-Key"
+STORE_DOWN = (
+    "The store cannot be reached, so who you are cannot be checked: during an outage the "
+    f"details need one of FLOWSCOPE['HEALTH_KEYS'] in the {KEY_HEADER} header."
+)
 
 
 class ComponentDown(Exception):
@@ -88,14 +104,33 @@ CHECKS = {
 }
 
 
+def has_health_key(request):
+    key = request.headers.get(KEY_HEADER, "")
+    return bool(key) and any(
+        hmac.compare_digest(key.encode(), known.encode())
+        for known in flowscope_settings.HEALTH_KEYS
+    )
+
+
 class HealthView(DashboardAPIView):
-    """200 when every component is up, 503 when one is down. Anyone may ask; only staff see
-    the details."""
+    """200 when every component is up, 503 when one is down, JSON either way. Anyone may
+    ask; staff and holders of a health key see the details."""
 
     permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]  # never the browsable API's HTML
+    throttle_classes = []
 
     def get_permissions(self):
         return [AllowAny()]
+
+    def perform_authentication(self, request):
+        """Who asks is looked up in the store: when it cannot be reached they are anonymous
+        (and the answer says why), rather than the answer a 500 page."""
+        try:
+            request.user  # noqa: B018 (authenticates)
+        except DatabaseError:
+            request.store_unreachable = True
+            request.user, request.auth = AnonymousUser(), None
 
     @extend_schema(
         responses={
@@ -107,6 +142,8 @@ class HealthView(DashboardAPIView):
         components = {name: _timed(check) for name, check in CHECKS.items()}
         down = [name for name, result in components.items() if result["status"] == "down"]
         body = {"status": "down" if down else "ok"}
-        if request.user.is_staff:
+        if has_health_key(request) or request.user.is_staff:
             body.update(components=components, down=down)
+        elif getattr(request, "store_unreachable", False):
+            body["detail"] = STORE_DOWN
         return Response(body, status=503 if down else 200)

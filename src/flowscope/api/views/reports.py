@@ -93,9 +93,11 @@ class ReportViewSet(
         fmt = request.query_params.get("format", "json")
         if fmt not in exporters.FORMATS:
             raise ValidationError({"format": [f"Use one of {', '.join(exporters.FORMATS)}."]})
-        body, content_type, filename = exporters.export(generate.as_dict(self.get_object()), fmt)
-        response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        exported = exporters.export(generate.as_dict(self.get_object()), fmt)
+        response = HttpResponse(
+            exported.content, content_type=exported.content_type, headers=exported.headers
+        )
+        response["Content-Disposition"] = f'attachment; filename="{exported.filename}"'
         return response
 
     @staticmethod

@@ -1,11 +1,12 @@
 """Export a report (the plain dict a report builder returns) as a downloadable file.
 
-``export(report, fmt)`` gives ``(content, content_type, filename)``; each format is one
-module with a ``render(report) -> bytes``, imported only when asked for, so that the PDF
-library is loaded by PDF exports alone.
+``export(report, fmt)`` gives an ``Export``: the content, its type, a filename and the
+headers to answer it with; each format is one module with a ``render(report) -> bytes``,
+imported only when asked for, so that the PDF library is loaded by PDF exports alone.
 """
 
 from importlib import import_module
+from typing import NamedTuple
 
 from django.utils.text import slugify
 
@@ -20,13 +21,26 @@ _MODULES = {
 }
 
 
+class Export(NamedTuple):
+    content: bytes
+    content_type: str
+    filename: str
+    headers: dict
+
+
 def export(report, fmt):
-    """``(bytes, content type, filename)`` of ``report`` in ``fmt`` (one of ``FORMATS``)."""
+    """``report`` in ``fmt`` (one of ``FORMATS``)."""
     if fmt not in _MODULES:
         raise ValueError(f"Unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}.")
     module_name, content_type = _MODULES[fmt]
     module = import_module(f"{__name__}.{module_name}")
-    return module.render(report), content_type, filename(report, fmt)
+    if fmt == "html":  # a page a browser may show: it says what it may load
+        content, policy = module.render_with_policy(report)
+        # frame-ancestors works in a header only (a <meta> policy ignores it).
+        headers = {"Content-Security-Policy": f"{policy}; frame-ancestors 'none'"}
+    else:
+        content, headers = module.render(report), {}
+    return Export(content, content_type, filename(report, fmt), headers)
 
 
 def filename(report, fmt):

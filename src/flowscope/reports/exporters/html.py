@@ -1,21 +1,30 @@
 """HTML: a self-contained printable page — inline CSS, no scripts, no external assets — so
 it can be attached to a ticket, opened offline and printed.
 
+Its Content-Security-Policy allows nothing but its one stylesheet (by its hash): no script,
+no style attribute, nothing fetched. The page carries the policy in a ``<meta>`` (it holds
+when the file is opened from disk) and the export answers it as a header too. What varies
+per report (a step's indent, a bar's length) is a class whose rule the stylesheet holds.
+
 It renders with a private template engine that always autoescapes: a host project's
 TEMPLATES settings (autoescape off, string_if_invalid, builtins) cannot change what a
 captured string becomes here. The template only places values; what each cell looks
 like (number, status, indented step, stack trace) is decided in this module.
 """
 
+import base64
+import hashlib
 import re
 from functools import cache
 from pathlib import Path
 
 from django.template import Context, Engine
+from django.utils.safestring import mark_safe
 
 from . import shape, values
 
 TEMPLATE = "flowscope/reports/report.html"
+STYLESHEET = "flowscope/reports/report.css"
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 # The step tree indents a child by two spaces; one space draws as this many em.
 INDENT_EM = 0.6
@@ -33,8 +42,49 @@ def _engine():
 
 
 def render(report):
-    page = _engine().get_template(TEMPLATE).render(Context(_page(report)))
-    return page.encode()
+    return render_with_policy(report)[0]
+
+
+def render_with_policy(report):
+    """``(page, policy)``: the page's bytes and the Content-Security-Policy it holds."""
+    context = _page(report)
+    stylesheet = _engine().get_template(STYLESHEET).render(Context(_rules(context)))
+    policy = content_security_policy(stylesheet)
+    context.update(stylesheet=mark_safe(stylesheet), policy=policy)  # our own CSS, no data
+    return _engine().get_template(TEMPLATE).render(Context(context)).encode(), policy
+
+
+def content_security_policy(stylesheet):
+    digest = base64.b64encode(hashlib.sha256(stylesheet.encode()).digest()).decode()
+    return "; ".join(
+        [
+            "default-src 'none'",
+            f"style-src 'sha256-{digest}'",
+            "img-src data:",
+            "base-uri 'none'",
+            "form-action 'none'",
+        ]
+    )
+
+
+def _rules(page):
+    """What the stylesheet needs beyond its fixed rules: the page's orientation, the step
+    indents and the bar lengths this report uses."""
+    cells = [
+        cell
+        for section in page["sections"]
+        for row in section.get("rows") or ()
+        for cell in row["cells"]
+    ]
+    bars = {field["bar"] for section in page["sections"] for field in section.get("fields") or ()}
+    return {
+        "landscape": page["landscape"],
+        "indents": [
+            (spaces, f"{spaces * INDENT_EM:.1f}")
+            for spaces in sorted({cell["indent"] for cell in cells} - {0})
+        ],
+        "bars": [(bar, f"{bar / 10:.1f}") for bar in sorted(bars - {None})],
+    }
 
 
 def _page(report):
@@ -89,7 +139,7 @@ def _table(columns, rows):
 
 
 def _cell(value, column="", tree=False):
-    """What a cell shows and how: ``indent`` (em) for a step tree's leading spaces,
+    """What a cell shows and how: ``indent``, a step tree's leading spaces,
     ``pre`` for multi-line text, ``flags`` as chips, ``tone`` as a badge, ``parts``
     between which a long path may break."""
     text = values.text(value)
@@ -100,7 +150,7 @@ def _cell(value, column="", tree=False):
         "numeric": values.is_number(value),
         "tone": values.tone(value),
         "pre": "\n" in text,
-        "indent": f"{indent * INDENT_EM:.1f}" if indent else "",
+        "indent": indent,
         "flags": [flag.strip() for flag in rest.split(",") if flag.strip()] if flags else [],
         "parts": BREAK_AFTER.split(rest),
         "long": any(len(word) > LONG_WORD for word in BREAK_AFTER.sub(" ", rest).split()),
@@ -118,7 +168,7 @@ def _fields(fields, timed):
         {
             "label": values.text(key),
             **_cell(value),
-            "bar": f"{100 * value / top:.1f}" if bars else "",
+            "bar": round(1000 * value / top) if bars else None,  # per mille of the longest
         }
         for key, value in fields.items()
     ]

@@ -4,8 +4,10 @@ const root = document.getElementById("app").dataset.apiRoot;
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
 export class ApiError extends Error {
-  constructor(status, body) {
-    const detail = body && typeof body === "object" ? body.detail || JSON.stringify(body) : body;
+  // The API answers errors as JSON; anything else (a proxy's or a server's HTML page) is
+  // named by its status alone, never shown as it came.
+  constructor(status, body, statusText = "") {
+    const detail = body && typeof body === "object" ? body.detail || JSON.stringify(body) : statusText;
     super(`${status}: ${detail || "request failed"}`);
     this.status = status;
     this.body = body;
@@ -38,6 +40,6 @@ export async function api(path, { method = "GET", query, body, signal } = {}) {
   } catch (ignored) {
     // not JSON: keep the text
   }
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw new ApiError(response.status, data, response.statusText);
   return data;
 }

@@ -2,7 +2,7 @@
 // (its state always shown in the header), and the time window every view reads.
 
 import { api } from "./api.js";
-import { errorBox, replace } from "./dom.js";
+import { errorBox, notFound, replace } from "./dom.js";
 import { Bus, LiveConnection } from "./live.js";
 import * as errors from "./views/errors.js";
 import * as overview from "./views/overview.js";
@@ -20,11 +20,11 @@ const WINDOW_KEY = "flowscope.window";
 
 const ROUTES = {
   overview: { list: overview.render },
-  workflows: { list: workflows.renderList, detail: workflows.renderDetail },
-  errors: { list: errors.renderList, detail: errors.renderDetail },
+  workflows: { list: workflows.renderList, detail: workflows.renderDetail, one: "Workflow" },
+  errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
   performance: { list: performance.render },
   testing: { list: testing.render },
-  reports: { list: reports.renderList, detail: reports.renderDetail },
+  reports: { list: reports.renderList, detail: reports.renderDetail, one: "Report" },
   settings: { list: settings.render },
 };
 const LABELS = {
@@ -124,7 +124,9 @@ async function route() {
     cleanup = typeof done === "function" ? done : null;
     replace(view, container);
   } catch (error) {
-    if (mine === rendering) replace(view, errorBox(error));
+    if (mine !== rendering) return;
+    const missing = id && error.status === 404;
+    replace(view, missing ? notFound(entry.one || "Page", `#/${section}`) : errorBox(error));
   }
   document.title = `${container.dataset.title || section[0].toUpperCase() + section.slice(1)} — Flowscope`;
 }

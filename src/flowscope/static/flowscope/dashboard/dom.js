@@ -1,5 +1,7 @@
 // Small DOM helpers. Captured data is only ever put into the page as text (textContent),
-// never as markup: a message or an SQL string cannot inject anything.
+// never as markup: a message or an SQL string cannot inject anything. Styles go through
+// the CSSOM (`style: { left: "10%" }`), never a style attribute: the page's
+// Content-Security-Policy allows no inline style.
 
 export function h(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -10,6 +12,7 @@ export function h(tag, attrs, ...children) {
     else if (key.startsWith("on") && typeof value === "function") {
       node.addEventListener(key.slice(2), value);
     } else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "style") Object.assign(node.style, value);
     else node.setAttribute(key, value === true ? "" : value);
   }
   append(node, children);
@@ -107,6 +110,13 @@ export function table(columns, rows, { testid, caption, empty = "Nothing yet." }
       h("tbody", {}, rows.map((row) => h("tr", { dataset: row.__dataset || {} }, columns.map((c) => h("td", { class: c.class }, c.render(row)))))),
     ),
   );
+}
+
+export function notFound(what, listHash) {
+  return h("div", { class: "empty", role: "alert", "data-testid": "not-found" },
+    h("p", { class: "empty-title", text: `${what} not found` }),
+    h("p", { class: "muted", text: "It may have been pruned, or the link is wrong." }),
+    h("p", {}, h("a", { href: listHash, text: "Back to the list" })));
 }
 
 export function errorBox(error) {

@@ -1,5 +1,6 @@
 // A WebSocket that stays up: reconnects with exponential backoff (and jitter), and while it
-// is down — and once when it comes back — catches up over HTTP, so no event is lost.
+// is down — and once when it comes back, or when the server says its live events had a
+// gap ("live_resumed") — catches up over HTTP, so no event is lost.
 //
 // States: "connecting", "live" (socket open), "reconnecting" (socket down, no catch-up
 // yet), "polling" (socket down, data still arriving over HTTP), "offline" (neither works).
@@ -70,6 +71,12 @@ export class LiveConnection {
       try {
         message = JSON.parse(event.data);
       } catch (ignored) {
+        return;
+      }
+      if (message.type === "live_resumed") {
+        // The server's channel layer failed or forgot the socket's groups, and the socket
+        // is back in them: catch up on what the gap cost.
+        this.poll();
         return;
       }
       this.onMessage(message);

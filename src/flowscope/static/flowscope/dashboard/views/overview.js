@@ -5,6 +5,7 @@ import { lineChart } from "../charts.js";
 import { badge, code, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
 
 const LAYERS = ["frontend", "api", "database", "cache", "external"];
+const ERRORS_RELOAD_MS = 300; // errors often come in bursts: one read for the burst
 const CHARTS = [
   { metric: "throughput_rpm", title: "Throughput", format: (v) => `${fmt.num(v, 0)}/min`, pick: (p) => p.value },
   { metric: "response_time_ms", title: "p95 latency", format: fmt.ms, pick: (p) => p.p95 },
@@ -124,11 +125,47 @@ async function charts(ctx) {
   }));
 }
 
+// Runs `task` once for any number of calls while it waits or runs: the last call is always
+// followed by a run that starts after it.
+function coalesced(task, delayMs) {
+  let timer = null;
+  let running = null;
+  let again = false;
+  const run = async () => {
+    timer = null;
+    running = task().catch(() => {}).finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        schedule();
+      }
+    });
+  };
+  const schedule = () => {
+    if (running) again = true;
+    else if (!timer) timer = setTimeout(run, delayMs);
+  };
+  schedule.cancel = () => clearTimeout(timer);
+  return schedule;
+}
+
 export async function render(container, params, ctx) {
-  const [data, chartBlock] = await Promise.all([
-    ctx.api("dashboard-data/", { query: { window: ctx.window } }),
-    ctx.shows("charts") ? charts(ctx) : null,
-  ]);
+  // The error counts are the API's. An error event says only that they changed: the load,
+  // the socket and a catch-up can each tell of the same error (the load may already count
+  // one the socket announces after it), so counting events would count some twice.
+  let errorsChanged = false;
+  const early = ctx.bus.on("error_notification", () => { errorsChanged = true; });
+  let data;
+  let chartBlock;
+  try {
+    [data, chartBlock] = await Promise.all([
+      ctx.api("dashboard-data/", { query: { window: ctx.window } }),
+      ctx.shows("charts") ? charts(ctx) : null,
+    ]);
+  } finally {
+    early();
+  }
+  const loadedAt = Date.now();
   container.dataset.title = "Overview";
   const active = new Map(data.active_workflows.map((w) => [w.correlation_id, w]));
   const healthGrid = h("div", { class: "health-grid", "data-testid": "health" });
@@ -146,6 +183,13 @@ export async function render(container, params, ctx) {
     replace(activeBody, workflowRows(list));
   };
   const drawErrors = () => replace(errorsBody, errorGroupRows(groups.slice(0, 10)));
+  // The window moves on from the server's start of it, by the time the page has been open.
+  const windowStart = () => new Date(Date.parse(data.window.since) + Date.now() - loadedAt).toISOString();
+  const reloadErrors = coalesced(async () => {
+    const page = await ctx.api("errors/", { query: { since: windowStart(), page_size: 10 } });
+    groups = page.results;
+    drawErrors();
+  }, ERRORS_RELOAD_MS);
   const empty = isEmpty(data) ? firstSteps() : null;
   const dropEmpty = () => {
     if (empty) empty.remove(); // traffic arrived: the first-steps note has done its job
@@ -180,17 +224,14 @@ export async function render(container, params, ctx) {
       else active.delete(workflow.correlation_id);
       drawActive();
     }),
-    ctx.bus.on("error_notification", ({ error }) => {
-      const group = groups.find((g) => g.fingerprint === error.fingerprint);
-      if (group) {
-        group.count += 1;
-        Object.assign(group, { latest_id: error.id, message: error.message, last_seen: error.created_at, resolved: false });
-      } else {
-        groups.unshift({ ...error, latest_id: error.id, count: 1, last_seen: error.created_at, first_seen: error.created_at });
-      }
-      groups = [...groups].sort((a, b) => b.last_seen.localeCompare(a.last_seen));
-      drawErrors();
+    ctx.bus.on("error_notification", () => {
+      dropEmpty();
+      reloadErrors();
     }),
   ];
-  return () => offs.forEach((off) => off());
+  if (errorsChanged) reloadErrors(); // an error came while the overview was loading
+  return () => {
+    offs.forEach((off) => off());
+    reloadErrors.cancel();
+  };
 }

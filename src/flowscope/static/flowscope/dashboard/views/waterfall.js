@@ -132,7 +132,7 @@ export class Waterfall {
     const total = Math.max(Math.max(...steps.map(end)) - t0, 1);
     const nPlusOne = new Set((this.analysis.n_plus_one || []).map((q) => q.sql));
     replace(this.axis, [0, 0.25, 0.5, 0.75, 1].map((f) =>
-      h("span", { class: "tick", style: `left:${f * 100}%`, text: fmt.ms(total * f) })));
+      h("span", { class: "tick", style: { left: `${f * 100}%` }, text: fmt.ms(total * f) })));
     replace(this.body, rows.slice(0, MAX_ROWS).map(({ step, depth }) => {
       const left = ((start(step) - t0) / total) * 100;
       const width = Math.max(((step.duration_ms || 0) / total) * 100, 0.4);
@@ -148,16 +148,16 @@ export class Waterfall {
         title: `${step.layer}: ${step.name} — ${fmt.ms(step.duration_ms)}`,
         onclick: () => this.select(step.span_id),
       },
-      h("span", { class: "wf-label", style: `padding-left:${Math.min(depth, 12) * 14 + 6}px` },
+      h("span", { class: "wf-label", style: { paddingLeft: `${Math.min(depth, 12) * 14 + 6}px` } },
         h("span", { class: `swatch layer-${step.layer}`, "aria-hidden": "true" }),
         h("span", { class: "wf-name", text: step.name }),
         stepFlags.map(([label, kind]) => h("span", { class: `badge flag-${kind}`, text: label }))),
       h("span", { class: "wf-track" },
-        h("span", { class: `wf-bar layer-${step.layer}${step.status === "error" ? " is-error" : ""}`, style: `left:${left}%;width:${width}%` }),
+        h("span", { class: `wf-bar layer-${step.layer}${step.status === "error" ? " is-error" : ""}`, style: { left: `${left}%`, width: `${width}%` } }),
         h("span", {
           class: "wf-dur",
           // Past 80 % of the axis the label goes before the bar, not off the edge.
-          style: left + width > 80 ? `right:${100 - left}%` : `left:${left + width}%`,
+          style: left + width > 80 ? { right: `${100 - left}%` } : { left: `${left + width}%` },
           text: fmt.ms(step.duration_ms),
         })));
       return row;

@@ -105,7 +105,7 @@ function layerTimes(analysis) {
   const max = Math.max(...entries.map(([, e]) => e.self_ms), 1);
   return h("ul", { class: "bars" }, entries.sort((a, b) => b[1].self_ms - a[1].self_ms).map(([layer, e]) => h("li", {},
     h("span", { class: "bar-label", text: layer }),
-    h("span", { class: "bar-track" }, h("span", { class: `bar-fill layer-${layer}`, style: `width:${(e.self_ms / max) * 100}%` })),
+    h("span", { class: "bar-track" }, h("span", { class: `bar-fill layer-${layer}`, style: { width: `${(e.self_ms / max) * 100}%` } })),
     h("span", { class: "bar-value", text: `${fmt.ms(e.self_ms)} · ${e.count}` }))));
 }
 
