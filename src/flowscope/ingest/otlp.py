@@ -17,8 +17,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status as OtlpStatus
 from rest_framework.exceptions import ParseError
 
+from flowscope.api import parsers
 from flowscope.conf import flowscope_settings
-from flowscope.ingest import bodies
 from flowscope.records import correlation
 from flowscope.records.scrubbing import is_sensitive_key, scrub, scrub_text
 from flowscope.records.trace import CapturedError, ExternalSpans, Span
@@ -46,7 +46,7 @@ def decode(raw, encoding):
             export.ParseFromString(raw)
         else:
             json_format.ParseDict(
-                _ids_to_base64(bodies.parse_json(raw)), export, ignore_unknown_fields=True
+                _ids_to_base64(parsers.loads(raw)), export, ignore_unknown_fields=True
             )
     except (DecodeError, json_format.ParseError, ValueError, TypeError) as exc:
         raise ParseError(f"Not an OTLP trace export: {exc}") from None
