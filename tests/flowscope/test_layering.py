@@ -23,6 +23,7 @@ BASE = {
     "flowscope.diagnostics",
     "flowscope.models",
     "flowscope.signals",
+    "flowscope.synthetic",
     "flowscope.internal_errors",
     "flowscope.percentiles",
     "flowscope.thresholds",
