@@ -6,6 +6,7 @@ import threading
 from contextlib import contextmanager
 
 from django.contrib.auth import get_user_model
+from django.db import connections
 
 from flowscope.models import TestRun
 from tests.flowscope.conftest import client_for
@@ -61,7 +62,14 @@ def a_held_run(staff):
     urls.let_go.clear()
     answers = []
     hold = {"method": "GET", "path": "/hold/"}
-    caller = threading.Thread(target=lambda: answers.append(post_run(client_for(staff), body=hold)))
+
+    def call():
+        try:
+            answers.append(post_run(client_for(staff), body=hold))
+        finally:
+            connections.close_all()  # the test client leaves them open, for its own thread
+
+    caller = threading.Thread(target=call)
     caller.start()
     try:
         assert urls.held.wait(DEADLINE)
