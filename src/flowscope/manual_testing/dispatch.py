@@ -87,17 +87,17 @@ def running_workers():
     return [worker for worker in list(_slots.workers) if worker.is_alive()]
 
 
-def run_session():
-    """A new ``RunSession`` to send a run's requests through, used as a context manager;
+def start_run():
+    """A new ``RunWorker`` to send a run's requests through, used as a context manager;
     ``PoolFull`` when every slot is taken. Its transaction is rolled back when the block
     ends (or, after a timeout, when the request still running ends)."""
-    return RunSession(_slots.acquire())
+    return RunWorker(_slots.acquire())
 
 
 def dispatch(tested, origin, *, timeout_ms, headers):
-    """One request as a run of its own (see ``RunSession.send``)."""
-    with run_session() as session:
-        return session.send(tested, origin, timeout_ms=timeout_ms, headers=headers)
+    """One request as a run of its own (see ``RunWorker.send``)."""
+    with start_run() as worker:
+        return worker.send(tested, origin, timeout_ms=timeout_ms, headers=headers)
 
 
 @dataclass
@@ -107,7 +107,7 @@ class _Job:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-class RunSession:
+class RunWorker:
     """One run's worker thread and its queue of requests."""
 
     def __init__(self, semaphore):

@@ -40,10 +40,10 @@ def status_passes(status_code, expected_status):
     return status_code < 400 if expected_status is None else status_code == expected_status
 
 
-def run(spec, origin, correlation_id, session):
-    """Send the test through ``session`` (``dispatch.run_session``) and return its result
+def run(spec, origin, correlation_id, worker):
+    """Send the test through ``worker`` (``dispatch.start_run``) and return its result
     (scrubbed, ready to show and to store)."""
-    response = session.send(
+    response = worker.send(
         manual_request_for(spec),
         origin,
         timeout_ms=timeout_of(spec),

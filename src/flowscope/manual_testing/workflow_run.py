@@ -22,9 +22,9 @@ class StepRefused(Exception):
     """A filled-in step that the safety checks refuse (a parameter made it unsafe)."""
 
 
-def run(workflow, params, origin, correlation_id, session):
+def run(workflow, params, origin, correlation_id, worker):
     """Run ``workflow`` with ``params`` over its defaults, its requests sent through
-    ``session`` (``dispatch.run_session``: what they write is rolled back at its end);
+    ``worker`` (``dispatch.start_run``: what they write is rolled back at its end);
     return the run's result."""
     values = {**workflow.params, **params}
     headers = {"X-Correlation-ID": correlation_id, "X-Workflow-Type": workflow.workflow_type}
@@ -36,7 +36,7 @@ def run(workflow, params, origin, correlation_id, session):
             continue
         if index == len(workflow.steps) - 1:
             headers["X-Workflow-Complete"] = "true"
-        report, extracted = _run_step(step, values, origin, headers, session)
+        report, extracted = _run_step(step, values, origin, headers, worker)
         values.update(extracted)
         reports.append(report)
         failed = not report["passed"]
@@ -63,12 +63,12 @@ def _describe(step, path):
     }
 
 
-def _run_step(step, values, origin, headers, session):
+def _run_step(step, values, origin, headers, worker):
     try:
         tested = _tested_request(step, values)
     except (MissingValue, StepRefused) as exc:
         return {**_describe(step, step.path), "error": str(exc)}, {}
-    response = session.send(
+    response = worker.send(
         tested, origin, timeout_ms=flowscope_settings.MANUAL_TESTING_TIMEOUT_MS, headers=headers
     )
     report = _describe(step, tested.path)

@@ -89,20 +89,20 @@ def run_test(kind, request, data):
     correlation_id = chosen_correlation_id(data)
     origin = Origin.of(request)
     started = time.perf_counter()
-    with _run_session() as session:
+    with _started_run() as worker:
         if kind == TestRun.Kind.ENDPOINT:
-            result = endpoint_test.run(spec, origin, correlation_id, session)
+            result = endpoint_test.run(spec, origin, correlation_id, worker)
         else:
             workflow, params = spec["workflow"], spec["params"]
-            result = workflow_run.run(workflow, params, origin, correlation_id, session)
+            result = workflow_run.run(workflow, params, origin, correlation_id, worker)
     duration_ms = (time.perf_counter() - started) * 1000
     run = history.record(kind, spec, result, request.user, duration_ms)
     return {**result, "test_run_id": run.pk, "trace_url": trace_url(request, correlation_id)}
 
 
-def _run_session():
+def _started_run():
     try:
-        return dispatch.run_session()
+        return dispatch.start_run()
     except dispatch.PoolFull as exc:
         raise RunPoolFull(str(exc)) from None
 
