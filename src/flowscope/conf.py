@@ -138,8 +138,12 @@ DEFAULTS = {
     "MANUAL_TESTING_TIMEOUT_MS": 10000,
     # Response bodies longer than this (bytes) are shown and stored truncated, saying so.
     "MANUAL_TESTING_MAX_RESPONSE_BYTES": 65536,
-    # Tested requests in flight at once per process; a timed-out one counts until it ends.
+    # Runs (an endpoint test, or a whole workflow) going on at once per process; one whose
+    # request timed out counts until that request ends. Beyond it: 429.
     "MANUAL_TESTING_MAX_CONCURRENT": 4,
+    # Runs a user may start (test_endpoint, test_workflow, a re-run), as a DRF throttle
+    # rate ("30/min"); None: no limit. Beyond it: 429.
+    "MANUAL_TESTING_RATE": "30/min",
 }
 
 

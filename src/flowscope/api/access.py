@@ -1,6 +1,6 @@
 """Every dashboard API view: authenticated and permitted by flowscope's access policy
 (``flowscope.access``: staff by default, by session or token), errors in the API's shape,
-every list paginated and bounded."""
+JSON bodies within the nesting limit, every list paginated and bounded."""
 
 from drf_spectacular.openapi import AutoSchema
 from rest_framework.pagination import PageNumberPagination
@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from flowscope import access
 from flowscope.api.exceptions import FlowscopeErrorsMixin
+from flowscope.api.parsers import PARSER_CLASSES
 from flowscope.conf import flowscope_settings
 
 
@@ -25,6 +26,7 @@ class DashboardAccessMixin(FlowscopeErrorsMixin):
     follows ``override_settings``."""
 
     pagination_class = DashboardPagination
+    parser_classes = PARSER_CLASSES  # whatever parsers the host project configures
     schema = AutoSchema()  # whatever schema class the host project uses
 
     def get_authenticators(self):

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from flowscope.ingest import bodies, events
+from flowscope.api import parsers
+from flowscope.ingest import events
 from flowscope.records import correlation
 
 CorrelationId = Annotated[str, msgspec.Meta(pattern=rf"\A{correlation.CORRELATION_ID.pattern}\Z")]
@@ -21,7 +22,7 @@ WorkflowType = Annotated[str, msgspec.Meta(pattern=rf"\A{correlation.WORKFLOW_TY
 SpanId = Annotated[str, msgspec.Meta(pattern=events.SPAN_ID)]
 ParentSpanId = Annotated[str, msgspec.Meta(pattern=rf"{events.SPAN_ID}|\A\Z")]
 # The body nests three levels ({"events": [{...}]}) above an event's metadata.
-MAX_METADATA_NESTING = bodies.MAX_NESTING - 3
+MAX_METADATA_NESTING = parsers.MAX_NESTING - 3
 
 
 def text(max_length, min_length=1):
@@ -41,7 +42,7 @@ class Event(msgspec.Struct, tag_field="type", kw_only=True, forbid_unknown_field
         sent = self.started_at is not msgspec.UNSET
         self.started_at = events.moment(self.started_at) if sent else None
         nested = any(isinstance(v, dict | list) for v in self.metadata.values())
-        if nested and bodies.nesting(self.metadata) > MAX_METADATA_NESTING:
+        if nested and parsers.nesting(self.metadata) > MAX_METADATA_NESTING:
             raise ValueError("nested too deep")
 
     def texts(self):

@@ -1,14 +1,11 @@
 """Reading an ingest body within limits: size (also after gzip inflation) and nesting."""
 
-import json
 import zlib
 
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 
 from flowscope.conf import flowscope_settings
-
-MAX_NESTING = 32
 
 
 class PayloadTooLarge(APIException):
@@ -56,27 +53,3 @@ def inflate(body, limit):
     if len(data) > limit or inflater.unconsumed_tail:
         raise too_large()
     return data
-
-
-def parse_json(raw):
-    try:
-        data = json.loads(raw)
-    except RecursionError:
-        raise ParseError(f"The JSON is nested deeper than {MAX_NESTING} levels.") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ParseError(f"The body is not JSON: {exc}.") from None
-    if nesting(data) > MAX_NESTING:
-        raise ParseError(f"The JSON is nested deeper than {MAX_NESTING} levels.")
-    return data
-
-
-def nesting(value):
-    """Depth of nested lists and objects, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest

@@ -18,8 +18,8 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status as OtlpStatus
 from rest_framework.exceptions import ParseError
 
+from flowscope.api import parsers
 from flowscope.conf import flowscope_settings
-from flowscope.ingest import bodies
 from flowscope.records import correlation
 from flowscope.records.scrubbing import is_sensitive_key, scrub, scrub_text
 from flowscope.records.trace import CapturedError, ExternalSpans, Span
@@ -58,7 +58,7 @@ def decode(raw, encoding):
             export.ParseFromString(raw)
             foreign = len(UnknownFieldSet(export)) > 0
         else:
-            payload = bodies.parse_json(raw)
+            payload = parsers.loads(raw)
             if not isinstance(payload, dict):
                 raise ParseError(f"{NOT_AN_EXPORT}: the body is JSON, but not an object.")
             json_format.ParseDict(_ids_to_base64(payload), export, ignore_unknown_fields=True)

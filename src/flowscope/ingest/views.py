@@ -9,6 +9,7 @@ from rest_framework.exceptions import APIException, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from flowscope.api import parsers
 from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.conf import flowscope_settings
 from flowscope.ingest import batch, bodies, delivery, events, otlp
@@ -107,7 +108,7 @@ class BrowserEventsView(IngestAPIView):
     def judged_one_by_one(self, request, body):
         """A batch with invalid events (or in a form the fast path does not take): each
         event through its serializer; the valid ones are accepted, the others named."""
-        payload = bodies.parse_json(body)
+        payload = parsers.loads(body)
         if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
             raise ParseError('The body must be {"events": [...]}.')
         raw_events = payload["events"]

@@ -1,16 +1,24 @@
 """The in-process dispatcher: a tested request is served by the project's own WSGI handler
 (every middleware, FlowscopeMiddleware first, then the URLconf), never over the network.
 
-It runs in a worker thread, inside a fresh ``contextvars.Context``: nothing of the
-dashboard request's context is inherited, so FlowscopeMiddleware begins a trace of its own
-under the run's correlation ID and hands it to the recorder like any request's. The caller
-waits at most the timeout; a request still running then is answered as timed out and left
-to finish on its own (a Python thread cannot be stopped). At most
-``MANUAL_TESTING_MAX_CONCURRENT`` run at once per process, so stuck requests cannot pile up
-threads: beyond that a test fails at once, saying why.
+A run (one endpoint test, or a whole workflow) has a worker thread of its own, in a fresh
+``contextvars.Context``: nothing of the dashboard request's context is inherited, so
+FlowscopeMiddleware begins a trace of its own for each request under the run's
+correlation ID and hands it to the recorder like any request's. The context is marked
+synthetic (``flowscope.is_synthetic()``), and the thread serves the run's requests one
+after another inside a transaction that is rolled back when the run ends
+(``rollback``): a test changes none of the project's data.
+
+The caller waits for each request at most the timeout; a request still running then is
+answered as timed out and left to finish on its own (a Python thread cannot be stopped),
+and the run's transaction is rolled back after it. At most
+``MANUAL_TESTING_MAX_CONCURRENT`` runs go on at once per process, so stuck requests
+cannot pile up threads: beyond that a run is refused at once (``PoolFull``).
 """
 
 import contextvars
+import logging
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,13 +28,17 @@ from django.db import connections
 
 from flowscope.conf import flowscope_settings
 from flowscope.manual_testing.environ import build_environ
+from flowscope.manual_testing.rollback import rolled_back
 from flowscope.records.trace import describe_exception
+from flowscope.synthetic import synthetic
+
+logger = logging.getLogger("flowscope.manual_testing")
 
 
 @dataclass
 class ManualResponse:
     """What came back. ``body`` holds at most the configured number of bytes; ``error``
-    says why there is no response (timed out, too many in flight, the handler raised)."""
+    says why there is no response (timed out, the handler raised)."""
 
     status_code: int | None = None
     headers: dict = field(default_factory=dict)
@@ -36,6 +48,16 @@ class ManualResponse:
     truncated: bool = False
     elapsed_ms: float = 0.0
     error: str = ""
+
+
+class PoolFull(Exception):
+    """Every slot for runs is taken; ``limit`` is how many there are."""
+
+    def __init__(self, limit):
+        super().__init__(
+            f"{limit} manual test runs are in progress (MANUAL_TESTING_MAX_CONCURRENT)."
+        )
+        self.limit = limit
 
 
 class _Slots:
@@ -52,53 +74,110 @@ class _Slots:
             if size != self._size:
                 self._size, self._semaphore = size, threading.BoundedSemaphore(size)
             semaphore = self._semaphore
-        return semaphore if semaphore.acquire(blocking=False) else None
+        if not semaphore.acquire(blocking=False):
+            raise PoolFull(size)
+        return semaphore
 
 
 _slots = _Slots()
 
 
 def running_workers():
-    """Worker threads still serving a tested request (e.g. after a timeout)."""
+    """Worker threads of runs that have not ended (e.g. after a timeout)."""
     return [worker for worker in list(_slots.workers) if worker.is_alive()]
 
 
+def start_run():
+    """A new ``RunWorker`` to send a run's requests through, used as a context manager;
+    ``PoolFull`` when every slot is taken. Its transaction is rolled back when the block
+    ends (or, after a timeout, when the request still running ends)."""
+    return RunWorker(_slots.acquire())
+
+
 def dispatch(tested, origin, *, timeout_ms, headers):
-    """Serve ``tested`` in-process with the dispatcher's own ``headers`` (correlation ID,
-    workflow type) and return a ``ManualResponse``; never raises for what the app does."""
-    environ = build_environ(tested, origin, headers)
-    semaphore = _slots.acquire()
-    if semaphore is None:
-        limit = flowscope_settings.MANUAL_TESTING_MAX_CONCURRENT
-        return ManualResponse(error=f"{limit} tested requests are still running; try again.")
-    outcome = ManualResponse()
-    worker = threading.Thread(
-        target=contextvars.Context().run,
-        args=(_serve, environ, outcome, semaphore),
-        name="flowscope-manual-test",
-        daemon=True,
-    )
-    _slots.workers.add(worker)
-    worker.start()
-    worker.join(timeout_ms / 1000)
-    if worker.is_alive():
-        return ManualResponse(
-            elapsed_ms=float(timeout_ms), error=f"Timed out after {timeout_ms} ms."
+    """One request as a run of its own (see ``RunWorker.send``)."""
+    with start_run() as worker:
+        return worker.send(tested, origin, timeout_ms=timeout_ms, headers=headers)
+
+
+@dataclass
+class _Job:
+    environ: dict
+    outcome: ManualResponse = field(default_factory=ManualResponse)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class RunWorker:
+    """One run's worker thread and its queue of requests."""
+
+    def __init__(self, semaphore):
+        self._jobs = queue.SimpleQueue()
+        self._stuck = False
+        self._worker = threading.Thread(
+            target=contextvars.Context().run,
+            args=(self._work, semaphore),
+            name="flowscope-manual-test",
+            daemon=True,
         )
-    return outcome
+        _slots.workers.add(self._worker)
+        self._worker.start()
+
+    def send(self, tested, origin, *, timeout_ms, headers):
+        """Serve ``tested`` with the dispatcher's own ``headers`` (correlation ID, workflow
+        type) and return a ``ManualResponse``; never raises for what the app does."""
+        if self._stuck:
+            return ManualResponse(error="An earlier request of this run is still running.")
+        job = _Job(build_environ(tested, origin, headers))
+        self._jobs.put(job)
+        if not job.done.wait(timeout_ms / 1000):
+            self._stuck = True
+            return ManualResponse(
+                elapsed_ms=float(timeout_ms), error=f"Timed out after {timeout_ms} ms."
+            )
+        return job.outcome
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        """The run is over: rolled back and its slot free by the time this returns,
+        unless a request is still running (timed out), after which the worker ends."""
+        self._jobs.put(None)
+        if not self._stuck:
+            self._worker.join(flowscope_settings.MANUAL_TESTING_TIMEOUT_MS / 1000)
+
+    def _work(self, semaphore):
+        try:
+            with synthetic(), rolled_back():
+                self._serve_jobs()
+        except Exception as exc:  # a transaction could not be opened or rolled back
+            logger.exception("A manual test run failed outside its requests")
+            self._refuse_jobs(describe_exception(exc))
+        finally:
+            connections.close_all()  # this thread's own connections end with it
+            semaphore.release()
+            _slots.workers.discard(threading.current_thread())
+
+    def _serve_jobs(self):
+        while (job := self._jobs.get()) is not None:
+            _serve(job)
+        self._jobs.put(None)  # seen again by _refuse_jobs if the rollback fails
+
+    def _refuse_jobs(self, error):
+        while (job := self._jobs.get()) is not None:
+            job.outcome.error = error
+            job.done.set()
 
 
-def _serve(environ, outcome, semaphore):
+def _serve(job):
     started = time.perf_counter()
     try:
-        _handle(environ, outcome)
+        _handle(job.environ, job.outcome)
     except Exception as exc:  # the handler turns the app's errors into 500s; this is ours
-        outcome.error = describe_exception(exc)
+        job.outcome.error = describe_exception(exc)
     finally:
-        outcome.elapsed_ms = (time.perf_counter() - started) * 1000
-        connections.close_all()  # this thread's own connections end with it
-        semaphore.release()
-        _slots.workers.discard(threading.current_thread())
+        job.outcome.elapsed_ms = (time.perf_counter() - started) * 1000
+        job.done.set()
 
 
 def _handle(environ, outcome):

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from flowscope.conf import flowscope_settings
 from flowscope.manual_testing import assertions, payloads, response_body
-from flowscope.manual_testing.dispatch import dispatch
 from flowscope.manual_testing.environ import ManualRequest
 from flowscope.manual_testing.safety import split_target
 from flowscope.records.scrubbing import scrub_headers, scrub_text
@@ -41,9 +40,10 @@ def status_passes(status_code, expected_status):
     return status_code < 400 if expected_status is None else status_code == expected_status
 
 
-def run(spec, origin, correlation_id):
-    """Send the test and return its result (scrubbed, ready to show and to store)."""
-    response = dispatch(
+def run(spec, origin, correlation_id, worker):
+    """Send the test through ``worker`` (``dispatch.start_run``) and return its result
+    (scrubbed, ready to show and to store)."""
+    response = worker.send(
         manual_request_for(spec),
         origin,
         timeout_ms=timeout_of(spec),

@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 
 from flowscope.conf import flowscope_settings
 from flowscope.manual_testing import payloads, response_body, safety
-from flowscope.manual_testing.dispatch import dispatch
 from flowscope.manual_testing.environ import ManualRequest
 from flowscope.manual_testing.json_paths import MISSING, lookup
 from flowscope.manual_testing.templates import MissingValue, render, render_path
@@ -23,8 +22,10 @@ class StepRefused(Exception):
     """A filled-in step that the safety checks refuse (a parameter made it unsafe)."""
 
 
-def run(workflow, params, origin, correlation_id):
-    """Run ``workflow`` with ``params`` over its defaults; return the run's result."""
+def run(workflow, params, origin, correlation_id, worker):
+    """Run ``workflow`` with ``params`` over its defaults, its requests sent through
+    ``worker`` (``dispatch.start_run``: what they write is rolled back at its end);
+    return the run's result."""
     values = {**workflow.params, **params}
     headers = {"X-Correlation-ID": correlation_id, "X-Workflow-Type": workflow.workflow_type}
     started = time.perf_counter()
@@ -35,7 +36,7 @@ def run(workflow, params, origin, correlation_id):
             continue
         if index == len(workflow.steps) - 1:
             headers["X-Workflow-Complete"] = "true"
-        report, extracted = _run_step(step, values, origin, headers)
+        report, extracted = _run_step(step, values, origin, headers, worker)
         values.update(extracted)
         reports.append(report)
         failed = not report["passed"]
@@ -62,12 +63,12 @@ def _describe(step, path):
     }
 
 
-def _run_step(step, values, origin, headers):
+def _run_step(step, values, origin, headers, worker):
     try:
         tested = _tested_request(step, values)
     except (MissingValue, StepRefused) as exc:
         return {**_describe(step, step.path), "error": str(exc)}, {}
-    response = dispatch(
+    response = worker.send(
         tested, origin, timeout_ms=flowscope_settings.MANUAL_TESTING_TIMEOUT_MS, headers=headers
     )
     report = _describe(step, tested.path)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from flowscope.manual_testing import openapi
 from flowscope.manual_testing.dispatch import running_workers
 from tests.shop_data import make_catalogue
 
@@ -36,6 +37,14 @@ def catalogue(transactional_db):
 @pytest.fixture
 def shop(catalogue, novel, trowel, alice):
     return SimpleNamespace(novel=novel, trowel=trowel, alice=alice)
+
+
+@pytest.fixture
+def nested_urlconf(settings):
+    """The test URLconf (tests/flowscope/manual_testing/urls.py) over the shop's."""
+    settings.ROOT_URLCONF = "tests.flowscope.manual_testing.urls"
+    yield
+    openapi.forget()
 
 
 def run_endpoint(client, **spec):

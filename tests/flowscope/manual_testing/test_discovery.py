@@ -1,7 +1,5 @@
 """``available_endpoints/``: every route of the URLconf, with methods, view and schema."""
 
-import pytest
-
 from flowscope.manual_testing import openapi
 from tests.flowscope.manual_testing.conftest import MANUAL_TESTING, run_endpoint
 
@@ -14,13 +12,6 @@ def listed(client, **query):
     body = response.json()
     assert body["count"] == len(body["results"])
     return {endpoint["pattern"]: endpoint for endpoint in body["results"]}
-
-
-@pytest.fixture
-def nested_urlconf(settings):
-    settings.ROOT_URLCONF = "tests.flowscope.manual_testing.urls"
-    yield
-    openapi.forget()
 
 
 def test_the_shops_routes_with_methods_views_and_parameters(staff_client):

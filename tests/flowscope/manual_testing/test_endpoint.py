@@ -86,6 +86,8 @@ def test_a_failing_expectation_and_assertion(staff_client, shop):
 
 
 def test_secrets_sent_and_received_are_never_stored(staff_client, shop):
+    # A token from before the run, for the login to answer: one it made would be rolled back.
+    token = Token.objects.create(user=shop.alice).key
     result = run_endpoint(
         staff_client,
         method="POST",
@@ -96,7 +98,6 @@ def test_secrets_sent_and_received_are_never_stored(staff_client, shop):
         assertions=[{"type": "json_path", "path": "token", "exists": True}],
     )
     assert result["passed"] is True
-    token = shop.alice.auth_token.key
     assert result["response_body"]["token"] == "[Filtered]"
     stored = TestRun.objects.get(pk=result["test_run_id"])
     text = json.dumps([stored.request, stored.result, result])
@@ -173,13 +174,3 @@ def test_a_slow_request_times_out_and_the_run_says_so(staff_client, shop, settin
     assert result["status_code"] is None
     assert result["error"] == "Timed out after 50 ms."
     assert TestRun.objects.get(pk=result["test_run_id"]).result["error"] == result["error"]
-
-
-def test_too_many_requests_in_flight_fail_at_once(staff_client, shop, settings):
-    settings.SHOP_SLOW_ENDPOINT_DELAY_MS = 800
-    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "MANUAL_TESTING_MAX_CONCURRENT": 1}
-    slow = {"method": "GET", "path": "/api/v1/recommendations/", "timeout_ms": 50}
-    assert run_endpoint(staff_client, **slow)["error"] == "Timed out after 50 ms."
-    busy = run_endpoint(staff_client, method="GET", path="/api/v1/products/")
-    assert busy["passed"] is False
-    assert "still running" in busy["error"]

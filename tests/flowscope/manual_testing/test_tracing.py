@@ -1,5 +1,6 @@
 """A run's correlation ID leads to its complete trace: the tested requests are traced by the
-real middleware and written by the real recorder, as real traffic is."""
+real middleware and written by the real recorder, as real traffic is; rolling back what
+the run wrote takes nothing of its trace."""
 
 import threading
 
@@ -8,6 +9,7 @@ from flowscope.manual_testing.dispatch import dispatch
 from flowscope.manual_testing.environ import ManualRequest, Origin
 from flowscope.models import TestRun, WorkflowSession
 from flowscope.testing import capture_traces
+from shop.models import Order
 from tests.flowscope.factories import make_trace
 from tests.flowscope.manual_testing.conftest import run_endpoint, run_workflow
 from tests.shop_data import DECLINED_CARD
@@ -29,6 +31,7 @@ def recorded(recorder, correlation_id):
 def test_a_checkout_run_is_one_complete_workflow(staff_client, shop, real_recorder):
     result = run_workflow(staff_client, "checkout")
     assert result["passed"] is True
+    assert not Order.objects.exists()  # rolled back, and yet:
     workflow, steps = recorded(real_recorder, result["correlation_id"])
     assert (workflow.workflow_type, workflow.status, workflow.request_count) == (
         "checkout",

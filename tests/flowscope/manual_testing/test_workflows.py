@@ -2,9 +2,11 @@
 step by step through the real shop, passing and failing at each step."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
+from rest_framework.authtoken.models import Token
 
 from flowscope.models import TestRun
 from flowscope.testing import capture_traces
@@ -50,21 +52,33 @@ def test_each_shop_workflow_passes_with_its_defaults(staff_client, shop, workflo
 
 
 def test_checkout_buys_the_first_product_and_keeps_no_secret(staff_client, shop):
-    result = run_workflow(staff_client, "checkout", quantity=2)
-    order = Order.objects.get(user=shop.alice)
-    assert [(item.product_id, item.quantity) for item in order.items.all()] == [(shop.novel.pk, 2)]
+    with capture_traces() as traces:
+        result = run_workflow(staff_client, "checkout", quantity=2)
+    assert result["passed"] is True
+    add_to_cart, checkout = traces[2].root.metadata, traces[3].root.metadata
+    assert add_to_cart["request_body"] == {"product_id": shop.novel.pk, "quantity": 2}
+    assert (checkout["path"], checkout["status_code"]) == ("/api/v1/orders/checkout/", 201)
+    assert not Order.objects.exists()  # the run's order is rolled back (test_rollback.py)
     assert result["steps"][2]["path"] == "/api/v1/cart/items/"
     stored = TestRun.objects.get(pk=result["test_run_id"])
     text = json.dumps([stored.request, stored.result, result])
-    assert ALICE_PASSWORD not in text and shop.alice.auth_token.key not in text
+    assert ALICE_PASSWORD not in text
+    assert not re.search(r"[0-9a-f]{40}", text)  # the login's token (rolled back since)
+    assert not Token.objects.exists()
 
 
 def test_cart_update_changes_the_line_it_added(staff_client, shop):
-    result = run_workflow(staff_client, "cart_update", product="Trowel", new_quantity=3)
+    with capture_traces() as traces:
+        result = run_workflow(staff_client, "cart_update", product="Trowel", new_quantity=3)
     assert result["passed"] is True
-    line = CartItem.objects.get(cart__user=shop.alice)
-    assert (line.product_id, line.quantity) == (shop.trowel.pk, 3)
-    assert result["steps"][3]["path"] == f"/api/v1/cart/items/{line.pk}/"
+    added, changed = traces[2].root.metadata, traces[3].root.metadata
+    assert added["request_body"] == {"product_id": shop.trowel.pk, "quantity": 1}
+    assert re.fullmatch(r"/api/v1/cart/items/\d+/", result["steps"][3]["path"])
+    assert (changed["path"], changed["request_body"]) == (
+        result["steps"][3]["path"],
+        {"quantity": 3},
+    )
+    assert not CartItem.objects.exists()  # rolled back with the run
 
 
 def out_of_stock_at_checkout(shop):

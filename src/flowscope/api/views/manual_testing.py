@@ -2,7 +2,9 @@
 history of runs (``test-runs/``), each linked to its trace and runnable again.
 
 Every tested request is dispatched in-process and traced like real traffic, under a
-correlation ID of its own run (see ``flowscope.manual_testing``).
+correlation ID of its own run, and what it writes is rolled back when the run ends (see
+``flowscope.manual_testing``). Runs are limited per user (``MANUAL_TESTING_RATE``) and per
+process (``MANUAL_TESTING_MAX_CONCURRENT``), both answered 429 with ``Retry-After``.
 """
 
 import time
@@ -24,7 +26,15 @@ from flowscope.api.serializers.test_runs import (
     TestRunSerializer,
     trace_url,
 )
-from flowscope.manual_testing import definitions, discovery, endpoint_test, history, workflow_run
+from flowscope.api.throttling import ManualRunThrottle, ManualRunThrottledMixin, RunPoolFull
+from flowscope.manual_testing import (
+    definitions,
+    discovery,
+    dispatch,
+    endpoint_test,
+    history,
+    workflow_run,
+)
 from flowscope.manual_testing.environ import Origin
 from flowscope.manual_testing.serializers import EndpointTestRequest, WorkflowTestRequest
 from flowscope.models import TestRun
@@ -79,13 +89,22 @@ def run_test(kind, request, data):
     correlation_id = chosen_correlation_id(data)
     origin = Origin.of(request)
     started = time.perf_counter()
-    if kind == TestRun.Kind.ENDPOINT:
-        result = endpoint_test.run(spec, origin, correlation_id)
-    else:
-        result = workflow_run.run(spec["workflow"], spec["params"], origin, correlation_id)
+    with _started_run() as worker:
+        if kind == TestRun.Kind.ENDPOINT:
+            result = endpoint_test.run(spec, origin, correlation_id, worker)
+        else:
+            workflow, params = spec["workflow"], spec["params"]
+            result = workflow_run.run(workflow, params, origin, correlation_id, worker)
     duration_ms = (time.perf_counter() - started) * 1000
     run = history.record(kind, spec, result, request.user, duration_ms)
     return {**result, "test_run_id": run.pk, "trace_url": trace_url(request, correlation_id)}
+
+
+def _started_run():
+    try:
+        return dispatch.start_run()
+    except dispatch.PoolFull as exc:
+        raise RunPoolFull(str(exc)) from None
 
 
 def chosen_correlation_id(data):
@@ -120,16 +139,18 @@ class OutsideRequestTransactionMixin:
         return transaction.non_atomic_requests(super().as_view(*args, **kwargs))
 
 
-class ManualTestingViewSet(OutsideRequestTransactionMixin, DashboardAccessMixin, viewsets.ViewSet):
+class ManualTestingViewSet(
+    OutsideRequestTransactionMixin, ManualRunThrottledMixin, DashboardAccessMixin, viewsets.ViewSet
+):
     """Try the project's API from the dashboard, traced like real traffic."""
 
     @extend_schema(request=EndpointTestRequest, responses=ENDPOINT_RESULT)
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], throttle_classes=[ManualRunThrottle])
     def test_endpoint(self, request):
         return Response(run_test(TestRun.Kind.ENDPOINT, request, request.data))
 
     @extend_schema(request=WorkflowTestRequest, responses=WORKFLOW_RESULT)
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], throttle_classes=[ManualRunThrottle])
     def test_workflow(self, request):
         return Response(run_test(TestRun.Kind.WORKFLOW, request, request.data))
 
@@ -183,6 +204,7 @@ class TestRunFilter(django_filters.FilterSet):
 
 class TestRunViewSet(
     OutsideRequestTransactionMixin,
+    ManualRunThrottledMixin,
     DashboardAccessMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -198,7 +220,7 @@ class TestRunViewSet(
         return TestRunListSerializer if self.action == "list" else TestRunSerializer
 
     @extend_schema(request=RerunRequest, responses=ANY_RESULT)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], throttle_classes=[ManualRunThrottle])
     def rerun(self, request, pk=None):
         """Run the same test again (a new run, under a new correlation ID). Values masked
         when it was stored must be sent again: ``headers``, ``query``, ``payload``,

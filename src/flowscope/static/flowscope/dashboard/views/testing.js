@@ -136,7 +136,7 @@ export async function render(container, params, ctx) {
   await loadHistory();
   replace(container,
     h("div", { class: "view-head" }, h("h1", { text: "Testing console" }),
-      h("p", { class: "muted", text: "Requests run in-process through the app's own middleware, anonymously unless you give credentials, and are traced." })),
+      h("p", { class: "muted", text: "Requests run in-process through the app's own middleware, anonymously unless you give credentials, and are traced; what they write is rolled back when the run ends." })),
     h("div", { class: "grid-2" },
       panel("Send a request", h("form", { class: "console", onsubmit: send },
         h("div", { class: "filters" }, method, path, paths),

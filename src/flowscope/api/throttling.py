@@ -1,0 +1,34 @@
+"""How often manual tests may run: ``MANUAL_TESTING_RATE`` per user, and no run at all
+while every slot of the run pool is taken. Both answer 429 with ``Retry-After``."""
+
+from rest_framework.exceptions import Throttled
+from rest_framework.throttling import UserRateThrottle
+
+from flowscope.conf import flowscope_settings
+
+POOL_RETRY_AFTER_SECONDS = 1  # runs take seconds at most, bar the timed-out ones
+
+
+class ManualRunThrottle(UserRateThrottle):
+    """Counted per user (per address for anonymous callers, where the permissions let
+    them in) in Django's cache, so processes sharing a Redis cache share the count."""
+
+    scope = "flowscope_manual_testing"
+
+    def get_rate(self):
+        return flowscope_settings.MANUAL_TESTING_RATE
+
+
+class ManualRunThrottledMixin:
+    """For views with actions throttled by ``ManualRunThrottle``: a refusal names it."""
+
+    def throttled(self, request, wait):
+        rate = flowscope_settings.MANUAL_TESTING_RATE
+        raise Throttled(wait, f"At most {rate} manual test runs a user (MANUAL_TESTING_RATE).")
+
+
+class RunPoolFull(Throttled):
+    default_code = "run_pool_full"
+
+    def __init__(self, reason):
+        super().__init__(POOL_RETRY_AFTER_SECONDS, f"{reason} Try again shortly.")
