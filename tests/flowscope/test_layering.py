@@ -32,7 +32,7 @@ ALLOWED = {
     "records": set(),
     "recording": {"records"},
     "capture": {"records", "recording"},
-    "ingest": {"records", "recording", "api.exceptions"},
+    "ingest": {"records", "recording", "api.exceptions", "api.schema"},
     "analysis": {"wire"},
     "wire": set(),
     "access": set(),

@@ -1,7 +1,7 @@
 """Flowscope's own API errors have one JSON shape, ``{"detail", "code"[, "errors"]}``,
 whatever exception handler the host project configures for its own views."""
 
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -22,3 +22,13 @@ class FlowscopeErrorsMixin:
 
     def get_exception_handler(self):
         return exception_handler
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The error shape above, for the OpenAPI schema."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.JSONField(
+        required=False, help_text="Invalid input only: what was wrong, by parameter or field."
+    )

@@ -1,15 +1,20 @@
 """The ingest endpoints: browser events and OTLP/HTTP traces."""
 
 from django.http import HttpResponse
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flowscope.api.exceptions import FlowscopeErrorsMixin
+from flowscope.api.exceptions import ApiErrorSerializer, FlowscopeErrorsMixin
+from flowscope.api.schema import FlowscopeAutoSchema
 from flowscope.conf import flowscope_settings
 from flowscope.ingest import batch, bodies, delivery, events, otlp
 from flowscope.ingest.access import (
@@ -27,6 +32,10 @@ class RecorderFull(APIException):
     retry_after = 1
 
 
+class IngestSchema(FlowscopeAutoSchema):
+    also = (413, 503)  # a body or batch too large; the recorder full
+
+
 class IngestAPIView(FlowscopeErrorsMixin, APIView):
     """Key, rate limit and CORS, shared by both endpoints; bodies are read by hand, within
     limits, so no DRF parser is involved."""
@@ -35,7 +44,7 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
     permission_classes = [HasIngestKey]
     throttle_classes = [IngestKeyThrottle]
     parser_classes = []
-    schema = AutoSchema()
+    schema = IngestSchema()
 
     def options(self, request, *args, **kwargs):
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -76,12 +85,19 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
 EVENTS_REQUEST = inline_serializer(
     "IngestEvents", {"events": serializers.ListField(child=serializers.DictField(), max_length=500)}
 )
-ACCEPTED = inline_serializer(
-    "IngestAccepted",
+ACCEPTED = inline_serializer("IngestAccepted", {"accepted": serializers.IntegerField()})
+PARTLY_REJECTED = inline_serializer(
+    "IngestPartlyRejected",
     {
         "accepted": serializers.IntegerField(),
-        "rejected": serializers.ListField(child=serializers.DictField(), required=False),
+        "rejected": serializers.ListField(child=serializers.DictField()),
     },
+)
+# Some events invalid (the others were taken), or the body unreadable (nothing was).
+INGEST_REFUSED = PolymorphicProxySerializer(
+    component_name="IngestRefused",
+    serializers=[PARTLY_REJECTED, ApiErrorSerializer],
+    resource_type_field_name=None,
 )
 
 
@@ -90,8 +106,7 @@ class BrowserEventsView(IngestAPIView):
 
     @extend_schema(
         request=EVENTS_REQUEST,
-        responses={202: ACCEPTED, 400: ACCEPTED},
-        auth=[],
+        responses={202: ACCEPTED, 400: INGEST_REFUSED},
         description="Key in X-Flowscope-Key (or ?key= for sendBeacon).",
     )
     def post(self, request):
@@ -132,8 +147,31 @@ class BrowserEventsView(IngestAPIView):
             raise bodies.PayloadTooLarge(f"{len(found)} events; at most {limit} a request.")
 
 
+OTLP_STATUS = {
+    "type": "object",
+    "description": "A google.rpc.Status.",
+    "properties": {
+        "code": {"type": "integer"},
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+class OtlpSchema(IngestSchema):
+    """Errors are a ``google.rpc.Status``, in the encoding of the request."""
+
+    def error_content(self):
+        return {
+            "application/json": {"schema": OTLP_STATUS},
+            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+        }
+
+
 class OtlpTracesView(IngestAPIView):
     """OTLP/HTTP ``/v1/traces``: protobuf or JSON, answered in the same encoding."""
+
+    schema = OtlpSchema()
 
     @extend_schema(
         request={
@@ -143,8 +181,8 @@ class OtlpTracesView(IngestAPIView):
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             (200, "application/x-protobuf"): OpenApiTypes.BINARY,
+            415: OpenApiResponse(description="Neither protobuf nor JSON; no body."),
         },
-        auth=[],
         description="An OTLP ExportTraceServiceRequest; key in X-Flowscope-Key.",
     )
     def post(self, request):

@@ -38,7 +38,9 @@ class PeriodSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    generated_by = serializers.CharField(source="generated_by.get_username", default=None)
+    generated_by = serializers.CharField(
+        source="generated_by.get_username", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Report

@@ -23,7 +23,9 @@ class RerunRequest(serializers.Serializer):
 
 
 class TestRunSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.get_username", default=None)
+    created_by = serializers.CharField(
+        source="created_by.get_username", default=None, read_only=True, allow_null=True
+    )
     name = serializers.SerializerMethodField()
     trace_url = serializers.SerializerMethodField()
 

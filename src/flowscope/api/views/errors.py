@@ -6,13 +6,13 @@ from rest_framework.response import Response
 
 from flowscope.analysis import error_groups, errors
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
-from flowscope.api.filters import UtcDateTimeFilter
+from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter, query_boolean
 from flowscope.api.serializers.errors import ErrorGroupSerializer, ErrorSerializer
 from flowscope.models import ErrorLog, Layer, Severity
 from flowscope.wire import WorkflowSerializer
 
 
-class ErrorFilter(django_filters.FilterSet):
+class ErrorFilter(StrictFilterSet):
     layer = django_filters.ChoiceFilter(choices=Layer.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     resolved = django_filters.BooleanFilter()
@@ -33,7 +33,7 @@ class ErrorListView(DashboardAccessMixin, ListAPIView):
     queryset = errors.occurrences()
 
     def grouping(self):
-        return self.request.query_params.get("group", "true").lower() not in ("false", "0")
+        return query_boolean(self.request, "group", default=True)
 
     def get_serializer_class(self):
         return ErrorGroupSerializer if self.grouping() else ErrorSerializer
