@@ -3,6 +3,7 @@
 every list paginated and bounded."""
 
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from flowscope import access
@@ -28,6 +29,11 @@ class DashboardPagination(PageNumberPagination):
     def get_page_number(self, request, paginator):
         return query_positive_integer(request, self.page_query_param, 1)
 
+    def check_parameters(self, request):
+        """A 400 for an invalid ``?page=`` or ``?page_size=``, where nothing is paged."""
+        self.get_page_size(request)
+        self.get_page_number(request, None)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -40,6 +46,7 @@ class DashboardAccessMixin(FlowscopeErrorsMixin):
     follows ``override_settings``."""
 
     pagination_class = DashboardPagination
+    parser_classes = [JSONParser]  # bodies are JSON (another media type is a 415)
     schema = FlowscopeAutoSchema()  # whatever schema class the host project uses
 
     def get_authenticators(self):

@@ -45,9 +45,10 @@ def decode(raw, encoding):
         if encoding == "protobuf":
             export.ParseFromString(raw)
         else:
-            json_format.ParseDict(
-                _ids_to_base64(bodies.parse_json(raw)), export, ignore_unknown_fields=True
-            )
+            payload = bodies.parse_json(raw)
+            if not isinstance(payload, dict):
+                raise TypeError("the JSON is not an object")
+            json_format.ParseDict(_ids_to_base64(payload), export, ignore_unknown_fields=True)
     except (DecodeError, json_format.ParseError, ValueError, TypeError) as exc:
         raise ParseError(f"Not an OTLP trace export: {exc}") from None
     return export

@@ -159,7 +159,13 @@ OTLP_STATUS = {
 
 
 class OtlpSchema(IngestSchema):
-    """Errors are a ``google.rpc.Status``, in the encoding of the request."""
+    """Errors are a ``google.rpc.Status``, in the encoding of the request; an export always
+    has a body (its media type says which encoding)."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        operation["requestBody"]["required"] = True
+        return operation
 
     def error_content(self):
         return {

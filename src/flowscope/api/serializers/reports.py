@@ -8,11 +8,12 @@ from rest_framework import serializers
 
 from flowscope.models import Layer, Report
 from flowscope.records.correlation import CORRELATION_ID
+from flowscope.wire import JsonTypesMixin
 
 MAX_PERIOD = timedelta(days=31)
 
 
-class PeriodSerializer(serializers.Serializer):
+class PeriodSerializer(JsonTypesMixin, serializers.Serializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
     hours = serializers.FloatField(
@@ -61,7 +62,7 @@ class ReportListSerializer(ReportSerializer):
         fields = ["id", "report_type", "title", "parameters", "generated_at", "generated_by"]
 
 
-class WorkflowReportRequest(serializers.Serializer):
+class WorkflowReportRequest(JsonTypesMixin, serializers.Serializer):
     correlation_id = serializers.RegexField(rf"\A{CORRELATION_ID.pattern}\Z")
 
 

@@ -4,6 +4,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from flowscope.models import TestRun
+from flowscope.wire import JsonTypesMixin
 
 
 def trace_url(request, correlation_id):
@@ -12,7 +13,7 @@ def trace_url(request, correlation_id):
     return request.build_absolute_uri(path)
 
 
-class RerunRequest(serializers.Serializer):
+class RerunRequest(JsonTypesMixin, serializers.Serializer):
     """Values for what was masked when the run was stored (or to change on the re-run)."""
 
     headers = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)

@@ -15,6 +15,18 @@ from flowscope.wire import SnapshotSerializer, WorkflowSerializer
 
 WINDOW_PARAMETER = OpenApiParameter("window", str, enum=list(windows.WINDOWS))
 ANY_OBJECT = inline_serializer("DashboardObject", {"generated_at": serializers.DateTimeField()})
+CHANGES = inline_serializer(
+    "RealtimeChanges",
+    {
+        "since": serializers.DateTimeField(),
+        "clamped": serializers.BooleanField(),
+        "server_time": serializers.DateTimeField(),
+        "workflows": WorkflowSerializer(many=True),
+        "errors": serializers.ListField(child=serializers.DictField()),
+        "alerts": SnapshotSerializer(many=True),
+        "system_health": serializers.DictField(),
+    },
+)
 
 
 class DashboardDataView(DashboardAPIView):
@@ -31,7 +43,7 @@ class RealtimeUpdatesView(DashboardAPIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME, required=True)],
-        responses=ANY_OBJECT,
+        responses=CHANGES,
     )
     def get(self, request):
         now = timezone.now()

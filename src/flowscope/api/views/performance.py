@@ -75,6 +75,7 @@ class PerformanceView(DashboardAccessMixin, ListAPIView):
             return super().get(request, *args, **kwargs)
         if metric not in SERIES_METRICS:
             raise ValidationError({"series": [f"Use one of {', '.join(SERIES_METRICS)}."]})
+        self.paginator.check_parameters(request)  # a series is not paged, yet they are read
         return Response(self.time_series(request, metric, window))
 
     def time_series(self, request, metric, window):

@@ -3,7 +3,7 @@
 import django_filters
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.exceptions import ApiErrorSerializer
 from flowscope.api.filters import StrictFilterSet
 from flowscope.api.serializers.reports import (
     PerformanceReportRequest,
@@ -60,7 +61,13 @@ class ReportViewSet(
     def created(self, report):
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=WorkflowReportRequest, responses={201: ReportSerializer})
+    @extend_schema(
+        request=WorkflowReportRequest,
+        responses={
+            201: ReportSerializer,
+            404: OpenApiResponse(ApiErrorSerializer, "No workflow of that correlation ID."),
+        },
+    )
     @action(detail=False, methods=["post"])
     def generate_workflow_report(self, request):
         data = self._valid(WorkflowReportRequest, request)
