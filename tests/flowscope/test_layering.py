@@ -24,6 +24,7 @@ BASE = {
     "flowscope.models",
     "flowscope.signals",
     "flowscope.internal_errors",
+    "flowscope.json_types",
     "flowscope.percentiles",
     "flowscope.thresholds",
 }

@@ -3,9 +3,9 @@
 from rest_framework import serializers
 
 from flowscope.conf import flowscope_settings
+from flowscope.json_types import JsonTypesMixin
 from flowscope.manual_testing import assertions, definitions, safety
 from flowscope.manual_testing.endpoint_test import manual_request_for
-from flowscope.wire import JsonTypesMixin
 
 MAX_ASSERTIONS = 50
 MAX_QUERY_PARAMS = 100

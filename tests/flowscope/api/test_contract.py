@@ -75,6 +75,7 @@ def contract_failures(server, headers, max_examples, phases=PHASES):
         {
             "phases": {phase: {"enabled": phase in phases} for phase in PHASES},
             "seed": SEED,
+            "cache": {"enabled": False},  # each run from scratch, leaving nothing behind
             "workers": 1,
             "continue-on-failure": True,
             "suppress-health-check": ["all"],

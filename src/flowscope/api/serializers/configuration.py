@@ -6,9 +6,9 @@ from rest_framework import serializers
 
 from flowscope.analysis.performance import METRICS
 from flowscope.conf import DEFAULTS
+from flowscope.json_types import JsonTypesMixin
 from flowscope.models import DashboardConfiguration
 from flowscope.thresholds import LEVELS, levels_of
-from flowscope.wire import JsonTypesMixin
 
 # Every metric a threshold judges: the rollups' and the recommendation rules' own.
 THRESHOLD_METRICS = tuple(dict.fromkeys([*METRICS, *DEFAULTS["THRESHOLDS"]]))

@@ -6,9 +6,9 @@ from datetime import UTC, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from flowscope.json_types import JsonTypesMixin
 from flowscope.models import Layer, Report
 from flowscope.records.correlation import CORRELATION_ID
-from flowscope.wire import JsonTypesMixin
 
 MAX_PERIOD = timedelta(days=31)
 

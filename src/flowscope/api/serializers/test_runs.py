@@ -3,8 +3,8 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from flowscope.json_types import JsonTypesMixin
 from flowscope.models import TestRun
-from flowscope.wire import JsonTypesMixin
 
 
 def trace_url(request, correlation_id):
