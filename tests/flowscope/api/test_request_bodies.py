@@ -27,7 +27,12 @@ def test_a_value_of_another_json_type_is_refused_by_name(staff_client, field, va
 
 
 def test_values_of_their_own_types_are_taken(staff_client):
-    body = {"name": "mine", "is_default": True, "refresh_interval": 30, "widgets": ["system_health"]}
+    body = {
+        "name": "mine",
+        "is_default": True,
+        "refresh_interval": 30,
+        "widgets": ["system_health"],
+    }
     response = staff_client.post(CONFIGS, body, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["refresh_interval"] == 30
