@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -23,8 +24,9 @@ def exception_handler(exc, context):
     return response
 
 
+@csrf_exempt  # else an unsafe method is refused as a CSRF failure, in HTML
 def api_not_found(request, *args, **kwargs):
-    """Unknown paths under /api/ answer JSON, whatever DEBUG says."""
+    """Unknown paths under /api/ answer JSON, whatever DEBUG says and whatever the method."""
     return JsonResponse(
         {"detail": f"No API endpoint at {request.path}.", "code": "not_found"}, status=404
     )

@@ -14,7 +14,9 @@ from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
 
 
 class WorkflowSerializer(serializers.ModelSerializer):
-    user = serializers.CharField(source="user.get_username", default=None, read_only=True)
+    user = serializers.CharField(
+        source="user.get_username", default=None, read_only=True, allow_null=True
+    )
     elapsed_ms = serializers.SerializerMethodField()
 
     class Meta:
@@ -35,7 +37,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "metadata",
         ]
 
-    def get_elapsed_ms(self, workflow):
+    def get_elapsed_ms(self, workflow) -> float:
         end = workflow.ended_at or timezone.now()
         return round((end - workflow.started_at).total_seconds() * 1000, 3)
 

@@ -25,6 +25,7 @@ BASE = {
     "flowscope.signals",
     "flowscope.synthetic",
     "flowscope.internal_errors",
+    "flowscope.json_types",
     "flowscope.percentiles",
     "flowscope.thresholds",
 }
@@ -33,7 +34,7 @@ ALLOWED = {
     "records": set(),
     "recording": {"records"},
     "capture": {"records", "recording"},
-    "ingest": {"records", "recording", "api.exceptions", "api.parsers"},
+    "ingest": {"records", "recording", "api.exceptions", "api.parsers", "api.schema"},
     "analysis": {"wire"},
     "wire": set(),
     "access": set(),

@@ -2,7 +2,8 @@
 whatever exception handler the host project configures for its own views."""
 
 from django.http import JsonResponse
-from rest_framework import exceptions
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -25,10 +26,21 @@ class FlowscopeErrorsMixin:
         return exception_handler
 
 
+@csrf_exempt  # it changes nothing: a POST is told 404, not refused with the CSRF page
 def not_found(request, *args, **kwargs):
     """Any other path under flowscope's API: a JSON 404 too, whatever the host's 404 page
-    (an HTML page, or Django's debug page)."""
+    (an HTML page, or Django's debug page), for every method."""
     return JsonResponse(
         {"detail": f"No flowscope API endpoint at {request.path}.", "code": "not_found"},
         status=404,
+    )
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The error shape above, for the OpenAPI schema."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = serializers.JSONField(
+        required=False, help_text="Invalid input only: what was wrong, by parameter or field."
     )

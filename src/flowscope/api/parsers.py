@@ -9,7 +9,7 @@ bodies by hand, check it with the same ``nesting``.
 import json
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser
 
 MAX_NESTING = 32
 
@@ -59,5 +59,5 @@ class BoundedJSONParser(JSONParser):
         return within_limit(data)
 
 
-# DRF's default parsers, the JSON one bounded. Forms cannot nest.
-PARSER_CLASSES = [BoundedJSONParser, FormParser, MultiPartParser]
+# Bodies are JSON (any other media type is a 415), bounded.
+PARSER_CLASSES = [BoundedJSONParser]

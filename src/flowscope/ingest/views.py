@@ -1,16 +1,21 @@
 """The ingest endpoints: browser events and OTLP/HTTP traces."""
 
 from django.http import HttpResponse
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from flowscope.api import parsers
-from flowscope.api.exceptions import FlowscopeErrorsMixin
+from flowscope.api.exceptions import ApiErrorSerializer, FlowscopeErrorsMixin
+from flowscope.api.schema import FlowscopeAutoSchema
 from flowscope.conf import flowscope_settings
 from flowscope.ingest import batch, bodies, delivery, events, otlp
 from flowscope.ingest.access import (
@@ -29,6 +34,10 @@ class RecorderFull(APIException):
     retry_after = 1
 
 
+class IngestSchema(FlowscopeAutoSchema):
+    also = (413, 503)  # a body or batch too large; the recorder full
+
+
 class IngestAPIView(FlowscopeErrorsMixin, APIView):
     """Key, origin, rate limit and CORS, shared by both endpoints; bodies are read by hand,
     within limits, so no DRF parser is involved."""
@@ -37,7 +46,7 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
     permission_classes = [HasIngestKey, FromAllowedOrigin]
     throttle_classes = [IngestKeyThrottle]
     parser_classes = []
-    schema = AutoSchema()
+    schema = IngestSchema()
 
     def options(self, request, *args, **kwargs):
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -78,12 +87,19 @@ class IngestAPIView(FlowscopeErrorsMixin, APIView):
 EVENTS_REQUEST = inline_serializer(
     "IngestEvents", {"events": serializers.ListField(child=serializers.DictField(), max_length=500)}
 )
-ACCEPTED = inline_serializer(
-    "IngestAccepted",
+ACCEPTED = inline_serializer("IngestAccepted", {"accepted": serializers.IntegerField()})
+PARTLY_REJECTED = inline_serializer(
+    "IngestPartlyRejected",
     {
         "accepted": serializers.IntegerField(),
-        "rejected": serializers.ListField(child=serializers.DictField(), required=False),
+        "rejected": serializers.ListField(child=serializers.DictField()),
     },
+)
+# Some events invalid (the others were taken), or the body unreadable (nothing was).
+INGEST_REFUSED = PolymorphicProxySerializer(
+    component_name="IngestRefused",
+    serializers=[PARTLY_REJECTED, ApiErrorSerializer],
+    resource_type_field_name=None,
 )
 
 
@@ -92,8 +108,7 @@ class BrowserEventsView(IngestAPIView):
 
     @extend_schema(
         request=EVENTS_REQUEST,
-        responses={202: ACCEPTED, 400: ACCEPTED},
-        auth=[],
+        responses={202: ACCEPTED, 400: INGEST_REFUSED},
         description="Key in X-Flowscope-Key (or ?key= for sendBeacon).",
     )
     def post(self, request):
@@ -134,8 +149,37 @@ class BrowserEventsView(IngestAPIView):
             raise bodies.PayloadTooLarge(f"{len(found)} events; at most {limit} a request.")
 
 
+OTLP_STATUS = {
+    "type": "object",
+    "description": "A google.rpc.Status.",
+    "properties": {
+        "code": {"type": "integer"},
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+class OtlpSchema(IngestSchema):
+    """Errors are a ``google.rpc.Status``, in the encoding of the request; an export always
+    has a body (its media type says which encoding)."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        operation["requestBody"]["required"] = True
+        return operation
+
+    def error_content(self):
+        return {
+            "application/json": {"schema": OTLP_STATUS},
+            "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+        }
+
+
 class OtlpTracesView(IngestAPIView):
     """OTLP/HTTP ``/v1/traces``: protobuf or JSON, answered in the same encoding."""
+
+    schema = OtlpSchema()
 
     @extend_schema(
         request={
@@ -145,8 +189,8 @@ class OtlpTracesView(IngestAPIView):
         responses={
             (200, "application/json"): OpenApiTypes.OBJECT,
             (200, "application/x-protobuf"): OpenApiTypes.BINARY,
+            415: OpenApiResponse(description="Neither protobuf nor JSON; no body."),
         },
-        auth=[],
         description="An OTLP ExportTraceServiceRequest; key in X-Flowscope-Key.",
     )
     def post(self, request):

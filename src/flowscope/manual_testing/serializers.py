@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from flowscope.conf import flowscope_settings
+from flowscope.json_types import JsonTypesMixin
 from flowscope.manual_testing import assertions, definitions, safety
 from flowscope.manual_testing.endpoint_test import manual_request_for
 
@@ -10,7 +11,7 @@ MAX_ASSERTIONS = 50
 MAX_QUERY_PARAMS = 100
 
 
-class EndpointTestRequest(serializers.Serializer):
+class EndpointTestRequest(JsonTypesMixin, serializers.Serializer):
     method = serializers.CharField(max_length=10, help_text=", ".join(safety.METHODS))
     path = serializers.CharField(
         max_length=safety.MAX_PATH_LENGTH,
@@ -77,7 +78,7 @@ CHOSEN_CORRELATION_ID = serializers.RegexField(
 )
 
 
-class WorkflowTestRequest(serializers.Serializer):
+class WorkflowTestRequest(JsonTypesMixin, serializers.Serializer):
     workflow = serializers.CharField(max_length=64)
     correlation_id = CHOSEN_CORRELATION_ID
     params = serializers.DictField(child=serializers.JSONField(), required=False)

@@ -1,19 +1,12 @@
-"""The OpenAPI schema covers every endpoint, validates, and a schemathesis run against it
-(bounded in examples) finds no server error."""
+"""The OpenAPI schema covers every endpoint, validates, and says what the API answers
+(``test_contract.py`` holds the API to it)."""
 
 import re
 
 import pytest
-import schemathesis
 from django.contrib.auth import get_user_model
-from django.core.wsgi import get_wsgi_application
 from drf_spectacular.validation import validate_schema
-from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-
-from flowscope.recording import writer
-from tests.flowscope.factories import make_error, make_trace
 
 SCHEMA = "/api/v1/debugging/schema/"
 pytestmark = pytest.mark.django_db
@@ -63,37 +56,43 @@ def test_the_swagger_ui_is_served_without_a_cdn(client):
     assert not re.search(r"""(src|href)=["']https?://""", page)  # nothing from another host
 
 
-@pytest.mark.django_db(transaction=True)  # the WSGI handler closes connections per request
-def test_no_input_makes_the_api_fail():
-    """Every operation, eight generated requests each, as staff: never a 5xx."""
-    staff = get_user_model().objects.create_user("fuzzer", password="x", is_staff=True)
-    headers = {
-        "Authorization": f"Token {Token.objects.create(user=staff).key}",
-        "X-Flowscope-Key": "fuzz",
+def test_the_schema_says_what_the_answers_hold():
+    schema = fetch_schema()
+    paths, components = schema["paths"], schema["components"]["schemas"]
+    workflow = components["Workflow"]["properties"]
+    assert workflow["elapsed_ms"]["type"] == "number"
+    assert workflow["user"]["nullable"] is True
+    performance = paths["/api/v1/debugging/performance/"]["get"]["responses"]["200"]
+    assert {"$ref": "#/components/schemas/PerformanceSeries"} in (
+        performance["content"]["application/json"]["schema"]["oneOf"]
+    )
+    assert set(components["PerformanceSeries"]["required"]) == {"metric", "window", "points"}
+    export = paths["/api/v1/debugging/reports/{id}/export/"]["get"]["responses"]["200"]
+    assert set(export["content"]) == {
+        "application/json",
+        "text/csv",
+        "text/markdown",
+        "text/html",
+        "application/pdf",
     }
-    writer.write([make_trace("wf-1", errors=[make_error()])])
-    app = get_wsgi_application()
-    failures, seen = [], []
-    schema = schemathesis.openapi.from_wsgi(f"{SCHEMA}?format=json", app, headers=headers)
-    for result in schema.get_all_operations():
-        operation = result.ok()
+    ingest = paths["/api/v1/debugging/ingest/"]["post"]
+    assert ingest["security"] == [{"ingestKey": []}, {"ingestKeyQuery": []}]
+    refused = ingest["responses"]["400"]["content"]["application/json"]["schema"]
+    assert refused == {"$ref": "#/components/schemas/IngestRefused"}
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=8,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case):
-            response = case.call(headers=headers)
-            seen.append(response.status_code)
-            if response.status_code >= 500:
-                failures.append(
-                    (case.method, case.formatted_path, response.status_code, response.text[:300])
-                )
 
-        check()
-    assert failures == []
-    assert sum(200 <= status < 300 for status in seen) > 10  # it got past the auth checks
+def test_every_operation_lists_the_errors_it_can_answer():
+    for path, operations in fetch_schema()["paths"].items():
+        for method, operation in operations.items():
+            statuses = set(operation["responses"])
+            where = f"{method.upper()} {path}"
+            if {} not in operation["security"]:
+                assert {"401", "403"} <= statuses, where
+            if operation.get("parameters") or "requestBody" in operation:
+                assert "400" in statuses or all(
+                    p["in"] == "path" for p in operation["parameters"]
+                ), where
+            if "{" in path:
+                assert "404" in statuses, where
+            error = operation["responses"]["401" if "401" in statuses else "406"]
+            assert "content" in error, where

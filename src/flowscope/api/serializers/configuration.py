@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from flowscope.analysis.performance import METRICS
 from flowscope.conf import DEFAULTS
+from flowscope.json_types import JsonTypesMixin
 from flowscope.models import DashboardConfiguration
 from flowscope.thresholds import LEVELS, levels_of
 
@@ -13,7 +14,7 @@ from flowscope.thresholds import LEVELS, levels_of
 THRESHOLD_METRICS = tuple(dict.fromkeys([*METRICS, *DEFAULTS["THRESHOLDS"]]))
 
 
-class ThresholdRuleSerializer(serializers.Serializer):
+class ThresholdRuleSerializer(JsonTypesMixin, serializers.Serializer):
     """Levels of one metric; ``null`` turns a level off."""
 
     info = serializers.FloatField(required=False, min_value=0, allow_null=True)
@@ -22,7 +23,7 @@ class ThresholdRuleSerializer(serializers.Serializer):
     above = serializers.BooleanField(required=False)
 
 
-class DashboardConfigurationSerializer(serializers.ModelSerializer):
+class DashboardConfigurationSerializer(JsonTypesMixin, serializers.ModelSerializer):
     widgets = serializers.ListField(
         child=serializers.ChoiceField(DashboardConfiguration.WIDGETS),
         required=False,

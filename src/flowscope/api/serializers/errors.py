@@ -8,7 +8,7 @@ from flowscope.wire import StepSerializer
 
 class ErrorSerializer(serializers.ModelSerializer):
     correlation_id = serializers.CharField(
-        source="workflow.correlation_id", default=None, read_only=True
+        source="workflow.correlation_id", default=None, read_only=True, allow_null=True
     )
     step = StepSerializer(read_only=True)
 

@@ -6,13 +6,14 @@ from datetime import UTC, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from flowscope.json_types import JsonTypesMixin
 from flowscope.models import Layer, Report
 from flowscope.records.correlation import CORRELATION_ID
 
 MAX_PERIOD = timedelta(days=31)
 
 
-class PeriodSerializer(serializers.Serializer):
+class PeriodSerializer(JsonTypesMixin, serializers.Serializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
     hours = serializers.FloatField(
@@ -38,7 +39,9 @@ class PeriodSerializer(serializers.Serializer):
 
 
 class ReportSerializer(serializers.ModelSerializer):
-    generated_by = serializers.CharField(source="generated_by.get_username", default=None)
+    generated_by = serializers.CharField(
+        source="generated_by.get_username", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Report
@@ -59,7 +62,7 @@ class ReportListSerializer(ReportSerializer):
         fields = ["id", "report_type", "title", "parameters", "generated_at", "generated_by"]
 
 
-class WorkflowReportRequest(serializers.Serializer):
+class WorkflowReportRequest(JsonTypesMixin, serializers.Serializer):
     correlation_id = serializers.RegexField(rf"\A{CORRELATION_ID.pattern}\Z")
 
 

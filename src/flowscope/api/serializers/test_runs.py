@@ -3,6 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from flowscope.json_types import JsonTypesMixin
 from flowscope.models import TestRun
 
 
@@ -12,7 +13,7 @@ def trace_url(request, correlation_id):
     return request.build_absolute_uri(path)
 
 
-class RerunRequest(serializers.Serializer):
+class RerunRequest(JsonTypesMixin, serializers.Serializer):
     """Values for what was masked when the run was stored (or to change on the re-run)."""
 
     headers = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
@@ -23,7 +24,9 @@ class RerunRequest(serializers.Serializer):
 
 
 class TestRunSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.get_username", default=None)
+    created_by = serializers.CharField(
+        source="created_by.get_username", default=None, read_only=True, allow_null=True
+    )
     name = serializers.SerializerMethodField()
     trace_url = serializers.SerializerMethodField()
 

@@ -2,6 +2,7 @@ from datetime import UTC
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -14,6 +15,18 @@ from flowscope.wire import SnapshotSerializer, WorkflowSerializer
 
 WINDOW_PARAMETER = OpenApiParameter("window", str, enum=list(windows.WINDOWS))
 ANY_OBJECT = inline_serializer("DashboardObject", {"generated_at": serializers.DateTimeField()})
+CHANGES = inline_serializer(
+    "RealtimeChanges",
+    {
+        "since": serializers.DateTimeField(),
+        "clamped": serializers.BooleanField(),
+        "server_time": serializers.DateTimeField(),
+        "workflows": WorkflowSerializer(many=True),
+        "errors": serializers.ListField(child=serializers.DictField()),
+        "alerts": SnapshotSerializer(many=True),
+        "system_health": serializers.DictField(),
+    },
+)
 
 
 class DashboardDataView(DashboardAPIView):
@@ -28,7 +41,10 @@ class RealtimeUpdatesView(DashboardAPIView):
     """What changed since ``?since=`` (ISO 8601): pass back ``server_time`` as the next
     ``since``. The same events the WebSocket pushes, for clients that poll or catch up."""
 
-    @extend_schema(parameters=[OpenApiParameter("since", str, required=True)], responses=ANY_OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME, required=True)],
+        responses=CHANGES,
+    )
     def get(self, request):
         now = timezone.now()
         since, clamped = changes.clamped(self.since(request), now)

@@ -6,13 +6,14 @@ from rest_framework.response import Response
 
 from flowscope.analysis import error_groups, errors
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
-from flowscope.api.filters import UtcDateTimeFilter
+from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter, query_boolean
+from flowscope.api.schema import FlowscopeAutoSchema
 from flowscope.api.serializers.errors import ErrorGroupSerializer, ErrorSerializer
 from flowscope.models import ErrorLog, Layer, Severity
 from flowscope.wire import WorkflowSerializer
 
 
-class ErrorFilter(django_filters.FilterSet):
+class ErrorFilter(StrictFilterSet):
     layer = django_filters.ChoiceFilter(choices=Layer.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     resolved = django_filters.BooleanFilter()
@@ -25,15 +26,30 @@ class ErrorFilter(django_filters.FilterSet):
         fields = []
 
 
+class ErrorListSchema(FlowscopeAutoSchema):
+    """A page of groups, or with ``?group=false`` a page of occurrences."""
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        content = operation["responses"]["200"]["content"]["application/json"]
+        occurrences = self._get_response_for_code(ErrorSerializer(many=True), "200")
+        content["schema"] = {
+            # anyOf: an empty page is both
+            "anyOf": [content["schema"], occurrences["content"]["application/json"]["schema"]]
+        }
+        return operation
+
+
 class ErrorListView(DashboardAccessMixin, ListAPIView):
     """Errors grouped by fingerprint (``?group=false``: every occurrence), newest first."""
 
+    schema = ErrorListSchema()
     filter_backends = [django_filters.rest_framework.DjangoFilterBackend]
     filterset_class = ErrorFilter
     queryset = errors.occurrences()
 
     def grouping(self):
-        return self.request.query_params.get("group", "true").lower() not in ("false", "0")
+        return query_boolean(self.request, "group", default=True)
 
     def get_serializer_class(self):
         return ErrorGroupSerializer if self.grouping() else ErrorSerializer

@@ -112,6 +112,23 @@ def has_health_key(request):
     )
 
 
+HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(["ok", "down"]),
+        "components": serializers.DictField(
+            child=serializers.DictField(), required=False, help_text="Staff only."
+        ),
+        "down": serializers.ListField(
+            child=serializers.CharField(), required=False, help_text="Staff only."
+        ),
+        "detail": serializers.CharField(
+            required=False, help_text="Why no details are shown (the store is unreachable)."
+        ),
+    },
+)
+
+
 class HealthView(DashboardAPIView):
     """200 when every component is up, 503 when one is down, JSON either way. Anyone may
     ask; staff and holders of a health key see the details."""
@@ -132,12 +149,7 @@ class HealthView(DashboardAPIView):
             request.store_unreachable = True
             request.user, request.auth = AnonymousUser(), None
 
-    @extend_schema(
-        responses={
-            200: inline_serializer("Health", {"status": serializers.ChoiceField(["ok", "down"])}),
-            503: None,
-        }
-    )
+    @extend_schema(responses={200: HEALTH, 503: HEALTH})
     def get(self, request):
         components = {name: _timed(check) for name, check in CHECKS.items()}
         down = [name for name, result in components.items() if result["status"] == "down"]

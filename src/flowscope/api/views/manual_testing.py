@@ -12,7 +12,12 @@ import time
 import django_filters
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
@@ -20,6 +25,8 @@ from rest_framework.response import Response
 
 from flowscope.analysis import workflows
 from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.exceptions import ApiErrorSerializer
+from flowscope.api.filters import StrictFilterSet, query_boolean
 from flowscope.api.serializers.test_runs import (
     RerunRequest,
     TestRunListSerializer,
@@ -40,8 +47,6 @@ from flowscope.manual_testing.serializers import EndpointTestRequest, WorkflowTe
 from flowscope.models import TestRun
 from flowscope.records.correlation import HEX_TRACE_ID, new_correlation_id
 from flowscope.records.scrubbing import scrub
-
-TRUE = ("1", "true", "yes")
 
 RUN_FIELDS = {
     "passed": serializers.BooleanField(),
@@ -79,6 +84,9 @@ ANY_RESULT = inline_serializer("TestRunResult", RUN_FIELDS)
 class WorkflowDefinitionsInvalid(APIException):
     status_code = 500
     default_code = "workflow_definitions_invalid"
+
+
+DEFINITIONS_INVALID = {500: OpenApiResponse(ApiErrorSerializer, "WORKFLOW_DEFINITIONS is invalid.")}
 
 
 def run_test(kind, request, data):
@@ -149,7 +157,9 @@ class ManualTestingViewSet(
     def test_endpoint(self, request):
         return Response(run_test(TestRun.Kind.ENDPOINT, request, request.data))
 
-    @extend_schema(request=WorkflowTestRequest, responses=WORKFLOW_RESULT)
+    @extend_schema(
+        request=WorkflowTestRequest, responses={200: WORKFLOW_RESULT, **DEFINITIONS_INVALID}
+    )
     @action(detail=False, methods=["post"], throttle_classes=[ManualRunThrottle])
     def test_workflow(self, request):
         return Response(run_test(TestRun.Kind.WORKFLOW, request, request.data))
@@ -163,12 +173,15 @@ class ManualTestingViewSet(
     )
     @action(detail=False, methods=["get"])
     def available_endpoints(self, request):
-        include = request.query_params.get("include_internal", "").lower() in TRUE
+        include = query_boolean(request, "include_internal", default=False)
         found = discovery.endpoints(include_internal=include)
         return Response({"count": len(found), "results": found})
 
     @extend_schema(
-        responses=inline_serializer("WorkflowDefinitions", {"results": serializers.ListField()})
+        responses={
+            200: inline_serializer("WorkflowDefinitions", {"results": serializers.ListField()}),
+            **DEFINITIONS_INVALID,
+        }
     )
     @action(detail=False, methods=["get"])
     def workflows(self, request):
@@ -192,7 +205,7 @@ def _definition(workflow):
     }
 
 
-class TestRunFilter(django_filters.FilterSet):
+class TestRunFilter(StrictFilterSet):
     kind = django_filters.ChoiceFilter(choices=TestRun.Kind.choices)
     passed = django_filters.BooleanFilter()
     correlation_id = django_filters.CharFilter(max_length=64)
@@ -219,7 +232,7 @@ class TestRunViewSet(
     def get_serializer_class(self):
         return TestRunListSerializer if self.action == "list" else TestRunSerializer
 
-    @extend_schema(request=RerunRequest, responses=ANY_RESULT)
+    @extend_schema(request=RerunRequest, responses={200: ANY_RESULT, **DEFINITIONS_INVALID})
     @action(detail=True, methods=["post"], throttle_classes=[ManualRunThrottle])
     def rerun(self, request, pk=None):
         """Run the same test again (a new run, under a new correlation ID). Values masked

@@ -2,14 +2,17 @@
 
 import django_filters
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.exceptions import ApiErrorSerializer
+from flowscope.api.filters import StrictFilterSet
 from flowscope.api.serializers.reports import (
     PerformanceReportRequest,
     PeriodSerializer,
@@ -21,8 +24,11 @@ from flowscope.api.views.workflows import workflow_or_404
 from flowscope.models import Report
 from flowscope.reports import exporters, generate
 
+# What an export's file holds, by format: a JSON object, a PDF's bytes, else text.
+EXPORT_BODIES = {"json": OpenApiTypes.OBJECT, "pdf": OpenApiTypes.BINARY}
 
-class ReportFilter(django_filters.FilterSet):
+
+class ReportFilter(StrictFilterSet):
     type = django_filters.ChoiceFilter(field_name="report_type", choices=Report.Type.choices)
 
     class Meta:
@@ -55,7 +61,13 @@ class ReportViewSet(
     def created(self, report):
         return Response(ReportSerializer(report).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=WorkflowReportRequest, responses={201: ReportSerializer})
+    @extend_schema(
+        request=WorkflowReportRequest,
+        responses={
+            201: ReportSerializer,
+            404: OpenApiResponse(ApiErrorSerializer, "No workflow of that correlation ID."),
+        },
+    )
     @action(detail=False, methods=["post"])
     def generate_workflow_report(self, request):
         data = self._valid(WorkflowReportRequest, request)
@@ -81,11 +93,10 @@ class ReportViewSet(
         )
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=list(exporters.FORMATS))],
+        parameters=[OpenApiParameter("format", str, enum=list(exporters.FORMATS), default="json")],
         responses={
-            (200, "application/octet-stream"): inline_serializer(
-                "ReportExport", {"file": serializers.FileField()}
-            )
+            (200, exporters.media_type(fmt)): EXPORT_BODIES.get(fmt, OpenApiTypes.STR)
+            for fmt in exporters.FORMATS
         },
     )
     @action(detail=True, methods=["get"])

@@ -8,16 +8,20 @@ from rest_framework.response import Response
 
 from flowscope.analysis import compare, timing, workflows
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
-from flowscope.api.filters import UtcDateTimeFilter
+from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter
 from flowscope.api.serializers.errors import ErrorSerializer
 from flowscope.models import WorkflowSession
 from flowscope.records.correlation import CORRELATION_ID
 from flowscope.wire import StepSerializer, WorkflowSerializer
 
 ANY_OBJECT = inline_serializer("WorkflowAnalysis", {"workflow": WorkflowSerializer()})
+CORRELATION_ID_PATTERN = rf"^{CORRELATION_ID.pattern}$"
+CORRELATION_ID_PARAMETER = OpenApiParameter(
+    "correlation_id", str, OpenApiParameter.PATH, pattern=CORRELATION_ID_PATTERN
+)
 
 
-class WorkflowFilter(django_filters.FilterSet):
+class WorkflowFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=WorkflowSession.Status.choices)
     type = django_filters.CharFilter(field_name="workflow_type")
     user = django_filters.CharFilter(field_name="user__username")
@@ -62,7 +66,7 @@ def workflow_or_404(correlation_id):
 class WorkflowDetailView(DashboardAPIView):
     """One workflow: its steps as a tree, its errors, and where its time went."""
 
-    @extend_schema(responses=ANY_OBJECT)
+    @extend_schema(parameters=[CORRELATION_ID_PARAMETER], responses=ANY_OBJECT)
     def get(self, request, correlation_id):
         workflow = workflow_or_404(correlation_id)
         steps = workflows.steps_of(workflow)
@@ -82,7 +86,16 @@ class WorkflowCompareView(DashboardAPIView):
     (the last completed workflow of the same type)."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("with", str, required=True)],
+        parameters=[
+            CORRELATION_ID_PARAMETER,
+            OpenApiParameter(
+                "with",
+                str,
+                required=True,
+                pattern=rf"^(last_success|{CORRELATION_ID.pattern})$",
+                description="A correlation ID, or last_success.",
+            ),
+        ],
         responses=inline_serializer("WorkflowComparison", {"subject": serializers.CharField()}),
     )
     def get(self, request, correlation_id):

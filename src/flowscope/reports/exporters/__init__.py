@@ -43,6 +43,11 @@ def export(report, fmt):
     return Export(content, content_type, filename(report, fmt), headers)
 
 
+def media_type(fmt):
+    """The media type of ``fmt``'s files, without parameters (``text/csv``)."""
+    return _MODULES[fmt][1].split(";")[0]
+
+
 def filename(report, fmt):
     """``flowscope-workflow-report-12.csv``: slugged, so it is safe in Content-Disposition."""
     kind = slugify(str(report.get("report_type") or "").replace("_", "-"))
