@@ -154,26 +154,6 @@ def test_bad_messages_get_an_error_and_the_socket_stays_open(text, error):
     run(body)
 
 
-def test_a_session_login_works_and_logging_out_closes_the_socket(settings):
-    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REALTIME_AUTH_RECHECK_SECONDS": 0.2}
-    user = get_user_model().objects.create_user("sess", password="pw", is_staff=True)
-    browser = Client()
-    browser.force_login(user)
-    cookie = f"sessionid={browser.cookies['sessionid'].value}"
-
-    async def body():
-        communicator = socket(DASHBOARD, cookie=cookie)
-        assert (await communicator.connect())[0]
-        assert (await receive(communicator))["type"] == "connection_established"
-        await sync_to_async(browser.logout)()
-        while True:
-            output = await communicator.receive_output(5)
-            if output["type"] == "websocket.close":
-                return output["code"]
-
-    assert run(body) == 4401
-
-
 async def close_code(communicator, seconds=5):
     """The code the server closes with within ``seconds`` (pings still answered before)."""
     while True:
