@@ -132,6 +132,34 @@ def test_other_types_are_stored_as_scrubbed_text():
     dumped(result)  # everything left is JSON
 
 
+def test_values_that_are_not_json_become_text_and_cycles_stop_at_the_depth_limit():
+    class Unprintable:
+        def __str__(self):
+            raise RuntimeError
+
+        __repr__ = __str__
+
+    cycle = []
+    cycle.append(cycle)
+    value = {
+        "bytes": b"\xff\x00abc",
+        "set": {1},
+        "gen": (n for n in range(3)),
+        "cycle": cycle,
+        ("tuple", 1): Unprintable(),
+    }
+    result = scrub(value)
+    assert result["bytes"] == "b'\\xff\\x00abc'"
+    assert result["set"] == "{1}"
+    assert result["gen"].startswith("<generator object")
+    assert result["('tuple', 1)"] == "<unprintable Unprintable>"
+    depth, inner = 0, result["cycle"]
+    while isinstance(inner, list):
+        depth, inner = depth + 1, inner[0]
+    assert inner == "[too deep]" and depth < 50
+    dumped(result)
+
+
 @override_settings(FLOWSCOPE={"MAX_BODY_DEPTH": 3})
 def test_nesting_deeper_than_max_body_depth_becomes_a_marker():
     assert scrub({"a": {"b": {"c": {"d": 1}}}}) == {"a": {"b": {"c": "[too deep]"}}}
