@@ -134,6 +134,10 @@ DEFAULTS = {
     # Largest body (bytes, once encoded) and most headers a manual test may send.
     "MANUAL_TESTING_MAX_PAYLOAD_BYTES": 65536,
     "MANUAL_TESTING_MAX_HEADERS": 50,
+    # More headers a manual test may not send (400), on top of those a proxy sets (the
+    # X-Forwarded-* family, Remote-User, X-Forwarded-User...; see docs/configuration.md):
+    # name each header your own proxy sets and your code trusts.
+    "MANUAL_TESTING_REFUSED_HEADERS": [],
     # Longest (ms) a tested request may take, and the most a test's timeout_ms may ask for.
     "MANUAL_TESTING_TIMEOUT_MS": 10000,
     # Response bodies longer than this (bytes) are shown and stored truncated, saying so.

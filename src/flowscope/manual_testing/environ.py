@@ -1,9 +1,11 @@
 """The WSGI environ of a tested request, built from nothing but the test itself.
 
 Nothing of the dashboard request is copied but where it came from (host, scheme, client
-address, so ``ALLOWED_HOSTS`` and ``request.get_host()`` behave as for the tester's own
-browser): not its cookies, session or ``Authorization``. A tested request is anonymous
-unless the test sends credentials of its own.
+address and the forwarding headers a proxy in front of the project set on it, so
+``ALLOWED_HOSTS``, ``request.get_host()`` and the client's address behave as for the
+tester's own browser): not its cookies, session or ``Authorization``, nor a proxy's word
+on who the user is. A tested request is anonymous unless the test sends credentials of its
+own, and it cannot claim another origin (``proxy_headers``).
 """
 
 import io
@@ -11,6 +13,8 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote_to_bytes
 
 from django.http.request import split_domain_port
+
+from flowscope.manual_testing.proxy_headers import forwarding_of
 
 USER_AGENT = "flowscope-manual-test"
 
@@ -22,10 +26,14 @@ class Origin:
     host: str
     scheme: str = "http"
     remote_addr: str = "127.0.0.1"
+    forwarding: tuple = ()  # (META key, value) of X-Forwarded-For and the like
 
     @classmethod
     def of(cls, request):
-        return cls(request.get_host(), request.scheme, request.META.get("REMOTE_ADDR", ""))
+        meta = request.META
+        return cls(
+            request.get_host(), request.scheme, meta.get("REMOTE_ADDR", ""), forwarding_of(meta)
+        )
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,7 @@ def build_environ(tested, origin, extra_headers):
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
     }
+    environ.update(origin.forwarding)
     if tested.content_type:
         environ["CONTENT_TYPE"] = tested.content_type
     for name, value in {**tested.headers, **extra_headers}.items():

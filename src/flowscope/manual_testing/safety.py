@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 from django.urls import Resolver404, resolve
 
 from flowscope.conf import flowscope_settings
+from flowscope.manual_testing import proxy_headers
 from flowscope.manual_testing.internal import is_internal
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -91,13 +92,14 @@ def header_problems(headers):
     limit = flowscope_settings.MANUAL_TESTING_MAX_HEADERS
     if len(headers) > limit:
         return [f"At most {limit} headers."]
+    refused = proxy_headers.refused()
     problems = []
     for name, value in headers.items():
-        problems += _header_name_problems(name) or _header_value_problems(name, value)
+        problems += _header_name_problems(name, refused) or _header_value_problems(name, value)
     return problems
 
 
-def _header_name_problems(name):
+def _header_name_problems(name, refused):
     if _CONTROL.search(name):
         return [f"Header name {name!r} holds a control character (CR, LF...)."]
     if "_" in name:
@@ -106,6 +108,11 @@ def _header_name_problems(name):
         return [f"Header name {name!r} is not a valid HTTP header name."]
     if name.lower() in MANAGED_HEADERS:
         return [f"Header {name!r} is set by flowscope for every test; leave it out."]
+    if name.lower() in refused:
+        return [
+            f"Header {name!r} is set by a proxy in front of the project (who the user is, "
+            "where the request comes from); a test cannot send it."
+        ]
     return []
 
 

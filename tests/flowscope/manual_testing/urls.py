@@ -1,5 +1,6 @@
 """A URLconf with what the shop lacks: a regex route, includes nested two deep, a view
-that says whether it serves a synthetic request, and one that waits to be let go."""
+that says whether it serves a synthetic request, one that says whom and where from, and
+one that waits to be let go."""
 
 import contextvars
 import threading
@@ -40,6 +41,20 @@ def synthetic(request):
     )
 
 
+def whoami(request):
+    """Who the project sees: its user, the client's address as a proxy-aware project reads
+    it, the host and scheme."""
+    return JsonResponse(
+        {
+            "user": request.user.get_username() or None,
+            "remote_addr": request.META.get("REMOTE_ADDR"),
+            "forwarded_for": request.META.get("HTTP_X_FORWARDED_FOR"),
+            "host": request.get_host(),
+            "secure": request.is_secure(),
+        }
+    )
+
+
 def hold(request):
     held.set()
     released = let_go.wait(HOLD_DEADLINE_SECONDS)
@@ -56,6 +71,7 @@ legacy = [
 urlpatterns = [
     re_path(r"^legacy/(?P<version>v[0-9]+)/", include((legacy, "legacy"), namespace="legacy")),
     path("synthetic/", synthetic),
+    path("whoami/", whoami),
     path("hold/", hold),
     path("", include("ecommerce_project.urls")),
 ]
