@@ -18,6 +18,7 @@ from flowscope.conf import flowscope_settings
 from flowscope.records import correlation
 from flowscope.records.scrubbing import scrub
 from flowscope.records.trace import RequestFacts, Span, Trace
+from flowscope.synthetic import is_synthetic
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_ERROR_DETAIL = 500
@@ -65,6 +66,8 @@ def begin(request):
         "client_ip": meta.get("REMOTE_ADDR", ""),
         "user_agent": meta.get("HTTP_USER_AGENT", "")[:300],
     }
+    if is_synthetic():  # a manual test run: told apart from real traffic where stored
+        trace.workflow_metadata["synthetic"] = True
     if problem:
         trace.workflow_metadata.update(scrub(problem))
     root.metadata["raw_body"] = _read_body(request)

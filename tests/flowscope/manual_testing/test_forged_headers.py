@@ -1,14 +1,16 @@
 """A tested request is no one but whom its own credentials name, and comes from where the
 tester is: what a proxy in front of the project would vouch for (the user, the client's
 address, the host, the path) cannot be sent by a test, and the tester's own forwarding
-headers go with the run instead."""
+headers go with the run instead. A run's workflow is marked synthetic."""
 
 import pytest
 from django.contrib.auth.middleware import PersistentRemoteUserMiddleware
 
 from flowscope.manual_testing import safety
-from tests.flowscope.manual_testing.conftest import MANUAL_TESTING
+from flowscope.models import WorkflowSession
+from tests.flowscope.manual_testing.conftest import MANUAL_TESTING, run_endpoint
 from tests.flowscope.manual_testing.test_safety import refused
+from tests.flowscope.manual_testing.test_tracing import recorded
 
 SSO_MIDDLEWARE = f"{__name__}.SsoUserMiddleware"
 
@@ -102,3 +104,20 @@ def test_the_run_comes_from_where_the_tester_is_and_as_no_one(
         "host": "testserver",
         "secure": False,
     }
+
+
+def test_a_runs_workflow_is_marked_synthetic_and_can_be_left_out(staff_client, shop, real_recorder):
+    run = run_endpoint(staff_client, method="GET", path=f"/api/v1/products/{shop.novel.pk}/")
+    workflow, _ = recorded(real_recorder, run["correlation_id"])
+    assert workflow.metadata["synthetic"] is True
+    staff_client.get("/api/v1/products/", HTTP_X_CORRELATION_ID="real-customer")
+    assert real_recorder.flush(10)
+    assert not WorkflowSession.objects.get(correlation_id="real-customer").metadata.get("synthetic")
+
+    def listed(synthetic):
+        answer = staff_client.get("/api/v1/debugging/workflows/", {"synthetic": synthetic})
+        assert answer.status_code == 200, answer.json()
+        return [w["correlation_id"] for w in answer.json()["results"]]
+
+    assert listed("true") == [run["correlation_id"]]
+    assert listed("false") == ["real-customer"]

@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -28,6 +29,9 @@ class WorkflowFilter(StrictFilterSet):
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
     has_errors = django_filters.BooleanFilter(method="filter_has_errors")
+    synthetic = django_filters.BooleanFilter(
+        method="filter_synthetic", label="run by hand from the dashboard (manual testing)"
+    )
     q = django_filters.CharFilter(
         field_name="correlation_id",
         lookup_expr="startswith",
@@ -41,6 +45,10 @@ class WorkflowFilter(StrictFilterSet):
 
     def filter_has_errors(self, queryset, name, value):
         return queryset.filter(error_count__gt=0) if value else queryset.filter(error_count=0)
+
+    def filter_synthetic(self, queryset, name, value):
+        marked = Q(metadata__has_key="synthetic")
+        return queryset.filter(marked) if value else queryset.exclude(marked)
 
 
 class WorkflowListView(DashboardAccessMixin, ListAPIView):

@@ -15,7 +15,7 @@ function select(name, label, options, value) {
 
 export async function renderList(container, params, ctx) {
   container.dataset.title = "Workflows";
-  const state = { q: "", type: "", status: "", has_errors: "", page: 1 };
+  const state = { q: "", type: "", status: "", has_errors: "", synthetic: "", page: 1 };
   const results = h("div", {});
   const form = h("form", { class: "filters", role: "search" },
     h("label", { class: "field grow" }, h("span", { class: "label", text: "Correlation ID starts with" }),
@@ -25,11 +25,14 @@ export async function renderList(container, params, ctx) {
       h("datalist", { id: "workflow-types" }, TYPES.map((t) => h("option", { value: t })))),
     select("status", "Status", STATUSES, ""),
     select("has_errors", "Errors", ["", "true", "false"], ""),
+    h("label", { class: "field" }, h("span", { class: "label", text: "Run by hand" }),
+      h("select", { name: "synthetic" }, [["", "any"], ["false", "no: real traffic"], ["true", "yes: manual tests"]]
+        .map(([value, text]) => h("option", { value, text })))),
     h("button", { type: "submit", class: "button", text: "Filter" }));
 
   const load = async () => {
     const data = await ctx.api("workflows/", {
-      query: { q: state.q, type: state.type, status: state.status, has_errors: state.has_errors, page: state.page, page_size: 25 },
+      query: { q: state.q, type: state.type, status: state.status, has_errors: state.has_errors, synthetic: state.synthetic, page: state.page, page_size: 25 },
     });
     const pager = h("div", { class: "pager" },
       h("button", { type: "button", class: "button ghost", disabled: !data.previous, text: "← Newer",
@@ -37,10 +40,10 @@ export async function renderList(container, params, ctx) {
       h("span", { class: "muted", text: `${data.count} workflow${data.count === 1 ? "" : "s"} · page ${state.page}` }),
       h("button", { type: "button", class: "button ghost", disabled: !data.next, text: "Older →",
         onclick: () => { state.page += 1; load(); } }));
-    replace(results, data.count || state.q || state.type || state.status || state.has_errors
+    replace(results, data.count || state.q || state.type || state.status || state.has_errors || state.synthetic
       ? [table([
         { label: "Workflow", render: (w) => workflowLink(w.correlation_id) },
-        { label: "Type", render: (w) => w.workflow_type || "—" },
+        { label: "Type", render: (w) => [w.workflow_type || "—", w.metadata?.synthetic ? h("span", { class: "muted", text: " · manual test" }) : null] },
         { label: "Status", render: (w) => badge(w.status) },
         { label: "User", render: (w) => w.user || "anonymous" },
         { label: "Started", render: (w) => timeEl(w.started_at) },
