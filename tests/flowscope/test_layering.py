@@ -6,8 +6,8 @@
 (capture builds records and hands them to recording; ingest does the same from outside.)
 
 A module may import the base modules (settings, models, signals, the internal-error guard,
-percentiles, thresholds) and the packages its entry lists; anything else is an upward or
-sideways import and fails here, with the line that does it.
+percentiles, thresholds, slots) and the packages its entry lists; anything else is an
+upward or sideways import and fails here, with the line that does it.
 """
 
 import ast
@@ -24,6 +24,7 @@ BASE = {
     "flowscope.models",
     "flowscope.signals",
     "flowscope.synthetic",
+    "flowscope.slots",
     "flowscope.internal_errors",
     "flowscope.json_types",
     "flowscope.percentiles",

@@ -1,5 +1,6 @@
 """How often manual tests may run: ``MANUAL_TESTING_RATE`` per user, and no run at all
-while every slot of the run pool is taken. Both answer 429 with ``Retry-After``."""
+while every slot of the run pool is taken; no report made or exported while every slot of
+``REPORTS_MAX_CONCURRENT`` is. Each answers 429 with ``Retry-After``."""
 
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import UserRateThrottle
@@ -7,6 +8,7 @@ from rest_framework.throttling import UserRateThrottle
 from flowscope.conf import flowscope_settings
 
 POOL_RETRY_AFTER_SECONDS = 1  # runs take seconds at most, bar the timed-out ones
+REPORT_RETRY_AFTER_SECONDS = 2  # the longest report (31 days, a million steps) takes about 2 s
 
 
 class ManualRunThrottle(UserRateThrottle):
@@ -32,3 +34,14 @@ class RunPoolFull(Throttled):
 
     def __init__(self, reason):
         super().__init__(POOL_RETRY_AFTER_SECONDS, f"{reason} Try again shortly.")
+
+
+class ReportPoolFull(Throttled):
+    default_code = "report_pool_full"
+
+    def __init__(self, limit):
+        super().__init__(
+            REPORT_RETRY_AFTER_SECONDS,
+            f"{limit} reports are being made or exported (REPORTS_MAX_CONCURRENT). "
+            "Try again shortly.",
+        )

@@ -30,6 +30,7 @@ from flowscope.conf import flowscope_settings
 from flowscope.manual_testing.environ import build_environ
 from flowscope.manual_testing.rollback import rolled_back
 from flowscope.records.trace import describe_exception
+from flowscope.slots import NoSlotFree, Slots
 from flowscope.synthetic import synthetic
 
 logger = logging.getLogger("flowscope.manual_testing")
@@ -60,26 +61,15 @@ class PoolFull(Exception):
         self.limit = limit
 
 
-class _Slots:
-    """A semaphore sized by the setting, replaced when the setting changes (in tests)."""
+class _RunSlots(Slots):
+    """The slots of runs, and the threads of the runs that hold them."""
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._size, self._semaphore = None, None
+        super().__init__("MANUAL_TESTING_MAX_CONCURRENT")
         self.workers = set()
 
-    def acquire(self):
-        with self._lock:
-            size = flowscope_settings.MANUAL_TESTING_MAX_CONCURRENT
-            if size != self._size:
-                self._size, self._semaphore = size, threading.BoundedSemaphore(size)
-            semaphore = self._semaphore
-        if not semaphore.acquire(blocking=False):
-            raise PoolFull(size)
-        return semaphore
 
-
-_slots = _Slots()
+_slots = _RunSlots()
 
 
 def running_workers():
@@ -91,7 +81,11 @@ def start_run():
     """A new ``RunWorker`` to send a run's requests through, used as a context manager;
     ``PoolFull`` when every slot is taken. Its transaction is rolled back when the block
     ends (or, after a timeout, when the request still running ends)."""
-    return RunWorker(_slots.acquire())
+    try:
+        semaphore = _slots.acquire()
+    except NoSlotFree as exc:
+        raise PoolFull(exc.limit) from None
+    return RunWorker(semaphore)
 
 
 def dispatch(tested, origin, *, timeout_ms, headers):

@@ -1,4 +1,11 @@
-"""Reports: generate (stored), list, read, delete, export."""
+"""Reports: generate (stored), list, read, delete, export.
+
+Making and exporting a report take one of ``REPORTS_MAX_CONCURRENT`` slots of the process
+(429 with ``Retry-After`` when none is free): over a long period each holds a server
+thread for up to seconds, and many at once must not starve the host's own requests.
+"""
+
+from contextlib import contextmanager
 
 import django_filters
 from django.http import HttpResponse
@@ -20,12 +27,29 @@ from flowscope.api.serializers.reports import (
     ReportSerializer,
     WorkflowReportRequest,
 )
+from flowscope.api.throttling import ReportPoolFull
 from flowscope.api.views.workflows import workflow_or_404
 from flowscope.models import Report
 from flowscope.reports import exporters, generate
+from flowscope.slots import NoSlotFree, Slots
 
 # What an export's file holds, by format: a JSON object, a PDF's bytes, else text.
 EXPORT_BODIES = {"json": OpenApiTypes.OBJECT, "pdf": OpenApiTypes.BINARY}
+POOL_FULL = {429: OpenApiResponse(ApiErrorSerializer, "REPORTS_MAX_CONCURRENT are in progress.")}
+_slots = Slots("REPORTS_MAX_CONCURRENT")
+
+
+@contextmanager
+def report_slot():
+    """The block runs in one of the process's report slots; a 429 if none is free."""
+    try:
+        semaphore = _slots.acquire()
+    except NoSlotFree as exc:
+        raise ReportPoolFull(exc.limit) from None
+    try:
+        yield
+    finally:
+        semaphore.release()
 
 
 class ReportFilter(StrictFilterSet):
@@ -66,37 +90,43 @@ class ReportViewSet(
         responses={
             201: ReportSerializer,
             404: OpenApiResponse(ApiErrorSerializer, "No workflow of that correlation ID."),
+            **POOL_FULL,
         },
     )
     @action(detail=False, methods=["post"])
     def generate_workflow_report(self, request):
         data = self._valid(WorkflowReportRequest, request)
         session = workflow_or_404(data["correlation_id"])
-        return self.created(generate.workflow_report(session, request.user))
+        with report_slot():
+            report = generate.workflow_report(session, request.user)
+        return self.created(report)
 
-    @extend_schema(request=PeriodSerializer, responses={201: ReportSerializer})
+    @extend_schema(request=PeriodSerializer, responses={201: ReportSerializer, **POOL_FULL})
     @action(detail=False, methods=["post"])
     def generate_system_health_report(self, request):
         period = self._valid(PeriodSerializer, request)
-        return self.created(
-            generate.system_health_report(period["start"], period["end"], request.user)
-        )
+        with report_slot():
+            report = generate.system_health_report(period["start"], period["end"], request.user)
+        return self.created(report)
 
-    @extend_schema(request=PerformanceReportRequest, responses={201: ReportSerializer})
+    @extend_schema(request=PerformanceReportRequest, responses={201: ReportSerializer, **POOL_FULL})
     @action(detail=False, methods=["post"])
     def generate_performance_report(self, request):
         data = self._valid(PerformanceReportRequest, request)
-        return self.created(
-            generate.performance_report(
+        with report_slot():
+            report = generate.performance_report(
                 data["start"], data["end"], data["routes"], data["layers"], request.user
             )
-        )
+        return self.created(report)
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=list(exporters.FORMATS), default="json")],
         responses={
-            (200, exporters.media_type(fmt)): EXPORT_BODIES.get(fmt, OpenApiTypes.STR)
-            for fmt in exporters.FORMATS
+            **{
+                (200, exporters.media_type(fmt)): EXPORT_BODIES.get(fmt, OpenApiTypes.STR)
+                for fmt in exporters.FORMATS
+            },
+            **POOL_FULL,
         },
     )
     @action(detail=True, methods=["get"])
@@ -104,7 +134,9 @@ class ReportViewSet(
         fmt = request.query_params.get("format", "json")
         if fmt not in exporters.FORMATS:
             raise ValidationError({"format": [f"Use one of {', '.join(exporters.FORMATS)}."]})
-        exported = exporters.export(generate.as_dict(self.get_object()), fmt)
+        report = self.get_object()
+        with report_slot():
+            exported = exporters.export(generate.as_dict(report), fmt)
         response = HttpResponse(
             exported.content, content_type=exported.content_type, headers=exported.headers
         )
