@@ -6,6 +6,7 @@ from django.db.models import Count, Q, Sum
 from flowscope.models import TraceStep, WorkflowSession
 
 MAX_STEPS = 5000
+MAX_ERRORS = 1000
 
 
 def workflows():
@@ -45,7 +46,14 @@ def steps_truncated(workflow, steps):
 
 
 def errors_of(workflow):
-    return list(workflow.errors.select_related("step", "workflow").order_by("created_at"))
+    """Its first MAX_ERRORS errors, oldest first (a retry loop can log thousands)."""
+    return list(
+        workflow.errors.select_related("step", "workflow").order_by("created_at", "id")[:MAX_ERRORS]
+    )
+
+
+def errors_truncated(workflow, errors):
+    return workflow.error_count > len(errors) == MAX_ERRORS
 
 
 def last_success(subject):

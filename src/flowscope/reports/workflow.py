@@ -1,4 +1,8 @@
-"""The workflow report: one workflow, complete enough to attach to a bug ticket."""
+"""The workflow report: one workflow, complete enough to attach to a bug ticket.
+
+Bounded whatever the workflow: its first ``MAX_STEPS`` steps and ``MAX_ERRORS`` errors
+(``analysis.workflows``), and the tables say so when there were more.
+"""
 
 import statistics
 from datetime import timedelta
@@ -16,11 +20,13 @@ def build(workflow):
     steps = workflows.steps_of(workflow)
     errors = workflows.errors_of(workflow)
     analysis = timing.analyze(steps)
+    steps_cut = workflows.steps_truncated(workflow, steps)
+    errors_cut = workflows.errors_truncated(workflow, errors)
     return {
         "title": f"Workflow report: {workflow.workflow_type} {workflow.correlation_id}",
         "summary": summary(workflow),
         "sections": [
-            step_table(steps, analysis),
+            step_table(steps, analysis, _first_of(len(steps), workflow.step_count, steps_cut)),
             fields(
                 "time_per_layer",
                 "Time per layer (self, ms)",
@@ -41,7 +47,7 @@ def build(workflow):
                     "Hit ratio": ratio(analysis["cache"]["hit_ratio"]),
                 },
             ),
-            error_table(errors),
+            error_table(errors, _first_of(len(errors), workflow.error_count, errors_cut)),
             frontend(steps),
             advice(workflow, steps),
             comparison(workflow, steps),
@@ -69,7 +75,11 @@ def _flatten(nodes, depth=0):
         yield from _flatten(node["children"], depth + 1)
 
 
-def step_table(steps, analysis):
+def _first_of(shown, total, cut):
+    return f"The first {shown} of {total}; the rest are left out of this report." if cut else ""
+
+
+def step_table(steps, analysis, note=""):
     critical = set(analysis["critical_path"])
     slow = set(analysis["slowest_steps"])
     tree = timing.step_tree(steps, lambda s: {"step": s})
@@ -100,6 +110,7 @@ def step_table(steps, analysis):
         "Step tree",
         ["Step", "Layer", "Status", "Start (ms)", "Duration (ms)", "Flags"],
         rows,
+        note=note,
     )
 
 
@@ -144,7 +155,7 @@ def stack_text(frames):
     )
 
 
-def error_table(errors):
+def error_table(errors, note=""):
     rows = [
         [
             e.created_at.isoformat(),
@@ -162,6 +173,7 @@ def error_table(errors):
         "Errors",
         ["When", "Layer", "Severity", "Type", "Message", "Step", "Stack (* = your code)"],
         rows,
+        note=note,
     )
 
 

@@ -78,12 +78,14 @@ class WorkflowDetailView(DashboardAPIView):
     def get(self, request, correlation_id):
         workflow = workflow_or_404(correlation_id)
         steps = workflows.steps_of(workflow)
+        errors = workflows.errors_of(workflow)
         return Response(
             {
                 "workflow": WorkflowSerializer(workflow).data,
                 "steps": timing.step_tree(steps, lambda step: StepSerializer(step).data),
                 "steps_truncated": workflows.steps_truncated(workflow, steps),
-                "errors": ErrorSerializer(workflows.errors_of(workflow), many=True).data,
+                "errors": ErrorSerializer(errors, many=True).data,
+                "errors_truncated": workflows.errors_truncated(workflow, errors),
                 "analysis": timing.analyze(steps),
             }
         )
