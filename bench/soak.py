@@ -206,6 +206,7 @@ def soak(server, root, env, token, args):
     customers_said = finished(customers, "the simulated customers").strip()
     time.sleep(5)  # let the writer catch up before the last reading
     samples.append(sample(server, token, started))
+    print_sample(samples[-1])
     return samples, load, customers_said
 
 
