@@ -193,6 +193,13 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         """The session logged out or the token was deleted (``revocation``)."""
         await self.close(code=4401)
 
+    async def flowscope_recheck(self, event):
+        """The user was saved: a password change, deactivation or lost staff status ends
+        the socket now rather than at the next periodic check (``revocation``)."""
+        allowed, code = await auth.still_allowed(self.scope)
+        if not allowed:
+            await self.close(code=code)
+
 
 class DashboardConsumer(FlowscopeConsumer):
     """``ws/debugging/dashboard/``: topics ``workflows``, ``errors``, ``performance``,
