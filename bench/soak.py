@@ -75,9 +75,14 @@ def start_loads(server, root, env, args, seconds):
         sys.executable, "manage.py", "simulate_traffic", "--base-url", server.url(""),
         "--rate", str(args.rate), "--duration", str(seconds), "--seed", "1",
     ]  # fmt: skip
-    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-    loadgen = subprocess.Popen(loadgen_command, **pipes)
-    customers = subprocess.Popen(customers_command, cwd=root / "example", env=env, **pipes)
+    loadgen = subprocess.Popen(
+        loadgen_command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    # The customers log a line a workflow: to a file, so that no pipe fills up meanwhile.
+    log = open(server.log.with_name("customers.log"), "w")  # noqa: SIM115 (as long as they run)
+    customers = subprocess.Popen(
+        customers_command, cwd=root / "example", env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     return loadgen, customers
 
 
@@ -185,6 +190,15 @@ def finished(process, name):
     return out
 
 
+def customers_summary(customers, log):
+    """The simulated customers' last line: how many workflows of each outcome."""
+    customers.wait(120)
+    lines = log.read_text().strip().splitlines()
+    if customers.returncode:
+        sys.exit("the simulated customers failed:\n" + "\n".join(lines[-30:]))
+    return lines[-1] if lines else ""
+
+
 def soak(server, root, env, token, args):
     seconds = args.minutes * 60
     print(
@@ -203,7 +217,7 @@ def soak(server, root, env, token, args):
         print_sample(samples[-1])
         time.sleep(max(0.0, args.interval - (time.monotonic() - started) % args.interval))
     load = json.loads(finished(loadgen, "the load generator"))
-    customers_said = finished(customers, "the simulated customers").strip()
+    customers_said = customers_summary(customers, server.log.with_name("customers.log"))
     time.sleep(5)  # let the writer catch up before the last reading
     samples.append(sample(server, token, started))
     print_sample(samples[-1])
