@@ -72,6 +72,9 @@ def build_environ(tested, origin, extra_headers):
         "wsgi.run_once": False,
     }
     environ.update(origin.forwarding)
+    # A run is no customer's browser session: an empty journey header wins over a journey
+    # cookie the test may send, so the run never joins someone's journey.
+    environ["HTTP_X_FLOWSCOPE_JOURNEY"] = ""
     if tested.content_type:
         environ["CONTENT_TYPE"] = tested.content_type
     for name, value in {**tested.headers, **extra_headers}.items():

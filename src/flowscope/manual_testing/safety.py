@@ -17,7 +17,8 @@ from flowscope.manual_testing import proxy_headers
 from flowscope.manual_testing.internal import is_internal
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-# Set by the dispatcher: the run's correlation ID and workflow, the host, the body framing.
+# Set by the dispatcher: the run's correlation ID, workflow and journey (none), the host,
+# the body framing.
 MANAGED_HEADERS = frozenset(
     {
         "host",
@@ -28,6 +29,7 @@ MANAGED_HEADERS = frozenset(
         "traceparent",
         "x-workflow-type",
         "x-workflow-complete",
+        "x-flowscope-journey",
     }
 )
 MAX_PATH_LENGTH = 2048

@@ -76,9 +76,10 @@ def test_smuggling_the_run_into_another_trace_is_refused(staff_client):
             "TraceParent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "X-Workflow-Type": "checkout",
             "X-Workflow-Complete": "true",
+            "X-Flowscope-Journey": "a-customers-journey",
         },
     )
-    assert len(messages) == 4
+    assert len(messages) == 5
     assert all("set by flowscope" in message for message in messages)
 
 
@@ -121,3 +122,16 @@ def test_a_runs_workflow_is_marked_synthetic_and_can_be_left_out(staff_client, s
 
     assert listed("true") == [run["correlation_id"]]
     assert listed("false") == ["real-customer"]
+
+
+def test_a_journey_cookie_does_not_join_the_run_to_a_customers_journey(
+    staff_client, shop, real_recorder
+):
+    run = run_endpoint(
+        staff_client,
+        method="GET",
+        path="/api/v1/products/",
+        headers={"Cookie": "flowscope_journey=a-customers-journey"},
+    )
+    workflow, _ = recorded(real_recorder, run["correlation_id"])
+    assert workflow.journey_id == ""
