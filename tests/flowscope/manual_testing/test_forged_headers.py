@@ -57,7 +57,7 @@ def test_the_projects_own_remote_user_header_is_refused(staff_client, behind_sso
     assert "'X-Sso-User'" in message
 
 
-def test_headers_the_settings_name_are_refused(staff_client, settings):
+def test_headers_the_settings_name_are_refused(settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_SCHEME", "https")
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "MANUAL_TESTING_REFUSED_HEADERS": ["X-Tenant"]}
     problems = safety.header_problems({"X-Scheme": "https", "x-tenant": "other", "X-Ok": "1"})

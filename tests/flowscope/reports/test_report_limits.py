@@ -5,6 +5,7 @@ at once in a process; past that the answer is a 429 with Retry-After, at once.""
 import threading
 
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from flowscope.analysis import workflows
@@ -75,9 +76,12 @@ def test_past_the_concurrent_limit_reports_are_refused_with_retry_after(
     held = {}
 
     def a_long_report():
-        held["response"] = staff_api_client(staff).post(
-            URL + "generate_performance_report/", {"hours": 24 * 31}, format="json"
-        )
+        try:
+            held["response"] = staff_api_client(staff).post(
+                URL + "generate_performance_report/", {"hours": 24 * 31}, format="json"
+            )
+        finally:
+            connections.close_all()  # this thread's own, before the test database goes
 
     thread = threading.Thread(target=a_long_report)
     thread.start()
