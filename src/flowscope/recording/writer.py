@@ -29,7 +29,7 @@ from flowscope.models import (
     TraceStep,
     WorkflowSession,
 )
-from flowscope.recording.fingerprints import fingerprint
+from flowscope.recording.fingerprints import fingerprint_of
 from flowscope.records.scrubbing import storable
 from flowscope.records.trace import CapturedError, ExternalSpans, Trace
 
@@ -499,7 +499,7 @@ def _error_row(error, workflow_id, step_id):
         message=storable(error.message[:10000]),
         stack_trace=error.stack_trace,
         severity=error.severity,
-        fingerprint=fingerprint(error.error_type, error.message, error.stack_trace),
+        fingerprint=fingerprint_of(error),
         created_at=error.created_at,
         request_context=error.request_context,
     )

@@ -1,5 +1,6 @@
 """Log records become errors without flowscope changing where the host's logs go."""
 
+import code
 import json
 import logging
 import os
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from flowscope.models import ErrorLog
 from flowscope.testing import capture_traces
 
 pytestmark = pytest.mark.urls("tests.flowscope.capture.views")
@@ -74,3 +76,15 @@ def test_records_of_a_logger_that_does_not_propagate_stay_its_own():
     finally:
         quiet.propagate = True
     assert traces[0].errors == []
+
+
+def test_the_same_warning_from_a_shell_and_from_a_request_is_one_error(real_recorder):
+    shell = code.InteractiveInterpreter()  # what `manage.py shell` runs
+    shell.runsource("import logging")
+    shell.runsource('logging.getLogger("tests.app").warning("stock low for product %s", 42)')
+    Client().get("/warn/")  # logs the same from its view
+    assert real_recorder.flush(10)
+    from_shell = ErrorLog.objects.get(workflow=None)
+    from_request = ErrorLog.objects.get(workflow__isnull=False)
+    assert from_shell.message == from_request.message == "stock low for product 42"
+    assert from_shell.fingerprint == from_request.fingerprint
