@@ -74,6 +74,17 @@ class WorkflowSession(models.Model):
     def __str__(self):
         return f"{self.workflow_type} {self.correlation_id} ({self.status})"
 
+    @property
+    def ended(self):
+        """Whether it ended (completed, failed or timed out); one in progress may go on."""
+        return self.status in self.ENDED
+
+    @property
+    def recorded_ms(self):
+        """From the start of its first request or step to the end of its last: what was
+        recorded of it, ended or not; never the time since it started."""
+        return (self.last_activity_at - self.started_at).total_seconds() * 1000
+
 
 class TraceStep(models.Model):
     """A span: one timed piece of work in one layer. DB and cache steps are children of the
