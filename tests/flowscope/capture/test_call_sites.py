@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # A package as pip installs it, with its own pages and queries.
 PACKAGE_URLS = """\
 from django.contrib.auth import get_user_model
+from django.contrib.auth.views import LogoutView
 from django.http import JsonResponse
 from django.urls import path
 
@@ -30,7 +31,10 @@ def page_list(request):
     return JsonResponse({"editors": count_editors()})
 
 
-urlpatterns = [path("pages/", page_list)]
+urlpatterns = [
+    path("pages/", page_list),
+    path("logout/", LogoutView.as_view(next_page="/pages/")),
+]
 """
 
 
@@ -47,11 +51,12 @@ def installed_package(tmp_path, monkeypatch):
         sys.modules.pop(name, None)
 
 
-def served_alone(path):
+def served_alone(path, method="get", client=None):
     """``path`` served in a thread of its own, as a server would: no frame of this test's
     code is on the stack (the thread runs the test client's own method)."""
     with ThreadPoolExecutor(1) as pool:
-        response = pool.submit(Client().get, path).result(timeout=60)
+        serve = getattr(client or Client(), method)
+        response = pool.submit(serve, path).result(timeout=60)
         pool.submit(connections.close_all).result(timeout=60)  # the thread's own
     return response
 
@@ -65,9 +70,30 @@ def test_a_query_run_by_an_installed_package_names_its_line_as_library_code(
     (query,) = [span for span in traces[0].spans if span.layer == "database"]
     assert query.metadata["call_site"] == {
         "file": "shelfcms/urls.py",
-        "line": 7,
+        "line": 8,
         "function": "count_editors",
         "in_app": False,
+    }
+
+
+def test_djangos_own_session_and_auth_queries_name_djangos_lines(
+    installed_package, settings, django_user_model
+):
+    settings.ROOT_URLCONF = "shelfcms.urls"
+    client = Client()
+    client.force_login(django_user_model.objects.create_user("editor"))
+    with capture_traces() as traces:
+        assert served_alone("/logout/", "post", client).status_code == 302
+    sites = {
+        (site["file"], site["function"], site["in_app"])
+        for span in traces[0].spans
+        if span.layer == "database"
+        for site in [span.metadata["call_site"]]
+    }
+    assert sites == {
+        ("django/contrib/sessions/backends/db.py", "_get_session_from_db", False),
+        ("django/contrib/auth/backends.py", "get_user", False),
+        ("django/contrib/sessions/backends/db.py", "delete", False),
     }
 
 

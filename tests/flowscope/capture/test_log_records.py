@@ -43,7 +43,9 @@ def test_a_host_without_logging_config_still_sees_its_warnings_on_stderr(tmp_pat
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "ecommerce_project.settings",
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "example"), str(ROOT)]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(ROOT / "example"), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
         "FLOWSCOPE_VAR_DIR": str(tmp_path),
     }
     env.pop("DATABASE_URL", None)
