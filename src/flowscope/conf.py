@@ -35,6 +35,9 @@ DEFAULTS = {
     "MAX_BODY_BYTES": 8192,
     # JSON nested deeper than this is stored as a "[too deep]" marker.
     "MAX_BODY_DEPTH": 20,
+    # Any other captured text (a step's metadata value, a log or exception message) longer
+    # than this many characters is stored cut, ending "…[N more characters]".
+    "MAX_TEXT_LENGTH": 10000,
     # Store response bodies: "errors" (status >= 400), "all" or "none".
     "CAPTURE_RESPONSE_BODIES": "errors",
     # Log records at this level and above become errors of the current workflow.

@@ -130,7 +130,7 @@ def _add_step(record, event):
     record.spans.append(
         Span(
             layer="frontend",
-            name=event["name"],
+            name=scrub_text(event["name"]),  # a step may be named after a URL
             span_id=event.get("span_id") or new_span_id(),
             parent_span_id=event.get("parent_span_id", ""),
             started_at=event.get("started_at") or timezone.now(),
@@ -142,13 +142,14 @@ def _add_step(record, event):
 
 
 def _add_vital(record, event):
+    name = scrub_text(event["name"])
     record.spans.append(
         Span(
             layer="frontend",
-            name=f"vital.{event['name']}",
+            name=f"vital.{name}",
             started_at=event.get("started_at") or timezone.now(),
             duration_ms=event["value"],
-            metadata={**_metadata(event), "vital": event["name"], "value": event["value"]},
+            metadata={**_metadata(event), "vital": name, "value": event["value"]},
         )
     )
 

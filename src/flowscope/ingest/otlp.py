@@ -191,10 +191,11 @@ KINDS = {
 
 def to_span(otlp_span, attrs, resource, describe=None):
     failed = otlp_span.status.code == OtlpStatus.STATUS_CODE_ERROR
-    described = (describe or Describer())(otlp_span, attrs, resource)
+    describe = describe or Describer()
+    described = describe(otlp_span, attrs, resource)
     return Span(
         layer=layer_of(otlp_span, attrs),
-        name=otlp_span.name[:500] or "(unnamed)",
+        name=describe.name(otlp_span.name),
         span_id=otlp_span.span_id.hex(),
         parent_span_id=otlp_span.parent_span_id.hex(),
         started_at=timestamp(otlp_span.start_time_unix_nano),
@@ -217,6 +218,7 @@ class Describer:
     def __init__(self):
         self._attributes = {}
         self._services = {}
+        self._names = {}
         # A SCRUB_KEYS entry naming one of NAMES, or a MAX_BODY_DEPTH below the attributes'
         # values: then the whole is scrubbed, as it would be.
         self._plain = flowscope_settings.MAX_BODY_DEPTH > 2 and not any(
@@ -238,6 +240,15 @@ class Describer:
             },
             "status_message": scrub(message, 1) if message else "",
         }
+
+    def name(self, name):
+        """A span's name, scrubbed: a sender may name a span after a URL with its query
+        string ("GET /reset?token=..."). Names repeat within an export: scrubbed once."""
+        try:
+            return self._names[name]
+        except KeyError:
+            found = self._names[name] = scrub_text(name[:500]) or "(unnamed)"
+            return found
 
     def _service(self, service):
         try:

@@ -6,8 +6,9 @@ from importlib import import_module
 from channels.db import database_sync_to_async
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.utils.crypto import constant_time_compare
 
 from flowscope.access import may_watch
 
@@ -42,29 +43,44 @@ def user_for_token(key):
 
 @database_sync_to_async
 def still_allowed(scope):
-    """``(allowed, close_code)`` now: a logged-out session, a revoked token, a user no
-    longer active or staff all end the socket."""
+    """``(allowed, close_code)`` now: a logged-out session, a session a password change
+    ended, a revoked token, a user no longer active or staff all end the socket."""
     user = scope.get("user")
     if user is None or not user.is_authenticated:
+        return False, 4401
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if fresh is None:
         return False, 4401
     if "flowscope_token" in scope:
         from rest_framework.authtoken.models import Token
 
         if not Token.objects.filter(key=scope["flowscope_token"], user_id=user.pk).exists():
             return False, 4401
-    elif not _session_alive(scope, user):
-        return False, 4401
-    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
-    if fresh is None:
+    elif not _session_alive(scope, fresh):
         return False, 4401
     return (True, None) if may_watch(fresh) else (False, 4403)
 
 
 def _session_alive(scope, user):
-    """Read the session again from its store: logging out flushes it."""
+    """Read the session again from its store (logging out flushes it) and verify it as
+    Django's ``get_user`` does: a password change ends the user's other sessions."""
     session = scope.get("session")
     key = getattr(session, "session_key", None) if session is not None else None
     if key is None:
         return False
     stored = import_module(settings.SESSION_ENGINE).SessionStore(key)
-    return str(stored.get(SESSION_KEY)) == str(user.pk)
+    if str(stored.get(SESSION_KEY)) != str(user.pk):
+        return False
+    return _hash_verified(stored.get(HASH_SESSION_KEY), user)
+
+
+def _hash_verified(session_hash, user):
+    if not hasattr(user, "get_session_auth_hash"):  # a user model without the check
+        return True
+    if not session_hash:
+        return False
+    fallbacks = getattr(user, "get_session_auth_fallback_hash", tuple)()
+    return any(
+        constant_time_compare(session_hash, known)
+        for known in (user.get_session_auth_hash(), *fallbacks)
+    )

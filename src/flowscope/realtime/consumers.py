@@ -22,6 +22,7 @@ from flowscope.realtime.groups import TOPICS, topic_group, workflow_group
 from flowscope.realtime.health_ticker import health_ticker
 from flowscope.realtime.layer_probe import layer_probe
 from flowscope.realtime.publisher import publisher
+from flowscope.realtime.sequence import GapFinder
 from flowscope.records.correlation import CORRELATION_ID
 
 MAX_MESSAGE_BYTES = 4096
@@ -56,6 +57,10 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
     """Shared by both sockets: who may connect, staying allowed, staying in groups."""
 
     groups_joined = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gaps = GapFinder()
 
     async def connect(self):
         await self.accept()  # accept first: a close code only reaches an accepted socket
@@ -93,6 +98,7 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
 
     async def leave(self, groups):
         self.groups_joined = set(self.groups_joined) - set(groups)
+        self.gaps.forget(groups)
         async with group_operation_slot():
             for group in groups:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -155,6 +161,7 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         except Exception as exc:
             log_layer_failure(exc)
             return False
+        self.gaps.forget(self.groups_joined)  # the gap is the outage, caught up on now
         # No server_time: the client's catch-up starts from its last event, before the gap.
         await self.send_json({"type": "live_resumed"})
         return True
@@ -172,13 +179,26 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
             await super().dispatch(message)
 
     async def flowscope_events(self, event):
-        """Frames the publisher serialized once for every client."""
+        """Frames the publisher serialized once for every client. Messages that never
+        arrived (this socket's channel was full) are counted, and the client told to catch
+        up first: it catches up from its last event, so before these frames."""
+        missed = self.gaps.missed(event)
+        if missed:
+            publisher.count("missed", missed)
+            await self.send_json({"type": "live_resumed", "missed": missed})
         for frame in event["frames"]:
             await self.send(text_data=frame)
 
     async def flowscope_revoked(self, event):
         """The session logged out or the token was deleted (``revocation``)."""
         await self.close(code=4401)
+
+    async def flowscope_recheck(self, event):
+        """The user was saved: a password change, deactivation or lost staff status ends
+        the socket now rather than at the next periodic check (``revocation``)."""
+        allowed, code = await auth.still_allowed(self.scope)
+        if not allowed:
+            await self.close(code=code)
 
 
 class DashboardConsumer(FlowscopeConsumer):

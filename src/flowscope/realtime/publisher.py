@@ -6,14 +6,17 @@ the groups of the workflows a socket is watching (``watching``).
 The message is sent on the ASGI server's own event loop when this process serves
 WebSockets (the in-memory layer only works there, and Redis connections live there too);
 a process without sockets sends through Redis on a loop of its own, and has nobody to tell
-with the in-memory layer. A full channel or a failing layer is counted and logged,
-never raised into the recorder. (``system_health`` is sent by ``health_ticker``.)
+with the in-memory layer. A failing layer is counted and logged, never raised into the
+recorder. Messages are numbered per group and sent one after another, in order: a socket
+whose channel was full finds the gap (``sequence``). (``system_health`` is sent by
+``health_ticker``.)
 """
 
 import asyncio
 import json
 import logging
 import threading
+import weakref
 from collections import defaultdict
 
 from channels.exceptions import ChannelFull
@@ -24,9 +27,10 @@ from flowscope.diagnostics import Counters
 from flowscope.models import WorkflowSession
 from flowscope.realtime import messages, watching
 from flowscope.realtime.groups import topic_group, workflow_group
+from flowscope.realtime.sequence import Numbering
 
 logger = logging.getLogger("flowscope.realtime")
-COUNTERS = ("published", "overflow", "failed", "group_errors", "layer_errors")
+COUNTERS = ("published", "overflow", "failed", "group_errors", "layer_errors", "missed")
 
 
 class Publisher:
@@ -35,18 +39,22 @@ class Publisher:
         self._own = self._thread = None
         self.counts = Counters(*COUNTERS)
         self._lock = threading.Lock()  # guards the loop of our own
+        self.numbering = Numbering()
+        self._in_order = weakref.WeakKeyDictionary()  # event loop -> its lock for sends
 
     def attach(self, loop):
         """Called by consumers: the loop of the server that holds this process's sockets."""
         self.loop = loop
 
-    def count(self, name):
-        self.counts.add(**{name: 1})
+    def count(self, name, number=1):
+        self.counts.add(**{name: number})
 
     def snapshot(self):
         """Counters for the health endpoint: live events published, lost to a full channel
-        or a failing layer, group joins or leaves that failed, and sockets' receives that
-        the layer failed (each socket waits for the layer and joins its groups again)."""
+        or a failing layer, group joins or leaves that failed, sockets' receives that the
+        layer failed (each socket waits for the layer and joins its groups again), and
+        messages that sockets found missing (their channel was full; each told its client
+        to catch up)."""
         return self.counts.snapshot()
 
     @staticmethod
@@ -58,7 +66,7 @@ class Publisher:
     def send(self, group, events):
         """From any thread: on the server's loop, else on a loop of our own (Redis)."""
         if events:
-            self.deliver(group, self.message(events))
+            self.deliver(group, {**self.message(events), **self.numbering.stamp(group)})
 
     def deliver(self, group, message):
         """One channel-layer message to ``group``, from any thread, never waited for."""
@@ -69,8 +77,17 @@ class Publisher:
         if loop is None and not isinstance(layer, InMemoryChannelLayer):
             loop = self._own_loop()  # no sockets here: through Redis, on a loop of our own
         if loop is not None:
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop)
+            sending = self._send_in_order(loop, layer, group, message)
+            future = asyncio.run_coroutine_threadsafe(sending, loop)
             future.add_done_callback(self._sent)
+
+    async def _send_in_order(self, loop, layer, group, message):
+        # One send at a time, in the order given: channels-redis sends concurrent messages
+        # over several connections, and a later one could overtake an earlier one.
+        if loop not in self._in_order:
+            self._in_order[loop] = asyncio.Lock()
+        async with self._in_order[loop]:
+            await layer.group_send(group, message)
 
     def _own_loop(self):
         """One long-lived loop in a thread, so that Redis connections are kept and reused

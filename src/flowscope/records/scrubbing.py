@@ -208,7 +208,7 @@ def _scrub_key(key):
 
 def _scrub(value, depth: int, max_depth: int, extras: tuple):
     if isinstance(value, str):  # "/login?token=..." in a URL value: pairs masked too
-        return _scrub_text(value, extras)
+        return _scrub_capped(value, extras)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -228,7 +228,7 @@ def _scrub(value, depth: int, max_depth: int, extras: tuple):
         if depth >= max_depth:
             return TOO_DEEP
         return [_scrub(item, depth + 1, max_depth, extras) for item in value]
-    return _scrub_text(_as_text(value), extras)  # a repr may hold "password='...'"
+    return _scrub_capped(_as_text(value), extras)  # a repr may hold "password='...'"
 
 
 def scrub(value, depth=0):
@@ -365,12 +365,29 @@ def _scrub_text(text: str, extras: tuple) -> str:
 
 def scrub_text(text: str) -> str:
     """Free text (log and exception messages) with card numbers, verification codes and
-    secret pairs masked.
+    secret pairs masked, at most MAX_TEXT_LENGTH characters of it.
 
     ``password=hunter2``, ``"token": "abc"`` and ``Authorization: Bearer abc`` keep their
     key and lose their value; ``cvv 123`` keeps its word and loses its digits.
     """
-    return _scrub_text(text, _extra_keys())
+    return _scrub_capped(text, _extra_keys())
+
+
+# --- length ------------------------------------------------------------------------------
+
+_NUMBER_TAIL = "0123456789 -"
+
+
+def _scrub_capped(text: str, extras: tuple) -> str:
+    """``text`` scrubbed, or its first MAX_TEXT_LENGTH characters scrubbed and how many more
+    there were. Cut before scrubbing (a megabyte of text is not worth its regex time), the
+    cut moves back over a trailing number: no part of a card number or code is left too
+    short to be masked."""
+    limit = flowscope_settings.MAX_TEXT_LENGTH
+    if len(text) <= limit:
+        return _scrub_text(text, extras)
+    head = text[:limit].rstrip(_NUMBER_TAIL)
+    return f"{_scrub_text(head, extras)}…[{len(text) - len(head)} more characters]"
 
 
 # --- bodies ------------------------------------------------------------------------------

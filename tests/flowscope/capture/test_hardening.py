@@ -14,7 +14,7 @@ from django.urls import path
 import flowscope
 from flowscope import internal_errors
 from flowscope.capture import context, request_trace
-from flowscope.models import TraceStep, WorkflowSession
+from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 from flowscope.recording import write_policy, writer
 from flowscope.recording.losses import Losses
 from flowscope.records.trace import CapturedError
@@ -60,6 +60,14 @@ async def late_view(request):
     return JsonResponse({"ok": True})
 
 
+def huge_view(request):
+    """A host that puts megabytes in a step's metadata and a log message."""
+    huge = "x" * 3_000_000
+    with flowscope.step("export.rows", rows=huge, note="ok"):
+        logging.getLogger("tests.huge").warning("export failed: %s", huge)
+    return JsonResponse({"ok": True})
+
+
 def secret_view(request, token):
     cache.get(f"card:{request.GET.get('card', '')}")
     return JsonResponse({"ok": True})
@@ -80,6 +88,7 @@ urlpatterns = [
     path("shared-step/", shared_step_view),
     path("late/", late_view),
     path("reset/<str:token>/", secret_view),
+    path("huge/", huge_view),
     path("broken-middleware/", shared_step_view),
     *views.urlpatterns,
 ]
@@ -249,6 +258,18 @@ def test_nul_characters_and_odd_layers_do_not_poison_the_store(real_recorder):
     assert real_recorder.flush(10)
     step = TraceStep.objects.get(layer="api")
     assert step.metadata["query"] == {"q": "a\ufffdb"}
+
+
+def test_megabytes_of_metadata_and_log_text_are_stored_cut(real_recorder, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "MAX_TEXT_LENGTH": 1000}
+    assert Client().get("/huge/").status_code == 200
+    assert real_recorder.flush(30)
+    step = TraceStep.objects.get(name="export.rows")
+    assert step.metadata["note"] == "ok"
+    assert step.metadata["rows"] == "x" * 1000 + "…[2999000 more characters]"
+    message = ErrorLog.objects.get(error_type="log:tests.huge").message
+    assert message.startswith("export failed: xxx") and len(message) < 1100
+    assert message.endswith(f"…[{3_000_015 - 1000} more characters]")
 
 
 def test_the_recorders_own_sql_is_never_traced(real_recorder):

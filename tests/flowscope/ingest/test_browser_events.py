@@ -235,6 +235,17 @@ def test_secrets_in_events_are_scrubbed():
     assert "hunter2" not in text and "abc123" not in text and "4242 4242" not in text
 
 
+def test_step_and_vital_names_are_scrubbed():
+    events = [
+        step(name="GET /reset?token=abc123"),
+        {"type": "vital", "correlation_id": CID, "name": "card 4242 4242 4242 4242", "value": 1},
+    ]
+    with capture_traces() as records:
+        assert send({"events": events}).status_code == 202
+    names = sorted(span.name for span in records[0].spans)
+    assert names == ["GET /reset?token=[Filtered]", "vital.card [Filtered card]"]
+
+
 def test_errors_have_flowscopes_shape_whatever_the_hosts_handler(settings):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,

@@ -46,3 +46,11 @@ def test_span_metadata_is_scrubbed_as_a_whole_would_be(settings, settings_update
             assert describe(otlp_span(), attrs, resource) == whole(attrs, resource)
     message = "failed for card 4242 4242 4242 4242"
     assert describe(otlp_span(message), {}, {}) == whole({}, {}, message)
+
+
+def test_span_names_are_scrubbed_once_an_export():
+    describe = otlp.Describer()
+    for _ in range(2):
+        assert describe.name("GET /reset?token=abc123") == "GET /reset?token=[Filtered]"
+        assert describe.name("charge 4242 4242 4242 4242") == "charge [Filtered card]"
+        assert describe.name("") == "(unnamed)"

@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth import get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, get_user_model
 from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -218,6 +218,40 @@ def test_another_sessions_logout_leaves_a_socket_open():
         return pong["timestamp"]
 
     assert run(body) == 7
+
+
+def test_a_password_change_closes_the_other_sessions_sockets_at_once():
+    """As Django ends the user's other sessions; the one that changed it stays (it called
+    ``update_session_auth_hash``), and so does a socket opened with a token."""
+    user = get_user_model().objects.create_user("new-pass", password="pw", is_staff=True)
+    changer, other = Client(), Client()
+    changer.force_login(user)
+    other.force_login(user)
+    token = Token.objects.create(user=user).key
+
+    def change_password():
+        user.set_password("a new password")
+        user.save()
+        session = changer.session  # as update_session_auth_hash does for the changer
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.save()
+
+    async def body():
+        kept = socket(DASHBOARD, cookie=f"sessionid={changer.cookies['sessionid'].value}")
+        ended = socket(DASHBOARD, cookie=f"sessionid={other.cookies['sessionid'].value}")
+        by_token = socket(DASHBOARD, token)
+        for communicator in (kept, ended, by_token):
+            assert (await communicator.connect())[0]
+            await until(communicator, "dashboard_snapshot")
+        await sync_to_async(change_password)()
+        code = await close_code(ended)
+        for communicator in (kept, by_token):
+            await communicator.send_json_to({"type": "ping", "timestamp": 7})
+            assert (await until(communicator, "pong"))["timestamp"] == 7
+            await communicator.disconnect()
+        return code
+
+    assert run(body) == 4401
 
 
 def test_losing_staff_status_closes_the_socket(settings):

@@ -344,3 +344,22 @@ def test_a_preview_is_cut_between_characters_whatever_they_are(limit):
     assert result["_truncated"] is True
     assert len(result["preview"].encode("utf-8", "surrogatepass")) <= limit
     assert result["preview"].startswith('{"n": "\ud800'[: len(result["preview"])])
+
+
+def test_long_text_is_cut_without_keeping_part_of_a_card_or_code(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "MAX_TEXT_LENGTH": 40}
+    paid = "the customer paid with card 4242 4242 4242 4242 yesterday"  # cut in the card
+    assert scrub_text(paid) == "the customer paid with card…[30 more characters]"
+    codes = scrub({"v": "cvv 7319 " * 10})["v"]
+    assert codes == f"cvv {FILTERED} " * 4 + "cvv…[51 more characters]"
+    assert scrub({"v": "token=" + "a" * 100})["v"] == f"token={FILTERED}…[66 more characters]"
+    assert scrub([Opaque("x" * 50)]) == ["x" * 40 + "…[10 more characters]"]
+    assert scrub_text("short") == "short"
+
+
+class Opaque:
+    def __init__(self, text):
+        self.text = text
+
+    def __str__(self):
+        return self.text
