@@ -96,3 +96,11 @@ def test_every_operation_lists_the_errors_it_can_answer():
                 assert "404" in statuses, where
             error = operation["responses"]["401" if "401" in statuses else "406"]
             assert "content" in error, where
+
+
+def test_duration_filters_state_the_largest_number_they_accept(staff_client):
+    parameters = fetch_schema()["paths"]["/debugging/workflows/"]["get"]["parameters"]
+    bounds = {p["name"]: p["schema"].get("maximum") for p in parameters}
+    assert bounds["min_duration_ms"] == bounds["max_duration_ms"] == 1e50
+    assert staff_client.get("/debugging/workflows/", {"max_duration_ms": "1e50"}).status_code == 200
+    assert staff_client.get("/debugging/workflows/", {"max_duration_ms": "2e50"}).status_code == 400
