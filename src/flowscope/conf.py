@@ -17,8 +17,9 @@ DEFAULTS = {
     "SAMPLE_RATE": 1.0,
     # Path prefixes never traced, on top of flowscope's own API, page, ingest and STATIC_URL.
     "IGNORE_PATHS": [],
-    # Prefix under which flowscope's own API, page and ingest are mounted (never traced).
-    "INTERNAL_PATHS": ["/api/v1/debugging/", "/debugging/", "/ws/debugging/"],
+    # Path prefixes of flowscope's own (never traced) beyond where flowscope.urls is
+    # mounted, which is found in the URLconf: only for a mount it cannot find there.
+    "INTERNAL_PATHS": [],
     # Workflow types by route: {name: {"routes": ["POST /api/v1/x/"], "complete_on": [...]}}.
     # A request matching "routes" gives an untyped workflow its type; a 2xx on a
     # "complete_on" route completes it, and a 4xx/5xx there fails it.
@@ -99,6 +100,10 @@ DEFAULTS = {
     "MAX_PAGE_SIZE": 200,
     # How far back realtime_updates?since= may reach; older is clamped (and says so).
     "REALTIME_MAX_LOOKBACK_SECONDS": 3600,
+    # Whether the dashboard page opens WebSockets. None: when the page is served over ASGI
+    # (under WSGI, runserver or gunicorn, it polls the API instead); True where another
+    # server serves the sockets beside a WSGI one; False: always poll.
+    "WEBSOCKETS": None,
     # Seconds between system_health messages on the dashboard WebSocket (sooner when a
     # layer's status changes), and between checks that a socket's user is still staff.
     "REALTIME_HEALTH_INTERVAL": 10,

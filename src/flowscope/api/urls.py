@@ -1,10 +1,9 @@
 from django.templatetags.static import static
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.api.exceptions import not_found
 from flowscope.api.views import (
     config,
     dashboard,
@@ -79,7 +78,4 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("schema/docs/", SwaggerView.as_view(url_name="flowscope:schema"), name="schema-docs"),
     path("", include(router.urls)),
-    # Last: an unknown path (or an id that is no number) is a JSON 404. Only paths with the
-    # trailing slash, so that APPEND_SLASH still redirects one that lacks it.
-    re_path(r"^.*/$", not_found, name="not-found"),
 ]

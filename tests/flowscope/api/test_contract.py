@@ -16,7 +16,7 @@ from schemathesis.engine import events, from_schema
 from flowscope.recording import writer
 from tests.flowscope.factories import make_error, make_trace
 
-SCHEMA = "/api/v1/debugging/schema/?format=json"
+SCHEMA = "/debugging/schema/?format=json"
 INGEST_KEY = "contract-ingest-key"
 SEED = 15
 
@@ -92,7 +92,7 @@ def contract_failures(server, headers, max_examples, phases=PHASES):
             "operations": [
                 {
                     "include-method": method,
-                    "include-path": f"/api/v1/debugging/{path}",
+                    "include-path": f"/debugging/{path}",
                     "checks": {"positive_data_acceptance": {"expected-statuses": VALID_OR_400}},
                 }
                 for method, path in RULES_BEYOND_THE_SCHEMA

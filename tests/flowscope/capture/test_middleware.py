@@ -198,7 +198,7 @@ def test_ignored_paths_are_not_traced(settings):
     with capture_traces() as traces:
         Client().get("/static/thing/")
         Client().get("/sync/private-1/")
-        Client().get("/api/v1/debugging/anything/")
+        Client().get("/ws/debugging/anything/")  # where flowscope's sockets were
         Client().get("/sync/public/")
     assert [t.root.metadata["path"] for t in traces] == ["/sync/public/"]
 

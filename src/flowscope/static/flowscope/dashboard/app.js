@@ -53,6 +53,7 @@ const ctx = {
     return windowSelect.value;
   },
   wsWorkflowPath: (id) => `${app.dataset.wsWorkflow}${encodeURIComponent(id)}/`,
+  sockets: app.dataset.live !== "poll", // false when the server has none (WSGI)
   navigate(hash) {
     location.hash = hash;
   },
@@ -64,7 +65,9 @@ function showState(state) {
   connection.title = {
     live: "Receiving live events over the WebSocket.",
     reconnecting: "The WebSocket dropped; reconnecting with backoff.",
-    polling: "The WebSocket is down; catching up over HTTP every few seconds.",
+    polling: ctx.sockets
+      ? "The WebSocket is down; catching up over HTTP every few seconds."
+      : "This server has no WebSockets (WSGI): refreshing over HTTP every few seconds.",
     offline: "Neither the WebSocket nor the API answers.",
   }[state] || "";
 }
@@ -96,6 +99,7 @@ const live = new LiveConnection(app.dataset.wsDashboard, {
   },
   onState: showState,
   catchUp,
+  sockets: ctx.sockets,
 });
 
 let cleanup = null;

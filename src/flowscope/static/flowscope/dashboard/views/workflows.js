@@ -177,6 +177,7 @@ export async function renderDetail(container, { id }, ctx) {
       await refresh();
       return [];
     },
+    sockets: ctx.sockets,
   }).start();
 
   replace(container,
