@@ -12,23 +12,23 @@ from flowscope.capture.collectors import Collector
 
 
 def wrap(owner, name, make_wrapper):
-    current = owner.__dict__[name]
-    if getattr(current, "flowscope_original", None) is not None:
-        return
+    current = getattr(owner, name, None)
+    if current is None or getattr(current, "flowscope_original", None) is not None:
+        return  # a version of the library without it, or wrapped already
     wrapper = make_wrapper(current)
     wrapper.flowscope_original = current
     setattr(owner, name, wrapper)
 
 
 def unwrap(owner, name):
-    original = getattr(owner.__dict__.get(name), "flowscope_original", None)
+    original = getattr(getattr(owner, name, None), "flowscope_original", None)
     if original is not None:
         setattr(owner, name, original)
 
 
 class LibraryCollector(Collector):
     """Wraps each of ``methods``, ``(module, class name, method name, wrapper factory)``,
-    whose module can be imported."""
+    that the installed version of the library has."""
 
     methods = ()
 
@@ -46,4 +46,6 @@ class LibraryCollector(Collector):
                 module = importlib.import_module(module_name)
             except ImportError:  # the library is not installed: nothing of it to capture
                 continue
-            yield getattr(module, class_name), method_name, make_wrapper
+            owner = getattr(module, class_name, None)
+            if owner is not None:
+                yield owner, method_name, make_wrapper
