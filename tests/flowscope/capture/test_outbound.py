@@ -89,6 +89,13 @@ def test_a_call_is_one_external_step_under_the_current_step(service, library):
     assert headers["traceparent"] == f"00-{trace.trace_id}-{step.span_id}-01"
 
 
+def test_a_long_url_names_its_step_within_the_stored_length(service):
+    trace, _ = call("requests", f"{service.url}/{'segment/' * 100}")
+    [step] = external_steps(trace)
+    assert len(step.name) == 500
+    assert step.metadata["path"] == "/" + "segment/" * 100
+
+
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_headers_the_caller_set_are_sent_as_they_were(service, library):
     trace, _ = call(library, f"{service.url}/rates/", caller_headers="1")
@@ -260,6 +267,10 @@ def test_collectors_install_once_and_uninstall_to_the_library_as_it_was():
             ("api.example.com", "/articles/{token}", ""),
         ),
         ("http://svc", ("svc", "/", "")),
+        (
+            "https://shop.example/cart;jsessionid=abc",
+            ("shop.example", "/cart;jsessionid=[Filtered]", ""),
+        ),
     ],
 )
 def test_urls_are_named_like_routes(url, described):

@@ -21,6 +21,7 @@ from flowscope.synthetic import is_synthetic
 
 CORRELATION_HEADER = "X-Correlation-ID"
 TRACEPARENT_HEADER = "traceparent"
+MAX_NAME_LENGTH = 500  # as every step's
 
 _inside_call = ContextVar("flowscope_inside_outbound_call", default=False)
 
@@ -82,10 +83,11 @@ def _start_step(trace, library, method, url):
     host, path, query = describe_url(url)
     metadata = {"library": library, "method": method, "host": host, "path": path}
     if query:
-        metadata["query"] = query  # scrubbed when prepared, as every external step's metadata
+        metadata["query"] = query
     if is_synthetic():  # a manual test run's call still reaches the service: say so
         metadata["synthetic"] = True
-    span = context.start_leaf_span(trace, "external", f"{method} {host}{path}", metadata)
+    name = f"{method} {host}{path}"[:MAX_NAME_LENGTH]
+    span = context.start_leaf_span(trace, "external", name, metadata)
     if span is not None:
         span.span_id = new_span_id()
     return span

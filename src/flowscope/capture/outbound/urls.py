@@ -3,12 +3,17 @@ calls to one endpoint look alike and the ids and tokens in a URL stay out of the
 
 A path segment or query value that is all digits becomes ``{id}``, a UUID ``{uuid}``, and a
 long one that looks like a token (16 characters or more mixing letters and digits, or any
-32 or more) ``{token}``. The user and password a URL may carry are never kept.
+32 or more) ``{token}``. The user and password a URL may carry are never kept, and what
+is left is scrubbed (``?api_key=[Filtered]``) here, once per URL: the step is named by it.
 """
 
 import functools
 import re
 from urllib.parse import parse_qsl, urlsplit
+
+from django.core.signals import setting_changed
+
+from flowscope.records.scrubbing import scrub_text
 
 MIN_TOKEN_LENGTH = 16
 LONG_VALUE_LENGTH = 32
@@ -22,7 +27,16 @@ def describe_url(url):
     """``(host, path, query)`` of an absolute URL: the host with its port, the path and the
     query (``""`` when there is none) with placeholders."""
     parts = urlsplit(url)
-    return _host(parts), route_like(parts.path or "/"), _query(parts.query)
+    path = scrub_text(route_like(parts.path or "/"))
+    return _host(parts), path, scrub_text(_query(parts.query))
+
+
+def _forget_on_change(*, setting, **kwargs):
+    if setting == "FLOWSCOPE":  # SCRUB_KEYS may have changed
+        describe_url.cache_clear()
+
+
+setting_changed.connect(_forget_on_change)
 
 
 def route_like(path):
