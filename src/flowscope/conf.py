@@ -133,6 +133,10 @@ DEFAULTS = {
         "flowscope.capture.errors.ExceptionCollector",
         "flowscope.capture.errors.LogCollector",
         "flowscope.capture.steps.StepCollector",
+        # Outbound HTTP calls, one collector per library (one not installed is skipped).
+        "flowscope.capture.outbound.requests.RequestsCollector",
+        "flowscope.capture.outbound.httpx.HttpxCollector",
+        "flowscope.capture.outbound.urllib3.Urllib3Collector",
     ],
     # Age after which flowscope_prune deletes stored data (e.g. "7d", "12h").
     "RETENTION": "7d",
