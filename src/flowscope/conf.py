@@ -43,7 +43,7 @@ DEFAULTS = {
     # Log records at this level and above become errors of the current workflow.
     "LOG_LEVEL": "WARNING",
     # Loggers whose records are not captured (flowscope records these events itself).
-    "IGNORE_LOGGERS": ["django.request", "django.server", "flowscope"],
+    "IGNORE_LOGGERS": ["django.request", "django.server", "flowscope", "celery.app.trace"],
     # Recorder: queue bound (beyond it requests are dropped and counted, never blocked),
     # batch size and the longest a finished request waits before it is written.
     "QUEUE_SIZE": 10000,
@@ -128,6 +128,7 @@ DEFAULTS = {
         "flowscope.capture.errors.ExceptionCollector",
         "flowscope.capture.errors.LogCollector",
         "flowscope.capture.steps.StepCollector",
+        "flowscope.capture.celery.CeleryCollector",
     ],
     # Age after which flowscope_prune deletes stored data (e.g. "7d", "12h").
     "RETENTION": "7d",

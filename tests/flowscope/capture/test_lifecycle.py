@@ -7,6 +7,7 @@ import sys
 from contextlib import contextmanager
 
 import pytest
+from celery import signals as celery_signals
 from django.apps import apps
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +42,9 @@ def hooks_in_place():
         ),
         "log": bool(flowscope_log_handlers()),
         "steps": steps.step.collecting,
+        "celery": any(
+            key[0] == "flowscope.task_prerun" for key, _ in celery_signals.task_prerun.receivers
+        ),
     }
 
 
@@ -65,7 +69,7 @@ def test_collectors_install_once_and_uninstall_cleanly():
     connection.ensure_connection()
     caches["default"].get("warm")  # a cache object made before the collector is installed
     collectors = configured_collectors()
-    assert len(collectors) == 5
+    assert len(collectors) == 6
     try:
         for collector in collectors:
             collector.uninstall()
@@ -91,6 +95,7 @@ def test_a_collector_left_out_of_the_setting_is_not_installed(settings):
             "exceptions": False,
             "log": False,
             "steps": False,
+            "celery": False,
         }
         with capture_traces() as traces:
             Client().get("/sync/left-out/")
