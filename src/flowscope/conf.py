@@ -44,7 +44,7 @@ DEFAULTS = {
     # Log records at this level and above become errors of the current workflow.
     "LOG_LEVEL": "WARNING",
     # Loggers whose records are not captured (flowscope records these events itself).
-    "IGNORE_LOGGERS": ["django.request", "django.server", "flowscope"],
+    "IGNORE_LOGGERS": ["django.request", "django.server", "flowscope", "celery.app.trace"],
     # Recorder: queue bound (beyond it requests are dropped and counted, never blocked),
     # batch size and the longest a finished request waits before it is written.
     "QUEUE_SIZE": 10000,
@@ -133,6 +133,7 @@ DEFAULTS = {
         "flowscope.capture.errors.ExceptionCollector",
         "flowscope.capture.errors.LogCollector",
         "flowscope.capture.steps.StepCollector",
+        "flowscope.capture.celery.CeleryCollector",
         # Outbound HTTP calls, one collector per library (one not installed is skipped).
         "flowscope.capture.outbound.requests.RequestsCollector",
         "flowscope.capture.outbound.httpx.HttpxCollector",

@@ -7,6 +7,7 @@ import sys
 from contextlib import contextmanager
 
 import pytest
+from celery import signals as celery_signals
 from django.apps import apps
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
@@ -45,6 +46,9 @@ def hooks_in_place():
         ),
         "log": errors.log_capture.capturing,
         "steps": steps.step.collecting,
+        "celery": any(
+            key[0] == "flowscope.task_prerun" for key, _ in celery_signals.task_prerun.receivers
+        ),
     }
 
 
@@ -98,6 +102,7 @@ def test_a_collector_left_out_of_the_setting_is_not_installed(settings):
             "exceptions": False,
             "log": False,
             "steps": False,
+            "celery": False,
         }
         with capture_traces() as traces:
             Client().get("/sync/left-out/")
