@@ -12,7 +12,6 @@ import subprocess
 import sys
 import sysconfig
 import tarfile
-import textwrap
 import time
 import urllib.error
 import urllib.parse
@@ -125,9 +124,9 @@ def installed(dist, tmp_path_factory):
     ).stdout.strip()
     borrowed = sysconfig.get_paths()["purelib"]
     (Path(site) / "borrowed_dependencies.pth").write_text(borrowed + "\n")
+    pip = [sys.executable, "-m", "pip", "--python", str(python)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
-        + ["--no-index", "--no-deps", str(dist[1])],
+        [*pip, "install", "--quiet", "--no-index", "--no-deps", str(dist[1])],
         check=True,
         capture_output=True,
         text=True,
