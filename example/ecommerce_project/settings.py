@@ -100,7 +100,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     # Whatever the server's defaults: every Unicode character (4-byte ones such as emoji
     # included), and a test database that holds them too. Django reads committed rows (not
     # MySQL's REPEATABLE READ), so a waiting writer sees what the other one committed.
-    DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4", "isolation_level": "read committed"}
+    DATABASES["default"]["OPTIONS"] = {
+        "charset": "utf8mb4",
+        "isolation_level": "read committed",
+        **DATABASES["default"].get("OPTIONS", {}),  # the URL's own (?ssl_mode=...) win
+    }
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
