@@ -20,7 +20,7 @@ class AlterFieldOnMySQL(migrations.AlterField):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flowscope', '0008_delivery_receipt'),
+        ('flowscope', '0009_workflow_journey'),
     ]
 
     operations = [
