@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from flowscope.fields import ExactCharField
 from flowscope.records.trace import LAYERS
 
 # The layers a step can belong to, named once with the records capture builds.
@@ -35,7 +36,7 @@ class WorkflowSession(models.Model):
     # The statuses a workflow ends in: it will not change again.
     ENDED = (Status.COMPLETED.value, Status.FAILED.value, Status.TIMED_OUT.value)
 
-    correlation_id = models.CharField(max_length=64, unique=True)
+    correlation_id = ExactCharField(max_length=64, unique=True)
     workflow_type = models.CharField(max_length=64, default="unknown")
     status = models.CharField(max_length=20, choices=Status, default=Status.IN_PROGRESS)
     user = models.ForeignKey(
@@ -299,7 +300,7 @@ class TestRun(models.Model):
     request = models.JSONField(default=dict)
     result = models.JSONField(default=dict)
     passed = models.BooleanField()
-    correlation_id = models.CharField(max_length=64)
+    correlation_id = ExactCharField(max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -327,7 +328,7 @@ class DeliveryReceipt(models.Model):
     """A record delivered under an idempotency key was stored: the writer skips a record
     whose key has a receipt, so a retried delivery is stored once. Pruned with the data."""
 
-    key = models.CharField(max_length=200, unique=True)
+    key = ExactCharField(max_length=200, unique=True)
     written_at = models.DateTimeField(db_index=True)
 
     def __str__(self):

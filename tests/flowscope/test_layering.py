@@ -21,6 +21,7 @@ SOURCE = Path(flowscope.__file__).resolve().parent
 BASE = {
     "flowscope.conf",
     "flowscope.diagnostics",
+    "flowscope.fields",
     "flowscope.mount",
     "flowscope.models",
     "flowscope.signals",
