@@ -17,7 +17,7 @@ import time
 from django.db import connection
 
 from flowscope import diagnostics
-from flowscope.alerts import destinations, history
+from flowscope.alerts import history
 from flowscope.conf import flowscope_settings
 from flowscope.diagnostics import Counters
 from flowscope.models import AlertEvent
@@ -27,9 +27,8 @@ RETRY_PAUSE_SECONDS = 0.5  # doubled at each retry
 Delivery = AlertEvent.Delivery
 
 
-def pending_deliveries(found=None):
-    """The history row's delivery entries before anything is sent."""
-    found = destinations.configured() if found is None else found
+def pending_deliveries(found):
+    """The history row's delivery entries for ``found``, before anything is sent."""
     return [
         {"destination": d.name, "target": d.target, "status": Delivery.PENDING, "attempts": 0}
         for d in found
@@ -51,12 +50,13 @@ class Courier:
         """Alerts of this process queued or being sent."""
         return self._queue.unfinished_tasks if self._pid == os.getpid() else 0
 
-    def send(self, event):
-        """Queue ``event`` for its destinations; never blocks."""
-        if not event.deliveries:
+    def send(self, event, found):
+        """Queue ``event`` for the destinations ``found`` (those its deliveries list, in
+        order); never blocks."""
+        if not found:
             return
         try:
-            self._running_queue().put_nowait(event)
+            self._running_queue().put_nowait((event, found))
         except queue.Full:
             self.counts.add(dropped=1)
             logger.warning("flowscope dropped an alert (ALERT_QUEUE_SIZE full): %s", event.message)
@@ -88,21 +88,18 @@ class Courier:
 
     def _run(self, waiting):
         while True:
-            event = waiting.get()
+            event, found = waiting.get()
             try:
-                self._deliver(event)
+                self._deliver(event, found)
             except Exception:
                 logger.exception("flowscope could not deliver an alert")
             finally:
                 connection.close()  # this thread's own; never held between alerts
                 waiting.task_done()
 
-    def _deliver(self, event):
-        targets = {(d.name, d.target): d for d in destinations.configured()}
-        for entry in event.deliveries:
-            destination = targets.get((entry["destination"], entry["target"]))
-            if destination is not None:
-                self._try(destination, event, entry)
+    def _deliver(self, event, found):
+        for destination, entry in zip(found, event.deliveries, strict=True):
+            self._try(destination, event, entry)
         history.save_deliveries(event)
 
     def _try(self, destination, event, entry):

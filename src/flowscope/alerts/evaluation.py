@@ -10,7 +10,7 @@ import logging
 
 from django.utils import timezone
 
-from flowscope.alerts import firings, history
+from flowscope.alerts import destinations, firings, history
 from flowscope.alerts.courier import courier, pending_deliveries
 from flowscope.alerts.rules import RuleError, configured_rules
 from flowscope.conf import flowscope_settings
@@ -27,12 +27,15 @@ class Evaluator:
         self._read_from = self._rules = None
 
     def __call__(self, batch):
-        at = self.clock()
-        for rule in self.rules():
+        rules = self.rules()
+        if not rules:
+            return
+        at, found = self.clock(), destinations.configured()
+        for rule in rules:
             for firing in self.find(rule, batch, at):
-                event = history.record(firing, at, pending_deliveries())
+                event = history.record(firing, at, pending_deliveries(found))
                 if event is not None:
-                    self.courier.send(event)
+                    self.courier.send(event, found)
 
     def find(self, rule, batch, at):
         if rule.kind in ("p95", "error_rate"):

@@ -105,7 +105,8 @@ class NewErrorGroups:
 
 def _new_error_firing(rule, error, batch):
     count = sum(1 for other in batch.errors if other.fingerprint == error.fingerprint)
-    summary = f"{error.error_type}: {error.message}".strip().rstrip(":")[:300]
+    # One line: it is also an e-mail's subject.
+    summary = " ".join(f"{error.error_type}: {error.message}".split()).rstrip(":")[:300]
     return Firing(
         rule,
         subject=error.fingerprint,

@@ -12,7 +12,7 @@ from flowscope.alerts.courier import courier
 from flowscope.alerts.evaluation import Evaluator
 from flowscope.models import AlertEvent
 from tests.flowscope.alerts.conftest import record
-from tests.flowscope.factories import make_trace
+from tests.flowscope.factories import make_error, make_trace
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,7 +39,8 @@ def wait_for(condition):
 
 
 def test_an_alert_is_mailed_and_posted_as_slack_json(committed, alert_settings, webhook):
-    alert_settings(ALERT_RULES=SLOW, ALERT_EMAILS=["ops@example.com"], ALERT_WEBHOOKS=[webhook.url])
+    hooks = [webhook.url, f"{webhook.url}-2"]  # two hooks on one host, as Slack's are
+    alert_settings(ALERT_RULES=SLOW, ALERT_EMAILS=["ops@example.com"], ALERT_WEBHOOKS=hooks)
     record(slow_requests("wf"))
     evaluate(committed, Evaluator())
     assert courier.flush(DEADLINE)
@@ -49,8 +50,9 @@ def test_an_alert_is_mailed_and_posted_as_slack_json(committed, alert_settings, 
     assert message.subject == f"[flowscope] {expected}"
     assert message.to == ["ops@example.com"]
     assert "Rule: slow (p95)" in message.body
-    [body] = webhook.bodies
-    payload = json.loads(body)
+    first, second = webhook.bodies
+    assert first == second
+    payload = json.loads(first)
     assert payload["text"] == f"[flowscope] {expected}"
     assert payload["alert"]["value"] == 1840.0
     assert payload["alert"]["unit"] == "ms"
@@ -58,7 +60,21 @@ def test_an_alert_is_mailed_and_posted_as_slack_json(committed, alert_settings, 
     assert [(d["destination"], d["target"], d["status"]) for d in alert.deliveries] == [
         ("email", "ops@example.com", "sent"),
         ("webhook", "127.0.0.1", "sent"),  # the host only: the path is the hook's secret
+        ("webhook", "127.0.0.1", "sent"),
     ]
+
+
+def test_a_new_error_is_mailed_on_one_line(committed, alert_settings):
+    alert_settings(
+        ALERT_RULES=[{"name": "new", "kind": "new_error_group"}], ALERT_EMAILS=["ops@example.com"]
+    )
+    declined = make_error("card declined\r\n  by the bank", error_type="PaymentDeclined")
+    record([make_trace("wf", errors=[declined])])
+    evaluate(committed, Evaluator())
+    assert courier.flush(DEADLINE)
+    [message] = mail.outbox
+    expected = "New error: PaymentDeclined: card declined by the bank (api, 1 occurrence)"
+    assert message.subject == f"[flowscope] {expected}"
 
 
 def test_a_storm_in_two_processes_sends_one_message_and_counts_the_repeats(
