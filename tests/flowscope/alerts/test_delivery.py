@@ -8,7 +8,7 @@ import time
 import pytest
 from django.core import mail
 
-from flowscope.alerts.courier import courier
+from flowscope.alerts.courier import Courier, courier
 from flowscope.alerts.evaluation import Evaluator
 from flowscope.models import AlertEvent
 from tests.flowscope.alerts.conftest import record
@@ -122,3 +122,28 @@ def test_a_failing_webhook_is_retried_counted_and_logged_and_never_holds_the_wri
     assert len(webhook.bodies) == 2
     assert courier.snapshot()["failed"] == failed_before + 1
     assert "could not send an alert by webhook to 127.0.0.1 after 2 attempts" in caplog.text
+
+
+def test_alerts_beyond_the_queue_are_kept_in_the_history_and_counted_as_dropped(
+    committed, alert_settings, webhook, caplog
+):
+    new_errors = [{"name": "new", "kind": "new_error_group"}]
+    alert_settings(ALERT_RULES=new_errors, ALERT_WEBHOOKS=[webhook.url], ALERT_QUEUE_SIZE=1)
+    own = Courier()
+    evaluator = Evaluator(courier=own)
+    webhook.release.clear()  # the first alert holds the courier's thread
+    for n in range(3):
+        record([make_trace(f"wf-{n}", errors=[make_error(error_type=f"Error{n}")])])
+        evaluate(committed, evaluator)
+        if n == 0:
+            wait_for(lambda: webhook.bodies)
+    # The first is being sent, the second waits in the queue, the third found it full.
+    assert own.snapshot()["dropped"] == 1
+    statuses = [a.deliveries[0]["status"] for a in AlertEvent.objects.order_by("id")]
+    assert statuses == ["pending", "pending", "dropped"]
+    assert "dropped an alert (ALERT_QUEUE_SIZE full)" in caplog.text
+
+    webhook.release.set()
+    assert own.flush(DEADLINE)
+    statuses = [a.deliveries[0]["status"] for a in AlertEvent.objects.order_by("id")]
+    assert statuses == ["sent", "sent", "dropped"]
