@@ -29,6 +29,7 @@ SECTIONS = [
     ("performance", "Performance"),
     ("testing", "Testing"),
     ("reports", "Reports"),
+    ("alerts", "Alerts"),
     ("settings", "Settings"),
 ]
 

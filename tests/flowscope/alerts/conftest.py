@@ -1,14 +1,12 @@
 """Alerts tests record real traces through the store pipeline and show its committed
 batches to evaluators of their own (one per simulated process)."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from flowscope.alerts.evaluation import evaluate_committed
 from flowscope.recording.losses import Losses
 from flowscope.recording.store_pipeline import StorePipeline, add_sink, remove_sink
+from tests.flowscope.alerts.receiver import webhook_receiver
 
 NO_RULES = {"ALERT_RULES": []}
 
@@ -39,31 +37,8 @@ def alert_settings(settings):
     return configure
 
 
-class Receiver(BaseHTTPRequestHandler):
-    """A webhook receiver: keeps each body; answers ``server.status``, after
-    ``server.release`` is set."""
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.bodies.append(body)
-        self.server.release.wait(60)
-        self.send_response(self.server.status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def webhook():
     """A real HTTP server on 127.0.0.1 receiving webhooks."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    server.bodies, server.status, server.release = [], 200, threading.Event()
-    server.release.set()
-    server.url = f"http://127.0.0.1:{server.server_port}/hooks/secret-token"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.release.set()
-    server.shutdown()
-    server.server_close()
+    with webhook_receiver() as server:
+        yield server
