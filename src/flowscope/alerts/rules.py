@@ -77,7 +77,7 @@ def _check_options(name, kind, options):
     for key, value in options.items():
         if value is REQUIRED:
             raise RuleError(f"rule {name!r}: kind {kind!r} needs {key!r}")
-        if key in ("above",):
+        if key == "above":
             _check_number(name, key, value, minimum=0)
         elif key in ("min_count", "window_seconds"):
             _check_number(name, key, value, minimum=1)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flowscope', '0008_delivery_receipt'),
+        ('flowscope', '0009_workflow_journey'),
     ]
 
     operations = [
