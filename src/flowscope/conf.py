@@ -157,6 +157,28 @@ DEFAULTS = {
     # Runs a user may start (test_endpoint, test_workflow, a re-run), as a DRF throttle
     # rate ("30/min"); None: no limit. Beyond it: 429.
     "MANUAL_TESTING_RATE": "30/min",
+    # Alert rules, evaluated after each committed batch (never on the request path); []
+    # turns alerting off. Kinds and their fields: docs/configuration.md, "Alerts".
+    "ALERT_RULES": [
+        {"name": "slow-routes", "kind": "p95", "metric": "response_time_ms", "above": 2000},
+        {"name": "failing-routes", "kind": "error_rate", "above": 0.2, "min_count": 20},
+        {"name": "new-errors", "kind": "new_error_group"},
+        {"name": "failing-workflows", "kind": "workflow_failure_rate", "above": 0.2},
+    ],
+    # A rule firing again for the same route, error group or workflow type within this many
+    # seconds is counted on its history row, not sent again (in every process together).
+    "ALERT_COOLDOWN_SECONDS": 900,
+    # Where alerts are sent: e-mail addresses (through Django's EMAIL_BACKEND, from
+    # ALERT_EMAIL_FROM or DEFAULT_FROM_EMAIL) and webhook URLs (Slack-compatible JSON).
+    "ALERT_EMAILS": [],
+    "ALERT_EMAIL_FROM": None,
+    "ALERT_WEBHOOKS": [],
+    # Seconds a webhook may take to answer, and retries of a failed delivery before it is
+    # counted as failed and logged.
+    "ALERT_WEBHOOK_TIMEOUT": 5.0,
+    "ALERT_DELIVERY_RETRIES": 2,
+    # Alerts waiting to be sent beyond which new ones are recorded but not sent (counted).
+    "ALERT_QUEUE_SIZE": 100,
 }
 
 

@@ -333,3 +333,50 @@ class DeliveryReceipt(models.Model):
 
     def __str__(self):
         return self.key
+
+
+class AlertEvent(models.Model):
+    """An alert rule that fired for one subject (a route, an error group, a workflow type),
+    with every repeat of it within the cooldown: the alert history.
+
+    ``claim_key`` names the rule, the subject and the cooldown period: the first process to
+    insert it sends the message, every other firing in that period only counts a repeat, so
+    a storm in any number of processes sends one message.
+    """
+
+    class Kind(models.TextChoices):
+        P95 = "p95"
+        ERROR_RATE = "error_rate"
+        NEW_ERROR_GROUP = "new_error_group"
+        WORKFLOW_FAILURE_RATE = "workflow_failure_rate"
+
+    class Delivery(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+        DROPPED = "dropped"
+
+    rule = models.CharField(max_length=100)
+    kind = models.CharField(max_length=40, choices=Kind)
+    subject = models.CharField(max_length=255)
+    claim_key = models.CharField(max_length=64, unique=True)
+    value = models.FloatField()
+    threshold = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    message = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+    first_fired_at = models.DateTimeField()
+    last_fired_at = models.DateTimeField()
+    repeats = models.PositiveIntegerField(default=0)
+    # One entry per destination: {"destination", "target", "status", "attempts", "error"}.
+    deliveries = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-first_fired_at", "-id"]
+        indexes = [
+            models.Index(fields=["-first_fired_at"], name="fs_alert_fired"),
+            models.Index(fields=["rule", "-first_fired_at"], name="fs_alert_rule"),
+        ]
+
+    def __str__(self):
+        return self.message

@@ -38,6 +38,7 @@ ALLOWED = {
     "capture": {"records", "recording"},
     "ingest": {"records", "recording", "api.exceptions", "api.parsers", "api.schema"},
     "analysis": {"wire"},
+    "alerts": set(),
     "wire": set(),
     "access": set(),
     "manual_testing": {"records", "recording", "wire"},

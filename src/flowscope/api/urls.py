@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from flowscope.api.access import DashboardAccessMixin
 from flowscope.api.views import (
+    alerts,
     config,
     dashboard,
     errors,
@@ -21,6 +22,7 @@ router.register(
     "dashboard-config", config.DashboardConfigurationViewSet, basename="dashboard-config"
 )
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("alerts", alerts.AlertEventViewSet, basename="alert")
 router.register("manual-testing", manual_testing.ManualTestingViewSet, basename="manual-testing")
 router.register("test-runs", manual_testing.TestRunViewSet, basename="test-run")
 

@@ -32,6 +32,7 @@ SECTIONS = [
     ("performance", "Performance"),
     ("testing", "Testing"),
     ("reports", "Reports"),
+    ("alerts", "Alerts"),
     ("settings", "Settings"),
 ]
 

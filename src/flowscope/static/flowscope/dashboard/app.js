@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { errorBox, notFound, replace } from "./dom.js";
 import { Bus, LiveConnection } from "./live.js";
+import * as alerts from "./views/alerts.js";
 import * as errors from "./views/errors.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
@@ -25,6 +26,7 @@ const ROUTES = {
   performance: { list: performance.render },
   testing: { list: testing.render },
   reports: { list: reports.renderList, detail: reports.renderDetail, one: "Report" },
+  alerts: { list: alerts.renderList },
   settings: { list: settings.render },
 };
 const LABELS = {
