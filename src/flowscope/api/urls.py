@@ -1,6 +1,7 @@
 from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.routers import SimpleRouter
 
 from flowscope.api.access import DashboardAccessMixin
@@ -38,6 +39,7 @@ class SchemaView(DashboardAccessMixin, SpectacularAPIView):
     """The OpenAPI schema of flowscope's API."""
 
     custom_settings = SCHEMA_SETTINGS
+    content_negotiation_class = DefaultContentNegotiation  # ?format=json or yaml
 
 
 class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
