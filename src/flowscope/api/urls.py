@@ -1,11 +1,12 @@
 from django.templatetags.static import static
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.routers import SimpleRouter
 
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.api.exceptions import not_found
 from flowscope.api.views import (
+    alerts,
     config,
     dashboard,
     errors,
@@ -22,6 +23,7 @@ router.register(
     "dashboard-config", config.DashboardConfigurationViewSet, basename="dashboard-config"
 )
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("alerts", alerts.AlertEventViewSet, basename="alert")
 router.register("manual-testing", manual_testing.ManualTestingViewSet, basename="manual-testing")
 router.register("test-runs", manual_testing.TestRunViewSet, basename="test-run")
 
@@ -37,6 +39,7 @@ class SchemaView(DashboardAccessMixin, SpectacularAPIView):
     """The OpenAPI schema of flowscope's API."""
 
     custom_settings = SCHEMA_SETTINGS
+    content_negotiation_class = DefaultContentNegotiation  # ?format=json or yaml
 
 
 class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
@@ -79,7 +82,4 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("schema/docs/", SwaggerView.as_view(url_name="flowscope:schema"), name="schema-docs"),
     path("", include(router.urls)),
-    # Last: an unknown path (or an id that is no number) is a JSON 404. Only paths with the
-    # trailing slash, so that APPEND_SLASH still redirects one that lacks it.
-    re_path(r"^.*/$", not_found, name="not-found"),
 ]

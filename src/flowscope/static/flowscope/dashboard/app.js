@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { errorBox, notFound, replace } from "./dom.js";
 import { Bus, LiveConnection } from "./live.js";
+import * as alerts from "./views/alerts.js";
 import * as errors from "./views/errors.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
@@ -25,6 +26,7 @@ const ROUTES = {
   performance: { list: performance.render },
   testing: { list: testing.render },
   reports: { list: reports.renderList, detail: reports.renderDetail, one: "Report" },
+  alerts: { list: alerts.renderList },
   settings: { list: settings.render },
 };
 const LABELS = {
@@ -53,6 +55,7 @@ const ctx = {
     return windowSelect.value;
   },
   wsWorkflowPath: (id) => `${app.dataset.wsWorkflow}${encodeURIComponent(id)}/`,
+  sockets: app.dataset.live !== "poll", // false when the server has none (WSGI)
   navigate(hash) {
     location.hash = hash;
   },
@@ -64,7 +67,9 @@ function showState(state) {
   connection.title = {
     live: "Receiving live events over the WebSocket.",
     reconnecting: "The WebSocket dropped; reconnecting with backoff.",
-    polling: "The WebSocket is down; catching up over HTTP every few seconds.",
+    polling: ctx.sockets
+      ? "The WebSocket is down; catching up over HTTP every few seconds."
+      : "This server has no WebSockets (WSGI): refreshing over HTTP every few seconds.",
     offline: "Neither the WebSocket nor the API answers.",
   }[state] || "";
 }
@@ -96,6 +101,7 @@ const live = new LiveConnection(app.dataset.wsDashboard, {
   },
   onState: showState,
   catchUp,
+  sockets: ctx.sockets,
 });
 
 let cleanup = null;

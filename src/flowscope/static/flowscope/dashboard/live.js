@@ -4,6 +4,9 @@
 //
 // States: "connecting", "live" (socket open), "reconnecting" (socket down, no catch-up
 // yet), "polling" (socket down, data still arriving over HTTP), "offline" (neither works).
+//
+// Where the server has no sockets (served over WSGI), { sockets: false } never opens one
+// and polls from the start.
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
@@ -16,8 +19,9 @@ export function socketUrl(path) {
 
 export class LiveConnection {
   // onMessage(message), onState(state), catchUp() → Promise of messages (may be empty).
-  constructor(path, { onMessage, onState, catchUp }) {
+  constructor(path, { onMessage, onState, catchUp, sockets = true }) {
     this.path = path;
+    this.sockets = sockets;
     this.onMessage = onMessage;
     this.onState = onState || (() => {});
     this.catchUp = catchUp;
@@ -31,8 +35,15 @@ export class LiveConnection {
 
   start() {
     this.stopped = false;
-    this.connect();
+    if (this.sockets) this.connect();
+    else this.startPolling();
     return this;
+  }
+
+  startPolling() {
+    this.poll();
+    clearInterval(this.timers.poll);
+    this.timers.poll = setInterval(() => this.poll(), this.pollMs);
   }
 
   stop() {
@@ -95,10 +106,7 @@ export class LiveConnection {
 
   dropped() {
     this.setState(this.timers.poll ? this.state : "reconnecting");
-    if (!this.timers.poll && this.catchUp) {
-      this.poll();
-      this.timers.poll = setInterval(() => this.poll(), this.pollMs);
-    }
+    if (!this.timers.poll && this.catchUp) this.startPolling();
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
     this.attempt += 1;
     clearTimeout(this.timers.reconnect);
