@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -18,12 +19,13 @@ from tests.flowscope.factories import make_error, make_trace
 
 pytestmark = pytest.mark.django_db
 # Open to others by design: health says up or down to anyone, ingest takes a key instead.
-PUBLIC = {
-    ("get", "/api/v1/debugging/health/"),
-    ("post", "/api/v1/debugging/ingest/"),
-    ("post", "/api/v1/debugging/otlp/v1/traces"),
-}
-ALSO_UNLISTED = [("get", "/api/v1/debugging/schema/"), ("get", "/api/v1/debugging/schema/docs/")]
+# Paths below where the project mounts flowscope.
+PUBLIC = {("get", "health/"), ("post", "ingest/"), ("post", "otlp/v1/traces")}
+ALSO_UNLISTED = [("get", "schema/"), ("get", "schema/docs/")]
+
+
+def mounted_at():
+    return reverse("flowscope:health").removesuffix("health/")
 
 
 @pytest.fixture
@@ -56,24 +58,24 @@ def objects(db):
 
 def operations(objects):
     """``(method, url)`` of every operation but the public ones, ids filled in."""
-    found = []
+    found, prefix = [], mounted_at()
     for path, methods in fetch_schema()["paths"].items():
         for method in methods:
-            if (method, path) not in PUBLIC:
-                found.append((method, fill(path, objects)))
-    return found + ALSO_UNLISTED
+            if (method, path.removeprefix(prefix)) not in PUBLIC:
+                found.append((method, fill(path.removeprefix(prefix), objects, prefix)))
+    return found + [(method, prefix + path) for method, path in ALSO_UNLISTED]
 
 
-def fill(path, objects):
+def fill(path, objects, prefix):
     owner_of_id = {
         "errors": objects["error"].pk,
         "reports": objects["report"].pk,
         "test-runs": objects["run"].pk,
         "dashboard-config": objects["config"].pk,
     }
-    resource = path.removeprefix("/api/v1/debugging/").split("/")[0]
+    resource = path.split("/")[0]
     path = path.replace("{correlation_id}", objects["correlation_id"])
-    return re.sub(r"\{id\}", str(owner_of_id.get(resource, 1)), path)
+    return prefix + re.sub(r"\{id\}", str(owner_of_id.get(resource, 1)), path)
 
 
 def state():
@@ -127,9 +129,9 @@ def test_every_operation_refuses_all_but_staff(objects, caller):
 
 def test_health_tells_others_only_up_or_down(objects):
     for client in (APIClient(), token_client()):
-        answer = client.get("/api/v1/debugging/health/")
+        answer = client.get(mounted_at() + "health/")
         assert set(answer.json()) == {"status"}, answer.json()
-    revoked = token_client(is_staff=True, is_active=False).get("/api/v1/debugging/health/")
+    revoked = token_client(is_staff=True, is_active=False).get(mounted_at() + "health/")
     assert revoked.json()["code"] == "authentication_failed"  # told so, and told nothing else
 
 
@@ -138,10 +140,10 @@ def test_staff_share_the_dashboard_but_not_each_others_configurations(objects):
     it; a run's stored request holds no secret to replay); a dashboard configuration is
     its owner's alone: to another staff user it does not exist."""
     colleague = token_client(is_staff=True)
-    url = f"/api/v1/debugging/dashboard-config/{objects['config'].pk}/"
+    url = f"{mounted_at()}dashboard-config/{objects['config'].pk}/"
     for method in ("get", "put", "patch", "delete"):
         answer = getattr(colleague, method)(url, {"name": "taken"}, format="json")
         assert answer.status_code == 404, (method, answer.json())
     assert DashboardConfiguration.objects.get().name == "mine"
-    runs = colleague.get("/api/v1/debugging/test-runs/").json()["results"]
+    runs = colleague.get(mounted_at() + "test-runs/").json()["results"]
     assert [run["created_by"] for run in runs] == ["owner"]
