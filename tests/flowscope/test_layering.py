@@ -44,6 +44,8 @@ ALLOWED = {
     "api": {"analysis", "records", "wire", "access", "manual_testing", "reports"},
     "dashboard": {"access"},
     "management": {"analysis", "recording", "records"},
+    # System checks look at everything the host configures, so they sit above it all.
+    "checks": {"capture", "recording"},
 }
 
 
