@@ -27,6 +27,7 @@ BASE = {
     "flowscope.internal_errors",
     "flowscope.json_types",
     "flowscope.percentiles",
+    "flowscope.prerequisites",
     "flowscope.thresholds",
 }
 # package -> the flowscope packages it may import (its own always).
@@ -45,7 +46,7 @@ ALLOWED = {
     "dashboard": {"access"},
     "management": {"analysis", "recording", "records"},
     # System checks look at everything the host configures, so they sit above it all.
-    "checks": {"capture", "recording"},
+    "checks": {"capture", "manual_testing", "records", "recording"},
 }
 
 

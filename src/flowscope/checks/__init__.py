@@ -4,6 +4,24 @@ registers them all (the app's ``ready()`` does). Every id, what it means and its
 docs/configuration.md, "System checks".
 """
 
-from flowscope.checks import middleware, options
+from flowscope.checks import (
+    asgi,
+    channel_layer,
+    installed_apps,
+    keys,
+    middleware,
+    mounts,
+    options,
+    workflows,
+)
 
-__all__ = ["middleware", "options"]
+__all__ = [
+    "asgi",
+    "channel_layer",
+    "installed_apps",
+    "keys",
+    "middleware",
+    "mounts",
+    "options",
+    "workflows",
+]

@@ -1,0 +1,69 @@
+"""ASGI routing: the host's ``ASGI_APPLICATION`` sends sockets to flowscope's consumers and
+the lifespan to flowscope (which writes the traces it holds when the server stops)."""
+
+from channels.routing import ProtocolTypeRouter
+from django.conf import settings
+from django.core import checks
+from django.utils.module_loading import import_string
+
+ROUTER_SNIPPET = (
+    'ProtocolTypeRouter({"http": django_asgi_app, "websocket": '
+    'flowscope.realtime.routing.websocket_application(), "lifespan": '
+    "flowscope.recording.lifespan.flowscope_lifespan})"
+)
+# Attributes under which ASGI wrappers (middleware, the host's own) keep what they wrap.
+WRAPPED = ("application", "app", "inner")
+MOST_WRAPPERS = 10
+# What goes without each scope, and the check that says so.
+UNROUTED = {
+    "websocket": (
+        "flowscope.W011",
+        "the dashboard's sockets are refused, and its page polls instead of following live",
+    ),
+    "lifespan": (
+        "flowscope.W012",
+        "traces still queued when the server stops are spooled, written only at the next start",
+    ),
+}
+
+
+@checks.register(checks.Tags.compatibility)
+def check_asgi_routing(app_configs=None, **kwargs):
+    """Only where ``ASGI_APPLICATION`` names the application: a project served over WSGI
+    alone has no sockets to route (the dashboard polls)."""
+    path = getattr(settings, "ASGI_APPLICATION", None)
+    if not path:
+        return []
+    try:
+        application = import_string(path)
+    except Exception as exc:
+        return [
+            checks.Error(
+                f"ASGI_APPLICATION {path!r} cannot be imported: {type(exc).__name__}: {exc}",
+                hint="Point ASGI_APPLICATION at your asgi module's application.",
+                id="flowscope.E005",
+            )
+        ]
+    router = protocol_router(application)
+    routed = router.application_mapping if router is not None else {}
+    return [
+        checks.Warning(
+            f"ASGI_APPLICATION {path!r} routes no {scope_type!r} scope: {consequence}.",
+            hint=f"Route it in a channels router: {ROUTER_SNIPPET}.",
+            id=check_id,
+        )
+        for scope_type, (check_id, consequence) in UNROUTED.items()
+        if scope_type not in routed
+    ]
+
+
+def protocol_router(application):
+    """The ``ProtocolTypeRouter`` that is, or is wrapped by, ``application``; or None."""
+    for _ in range(MOST_WRAPPERS):
+        if isinstance(application, ProtocolTypeRouter):
+            return application
+        application = next(
+            (getattr(application, name) for name in WRAPPED if hasattr(application, name)),
+            None,
+        )
+    return None
