@@ -1,5 +1,5 @@
 import django_filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from flowscope.analysis import compare, timing, workflows
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter
+from flowscope.api.schema import extend_schema
 from flowscope.api.serializers.errors import ErrorSerializer
 from flowscope.models import WorkflowSession
 from flowscope.records.correlation import CORRELATION_ID
