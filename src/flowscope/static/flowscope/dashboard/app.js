@@ -29,6 +29,7 @@ const ROUTES = {
 };
 const LABELS = {
   live: "live", connecting: "connecting", reconnecting: "reconnecting…", polling: "polling", offline: "offline",
+  off: "live updates off",
 };
 
 const bus = new Bus();
@@ -59,12 +60,14 @@ const ctx = {
 };
 
 function showState(state) {
+  const off = state === "off";
   connection.dataset.state = state;
-  connection.querySelector(".text").textContent = LABELS[state] || state;
+  connection.querySelector(".text").textContent = off ? `${LABELS.off}: ${live.offReason}` : LABELS[state] || state;
   connection.title = {
     live: "Receiving live events over the WebSocket.",
     reconnecting: "The WebSocket dropped; reconnecting with backoff.",
     polling: "The WebSocket is down; catching up over HTTP every few seconds.",
+    off: `${app.dataset.liveOffFix || "The server has no live updates."} Meanwhile the page polls over HTTP every few seconds.`,
     offline: "Neither the WebSocket nor the API answers.",
   }[state] || "";
 }
@@ -96,6 +99,7 @@ const live = new LiveConnection(app.dataset.wsDashboard, {
   },
   onState: showState,
   catchUp,
+  offReason: app.dataset.liveOff || "",
 });
 
 let cleanup = null;

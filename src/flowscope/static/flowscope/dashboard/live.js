@@ -3,7 +3,9 @@
 // gap ("live_resumed") — catches up over HTTP, so no event is lost.
 //
 // States: "connecting", "live" (socket open), "reconnecting" (socket down, no catch-up
-// yet), "polling" (socket down, data still arriving over HTTP), "offline" (neither works).
+// yet), "polling" (socket down, data still arriving over HTTP), "off" (the server has no
+// live updates, `offReason` says why: data arrives over HTTP, no socket is tried again),
+// "offline" (neither works).
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
@@ -15,8 +17,9 @@ export function socketUrl(path) {
 }
 
 export class LiveConnection {
-  // onMessage(message), onState(state), catchUp() → Promise of messages (may be empty).
-  constructor(path, { onMessage, onState, catchUp }) {
+  // onMessage(message), onState(state), catchUp() → Promise of messages (may be empty);
+  // offReason: why the server has no live updates, when the page already knows.
+  constructor(path, { onMessage, onState, catchUp, offReason = "" }) {
     this.path = path;
     this.onMessage = onMessage;
     this.onState = onState || (() => {});
@@ -27,12 +30,25 @@ export class LiveConnection {
     this.state = "connecting";
     this.timers = {};
     this.pollMs = POLL_MS;
+    this.offReason = offReason;
   }
 
   start() {
     this.stopped = false;
-    this.connect();
+    if (this.offReason) this.pollOnly(this.offReason);
+    else this.connect();
     return this;
+  }
+
+  // The server has no live updates (no channel layer): poll, and try no socket again.
+  pollOnly(reason) {
+    this.offReason = reason;
+    clearTimeout(this.timers.reconnect);
+    this.setState("off");
+    if (!this.timers.poll && this.catchUp) {
+      this.poll();
+      this.timers.poll = setInterval(() => this.poll(), this.pollMs);
+    }
   }
 
   stop() {
@@ -89,6 +105,10 @@ export class LiveConnection {
         this.setState("offline"); // signed out or not allowed: retrying will not help
         return;
       }
+      if (event.code === 4503) {
+        this.pollOnly(event.reason || "not available on this server");
+        return;
+      }
       this.dropped();
     });
   }
@@ -110,7 +130,7 @@ export class LiveConnection {
     try {
       const messages = await this.catchUp();
       for (const message of messages) this.onMessage(message);
-      if (this.state !== "live" && !this.stopped) this.setState("polling");
+      if (this.state !== "live" && !this.stopped) this.setState(this.offReason ? "off" : "polling");
     } catch (error) {
       if (this.state !== "live" && !this.stopped) this.setState("offline");
     }
