@@ -8,18 +8,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python example/manage.py
 INSTALLED := $(VENV)/.installed
+DEMO_INSTALLED := $(VENV)/.installed-demo
 CONSTRAINTS := requirements/constraints.txt
+# The demo: the app, the example's server, and the drivers DATABASE_URL and REDIS_URL may name.
+DEMO_EXTRAS := postgres,redis,demo
 
 .PHONY: demo test lint lock clean screenshots
 
-# (Re)install only when the dependency list or the pins change.
-$(INSTALLED): pyproject.toml $(CONSTRAINTS)
+# (Re)install only when the dependency list or the pins change: $(call install,EXTRAS).
+define install
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed; set PYTHON=python3.x")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[$(1)]"
 	@touch $@
+endef
 
-demo: $(INSTALLED)
+# The tests' and the linter's tools (browser driver, schemathesis, ...) come with make test.
+$(INSTALLED): pyproject.toml $(CONSTRAINTS)
+	$(call install,dev)
+
+$(DEMO_INSTALLED): pyproject.toml $(CONSTRAINTS)
+	$(call install,$(DEMO_EXTRAS))
+
+demo: $(DEMO_INSTALLED)
 	@mkdir -p var
 	$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) seed_demo
@@ -44,7 +55,8 @@ demo: $(INSTALLED)
 	    $(MANAGE) flowscope_writer > var/demo-writer.log 2>&1 & \
 	    pids="$$pids $$!"; \
 	fi; \
-	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$pids 2>/dev/null' EXIT; \
+	trap 'exit 0' INT TERM; \
 	$(BIN)/uvicorn ecommerce_project.asgi:application --app-dir example --host $(HOST) --port $(PORT)
 
 test: $(INSTALLED) lint

@@ -1,4 +1,10 @@
+import os
 import re
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -39,7 +45,10 @@ def test_simulated_customers_leave_complete_workflows(
         "7",
     )
     summary = capsys.readouterr().out
-    assert "workflows" in summary
+    ran = int(re.search(r"^Ran (\d+) workflows", summary, re.MULTILINE)[1])
+    # Each workflow was logged as it ended (a log file follows the traffic), then the total.
+    logged = re.findall(r"^\d\d:\d\d:\d\d (\w+) as shopper\d\d: ", summary, re.MULTILINE)
+    assert ran > 0 and len(logged) == ran - skipped(summary)
     assert real_recorder.flush(15)
     statuses = dict(WorkflowSession.objects.values_list("status").annotate(n=Count("id")))
     assert statuses["completed"] > 0 and statuses["failed"] > 0
@@ -70,6 +79,35 @@ def test_simulated_customers_leave_complete_workflows(
     api = TraceStep.objects.filter(layer="api", name="POST /api/v1/auth/login/").first()
     parent = TraceStep.objects.get(workflow=api.workflow, span_id=api.parent_span_id)
     assert (parent.layer, parent.name) == ("frontend", api.name)
+
+
+def test_sigterm_stops_the_customers_cleanly_after_logging_as_they_went(live_server, seeded_shop):
+    """As ``make demo`` stops it: what ran is in the log already, and the stop is no error."""
+    manage = Path(__file__).resolve().parents[3] / "example" / "manage.py"
+    command = [sys.executable, str(manage), "simulate_traffic", "--base-url", live_server.url]
+    process = subprocess.Popen(
+        [*command, "--rate", "5", "--duration", "600", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": ""},  # flushed by the command itself
+    )
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "nothing was logged while the customers ran"
+        first = process.stdout.readline()
+        assert re.match(r"\d\d:\d\d:\d\d \w+ as shopper\d\d: ", first), first
+        process.send_signal(signal.SIGTERM)
+        rest, errors = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, errors
+    assert re.search(r"^Ran \d+ workflows", rest, re.MULTILINE)
+
+
+def skipped(summary):
+    found = re.search(r"(\d+) skipped", summary)
+    return int(found[1]) if found else 0
 
 
 @pytest.mark.parametrize(

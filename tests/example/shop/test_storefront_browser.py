@@ -180,8 +180,8 @@ def test_declined_card_shows_the_error_and_fails_the_workflow(
     )
     assert (checkout_api.status, checkout_api.metadata["status_code"]) == ("error", 402)
     fetch = next(s for s in steps if s.span_id == checkout_api.parent_span_id)
-    # A 4xx answer is no failure of the fetch itself: only network errors and 5xx are.
-    assert (fetch.layer, fetch.status, fetch.metadata["status_code"]) == ("frontend", "ok", 402)
+    # The fetch failed as the API step did: a decline is red in the browser's layer too.
+    assert (fetch.layer, fetch.status, fetch.metadata["status_code"]) == ("frontend", "error", 402)
     errors = ErrorLog.objects.filter(workflow=workflow)
     assert [(e.layer, e.message) for e in errors] == [
         ("api", "402 Payment Required: The card was declined by its issuer.")

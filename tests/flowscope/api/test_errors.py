@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from flowscope.models import ErrorLog
 from flowscope.recording import writer
@@ -55,6 +56,25 @@ def test_every_occurrence_and_filters(staff_client, errors):
     response = staff_client.get(URL, {"severity": "apocalyptic"})
     assert response.status_code == 400
     assert "severity" in response.json()["errors"]
+
+
+def test_search_by_type_words_workflow_and_user(staff_client, errors):
+    shopper = get_user_model().objects.create_user("margaret")
+    trace = make_trace("wf-user", at=T0, workflow_type="checkout", errors=[make_error("timeout")])
+    trace.user_id = shopper.pk
+    writer.write([trace])
+
+    def messages(query):
+        response = staff_client.get(URL, {**query, "group": "false"})
+        assert response.status_code == 200, response.json()
+        return sorted(error["message"] for error in response.json()["results"])
+
+    assert messages({"error_type": "OSError"}) == ["disk full"]
+    assert messages({"q": "DISK"}) == ["disk full"]
+    assert messages({"q": "oserr"}) == ["disk full"]
+    assert messages({"user": "margaret"}) == ["timeout"]
+    assert messages({"type": "checkout"}) == ["timeout"]
+    assert messages({"q": "order 3"}) == ["card declined for order 3"]
 
 
 def test_detail_shows_the_workflow_and_step(staff_client, errors):

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from flowscope.recording import writer
 from tests.flowscope.factories import T0, make_error, make_span, make_trace
@@ -91,10 +92,26 @@ def test_list_newest_first_with_counts(staff_client, workflows):
             ["bad-1", "good-2"],
         ),
         ({"ordering": "started_at", "type": "checkout"}, ["good-1", "good-2", "bad-1"]),
+        ({"route": "GET /api/v1/products/"}, ["browse-1"]),
+        ({"route": "/api/v1/orders/checkout/"}, ["bad-1", "good-2", "good-1"]),
+        ({"route": "/api/v1/orders/"}, []),
+        ({"error_type": "HTTP 402"}, ["bad-1"]),
+        ({"min_duration_ms": "1250"}, ["bad-1"]),
+        ({"max_duration_ms": "1200", "type": "checkout"}, ["good-2", "good-1"]),
     ],
 )
 def test_filters_and_ordering(staff_client, workflows, query, expected):
     assert correlation_ids(staff_client.get(URL, query)) == expected
+
+
+def test_search_finds_a_user_by_the_start_of_their_name(staff_client, workflows):
+    shopper = get_user_model().objects.create_user("Margaret")
+    trace = make_trace("by-user", at=T0 + timedelta(minutes=4), workflow_type="checkout")
+    trace.user_id = shopper.pk
+    writer.write([trace])
+    assert correlation_ids(staff_client.get(URL, {"q": "marg"})) == ["by-user"]
+    assert correlation_ids(staff_client.get(URL, {"q": "by-"})) == ["by-user"]
+    assert correlation_ids(staff_client.get(URL, {"user": "Margaret"})) == ["by-user"]
 
 
 @pytest.mark.parametrize(
@@ -102,7 +119,9 @@ def test_filters_and_ordering(staff_client, workflows, query, expected):
     [
         ({"status": "exploded"}, "status"),
         ({"started_after": "yesterday"}, "started_after"),
-        ({"q": "x" * 65}, "q"),
+        ({"q": "x" * 151}, "q"),
+        ({"min_duration_ms": "fast"}, "min_duration_ms"),
+        ({"max_duration_ms": ""}, "max_duration_ms"),
     ],
 )
 def test_bad_filters_are_400_naming_the_field(staff_client, workflows, query, field):

@@ -1,11 +1,13 @@
 """Demo traffic: a population of customers running the shop's workflows over real HTTP.
 
-Bounded: it stops after ``--duration`` seconds, and sends to a loopback address unless
-``--base-url`` names another host of one's own.
+Bounded: it stops after ``--duration`` seconds (or at SIGTERM, letting the customers in
+flight finish), and sends to a loopback address unless ``--base-url`` names another host of
+one's own. Each workflow is logged as it ends, so a log file follows the traffic.
 """
 
 import queue
 import random
+import signal
 import threading
 import time
 import urllib.parse
@@ -50,11 +52,16 @@ class Command(BaseCommand):
             raise CommandError("--base-url must be an http(s) URL.")
         if wait_for_server and not self.wait_for(base_url, wait_for_server):
             raise CommandError(f"{base_url} did not answer within {wait_for_server} s.")
-        outcomes = self.run(base_url, rate, duration, random.Random(seed))
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            outcomes = self.run(base_url, rate, duration, random.Random(seed), stop)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         summary = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items()))
         self.stdout.write(f"Ran {sum(outcomes.values())} workflows: {summary}.")
 
-    def run(self, base_url, rate, duration, rng):
+    def run(self, base_url, rate, duration, rng, stop):
         outcomes, lock = Counter(), threading.Lock()
         in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         accounts = queue.SimpleQueue()
@@ -62,7 +69,7 @@ class Command(BaseCommand):
             accounts.put(username)
         deadline = time.monotonic() + duration
         with ThreadPoolExecutor(MAX_IN_FLIGHT, thread_name_prefix="customer") as pool:
-            while time.monotonic() < deadline:
+            while time.monotonic() < deadline and not stop.is_set():
                 if in_flight.acquire(blocking=False):  # a saturated shop is not flooded
                     workflow_type, scenario = scenarios.pick(rng)
                     customer_rng = random.Random(rng.random())
@@ -79,14 +86,14 @@ class Command(BaseCommand):
                 else:
                     with lock:
                         outcomes["skipped"] += 1
-                time.sleep(min(rng.expovariate(rate), max(0.0, deadline - time.monotonic())))
+                stop.wait(min(rng.expovariate(rate), max(0.0, deadline - time.monotonic())))
         return outcomes
 
-    @staticmethod
-    def one_workflow(base_url, workflow_type, scenario, rng, outcomes, lock, slot):
+    def one_workflow(self, base_url, workflow_type, scenario, rng, outcomes, lock, slot):
         in_flight, accounts = slot
         username = accounts.get()  # one is free: there are as many as customers in flight
         browser = Browser(base_url, workflow_type, settings.FLOWSCOPE_INGEST_KEY, username=username)
+        started = time.monotonic()
         try:
             scenario(browser, rng)
             browser.send_events()
@@ -98,6 +105,12 @@ class Command(BaseCommand):
             in_flight.release()
         with lock:
             outcomes[name] += 1
+            self.log(workflow_type, username, name, time.monotonic() - started)
+
+    def log(self, workflow_type, username, outcome, seconds):
+        clock = time.strftime("%H:%M:%S")
+        self.stdout.write(f"{clock} {workflow_type} as {username}: {outcome} ({seconds:.1f} s)")
+        self.stdout.flush()
 
     @staticmethod
     def wait_for(base_url, seconds):

@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -20,10 +21,19 @@ class ErrorFilter(StrictFilterSet):
     since = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     until = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
     fingerprint = django_filters.CharFilter(max_length=64)
+    error_type = django_filters.CharFilter(max_length=255)
+    type = django_filters.CharFilter(field_name="workflow__workflow_type", label="workflow type")
+    user = django_filters.CharFilter(field_name="workflow__user__username")
+    q = django_filters.CharFilter(
+        method="filter_search", max_length=200, label="words of the error type or message"
+    )
 
     class Meta:
         model = ErrorLog
         fields = []
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(error_type__icontains=value) | Q(message__icontains=value))
 
 
 class ErrorListSchema(FlowscopeAutoSchema):

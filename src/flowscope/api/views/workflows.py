@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Exists, OuterRef, Q
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -11,7 +12,7 @@ from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter
 from flowscope.api.schema import extend_schema
 from flowscope.api.serializers.errors import ErrorSerializer
-from flowscope.models import WorkflowSession
+from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 from flowscope.records.correlation import CORRELATION_ID
 from flowscope.wire import StepSerializer, WorkflowSerializer
 
@@ -28,12 +29,21 @@ class WorkflowFilter(StrictFilterSet):
     user = django_filters.CharFilter(field_name="user__username")
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    min_duration_ms = django_filters.NumberFilter(field_name="duration_ms", lookup_expr="gte")
+    max_duration_ms = django_filters.NumberFilter(field_name="duration_ms", lookup_expr="lte")
     has_errors = django_filters.BooleanFilter(method="filter_has_errors")
+    route = django_filters.CharFilter(
+        method="filter_route",
+        max_length=500,
+        label="a request of the workflow: 'POST /api/v1/orders/checkout/' or a route pattern",
+    )
+    error_type = django_filters.CharFilter(
+        method="filter_error_type", max_length=255, label="an error of the workflow"
+    )
     q = django_filters.CharFilter(
-        field_name="correlation_id",
-        lookup_expr="startswith",
-        max_length=64,
-        label="correlation ID prefix",
+        method="filter_search",
+        max_length=150,
+        label="a correlation ID prefix, or the start of a user name",
     )
 
     class Meta:
@@ -42,6 +52,21 @@ class WorkflowFilter(StrictFilterSet):
 
     def filter_has_errors(self, queryset, name, value):
         return queryset.filter(error_count__gt=0) if value else queryset.filter(error_count=0)
+
+    def filter_route(self, queryset, name, value):
+        # A route with its method names one request; a pattern alone, any method of it.
+        named = {"name": value} if " " in value else {"name__endswith": f" {value}"}
+        requests = TraceStep.objects.filter(workflow=OuterRef("pk"), layer="api", **named)
+        return queryset.filter(Exists(requests))
+
+    def filter_error_type(self, queryset, name, value):
+        errors = ErrorLog.objects.filter(workflow=OuterRef("pk"), error_type=value)
+        return queryset.filter(Exists(errors))
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(correlation_id__startswith=value) | Q(user__username__istartswith=value)
+        )
 
 
 class WorkflowListView(DashboardAccessMixin, ListAPIView):

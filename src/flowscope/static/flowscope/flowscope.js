@@ -666,7 +666,8 @@
   function recordFetch(traced, response, error) {
     var url = traced.url;
     var statusCode = response ? response.status : 0;
-    var failed = !response || statusCode >= 500;
+    // As the API step it sent: a 4xx (a declined card, a bad form) is a failed step too.
+    var failed = !response || statusCode >= 400;
     var metadata = {
       kind: "fetch",
       method: traced.method,
