@@ -106,6 +106,7 @@ def test_health_tells_anyone_up_and_staff_the_details(anonymous_client, staff_cl
         "failed",
         "group_errors",
         "layer_errors",
+        "missed",
     }
 
 
