@@ -1,7 +1,7 @@
 """ASGI routing: the host's ``ASGI_APPLICATION`` sends sockets to flowscope's consumers and
 the lifespan to flowscope (which writes the traces it holds when the server stops)."""
 
-from channels.routing import ProtocolTypeRouter
+from channels.routing import ProtocolTypeRouter, URLRouter
 from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
@@ -46,7 +46,7 @@ def check_asgi_routing(app_configs=None, **kwargs):
         ]
     router = protocol_router(application)
     routed = router.application_mapping if router is not None else {}
-    return [
+    messages = [
         checks.Warning(
             f"ASGI_APPLICATION {path!r} routes no {scope_type!r} scope: {consequence}.",
             hint=f"Route it in a channels router: {ROUTER_SNIPPET}.",
@@ -55,15 +55,45 @@ def check_asgi_routing(app_configs=None, **kwargs):
         for scope_type, (check_id, consequence) in UNROUTED.items()
         if scope_type not in routed
     ]
+    if "websocket" in routed and routes_past_flowscope(routed["websocket"]):
+        messages.append(
+            checks.Warning(
+                f"ASGI_APPLICATION {path!r} routes sockets by URL, but none of its routes "
+                f"leads to flowscope's consumers: {UNROUTED['websocket'][1]}.",
+                hint='Route "websocket": flowscope.realtime.routing.websocket_application('
+                "your_patterns), or add flowscope.realtime.routing.websocket_urlpatterns to "
+                "your URLRouter.",
+                id="flowscope.W011",
+            )
+        )
+    return messages
 
 
 def protocol_router(application):
     """The ``ProtocolTypeRouter`` that is, or is wrapped by, ``application``; or None."""
-    for _ in range(MOST_WRAPPERS):
-        if isinstance(application, ProtocolTypeRouter):
-            return application
-        application = next(
-            (getattr(application, name) for name in WRAPPED if hasattr(application, name)),
-            None,
-        )
-    return None
+    routers = (app for app in reachable(application) if isinstance(app, ProtocolTypeRouter))
+    return next(routers, None)
+
+
+def routes_past_flowscope(application):
+    """Whether the socket application routes by URL (a channels ``URLRouter``) and no route
+    leads to a flowscope consumer. An application of the host's own that routes otherwise
+    cannot be told, and passes."""
+    apps = list(reachable(application))
+    by_url = any(isinstance(app, URLRouter) for app in apps)
+    consumers = (getattr(app, "consumer_class", None) for app in apps)
+    ours = any(c is not None and c.__module__.startswith("flowscope.") for c in consumers)
+    return by_url and not ours
+
+
+def reachable(application, depth=0):
+    """``application`` and every application it wraps or routes to by URL."""
+    if application is None or depth > MOST_WRAPPERS:
+        return
+    yield application
+    if isinstance(application, URLRouter):
+        for route in application.routes:
+            yield from reachable(route.callback, depth + 1)
+        return
+    wrapped = (getattr(application, name) for name in WRAPPED if hasattr(application, name))
+    yield from reachable(next(wrapped, None), depth + 1)

@@ -32,6 +32,15 @@ def test_a_router_inside_the_hosts_middleware_is_found(settings, reported):
     assert routing_warnings(reported) == []
 
 
+def test_socket_routes_that_leave_flowscope_out(settings, reported):
+    settings.ASGI_APPLICATION = f"{APPS}.hosts_sockets_only"
+    [sockets] = reported("flowscope.W011")
+    assert "none of its routes leads to flowscope's consumers" in sockets.msg
+    assert "websocket_urlpatterns" in sockets.hint
+    settings.ASGI_APPLICATION = f"{APPS}.hosts_sockets_and_flowscopes"
+    assert routing_warnings(reported) == []
+
+
 def test_an_application_that_cannot_be_imported_is_an_error(settings, reported):
     settings.ASGI_APPLICATION = f"{APPS}.nothing_here"
     [error] = reported("flowscope.E005")
