@@ -55,7 +55,8 @@ def _static_files():
     return [
         checks.Warning(
             f"{STATICFILES!r} not in INSTALLED_APPS: the dashboard page's scripts and styles "
-            "are flowscope's static files, found by it; without them the page stays blank.",
+            "are static files of flowscope's, which it finds; without them the page stays "
+            "blank.",
             hint=f"Add {STATICFILES!r} to INSTALLED_APPS (and run collectstatic where a web "
             "server serves STATIC_ROOT).",
             id="flowscope.W007",
