@@ -54,6 +54,9 @@ class WorkflowSession(models.Model):
     step_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
     metadata = models.JSONField(default=dict, blank=True)
+    # The browser session the workflow belongs to (the SDK's journey id): a person's
+    # workflows, in order. Blank for workflows no browser started.
+    journey_id = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at"]
@@ -69,6 +72,7 @@ class WorkflowSession(models.Model):
             models.Index(fields=["workflow_type", "-started_at"], name="fs_wf_type"),
             models.Index(fields=["status", "last_activity_at"], name="fs_wf_activity"),
             models.Index(fields=["-updated_at"], name="fs_wf_updated"),
+            models.Index(fields=["journey_id", "started_at"], name="fs_wf_journey"),
         ]
 
     def __str__(self):

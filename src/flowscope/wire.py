@@ -35,6 +35,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "step_count",
             "error_count",
             "metadata",
+            "journey_id",
         ]
 
     def get_elapsed_ms(self, workflow) -> float:

@@ -60,6 +60,9 @@ def begin(request):
         max_steps=flowscope_settings.MAX_STEPS_PER_REQUEST,
         sampled=correlation.is_sampled(correlation_id, flowscope_settings.SAMPLE_RATE),
         workflow_type=correlation.workflow_type_from_header(meta.get("HTTP_X_WORKFLOW_TYPE")),
+        journey_id=correlation.journey_from(
+            meta.get("HTTP_X_FLOWSCOPE_JOURNEY"), meta.get("HTTP_COOKIE")
+        ),
     )
     trace.workflow_metadata = {
         "client_ip": meta.get("REMOTE_ADDR", ""),
@@ -117,6 +120,12 @@ def add_response_headers(response, trace):
     response["traceparent"] = correlation.traceparent(
         trace.trace_id, trace.root.span_id, trace.sampled
     )
+    if response.get("Content-Type", "").startswith("text/html"):
+        # The one header of a page's own request its scripts can read: the browser SDK
+        # puts the page's load timings into the workflow of the render.
+        timing = f'flowscope;desc="{trace.correlation_id}"'
+        earlier = response.get("Server-Timing")
+        response["Server-Timing"] = f"{earlier}, {timing}" if earlier else timing
 
 
 def _route(request):

@@ -63,6 +63,7 @@ class EventSerializer(serializers.Serializer):
     )
     started_at = TimestampField(required=False)
     metadata = serializers.DictField(required=False)
+    journey_id = serializers.RegexField(rf"\A{correlation.JOURNEY_ID.pattern}\Z", required=False)
 
 
 class StepEventSerializer(EventSerializer):
@@ -117,6 +118,7 @@ def to_records(events):
                 sampled=correlation.is_sampled(cid, flowscope_settings.SAMPLE_RATE),
             )
         record.workflow_type = record.workflow_type or event.get("workflow_type", "")
+        record.journey_id = record.journey_id or event.get("journey_id", "")
         ADD[event["type"]](record, event)
     return list(records.values())
 

@@ -271,7 +271,7 @@ def _new_workflow(correlation_id, traces, marker):
     pass, as this runs for nearly every request of a host that sends no correlation ID."""
     first = traces[0]
     last = first.ended_at
-    workflow_type, user_id, failed, complete = "", None, False, False
+    workflow_type, user_id, journey_id, failed, complete = "", None, "", False, False
     requests = steps = errors = 0
     for trace in traces:
         if trace.started_at < first.started_at:
@@ -279,6 +279,7 @@ def _new_workflow(correlation_id, traces, marker):
         last = max(last, trace.ended_at)
         workflow_type = workflow_type or trace.workflow_type
         user_id = user_id or trace.user_id
+        journey_id = journey_id or trace.journey_id
         requests += trace.request_count
         steps += len(trace.all_spans())
         errors += len(trace.errors)
@@ -304,6 +305,7 @@ def _new_workflow(correlation_id, traces, marker):
             "step_count": steps,
             "error_count": errors,
             "metadata": first.workflow_metadata,
+            "journey_id": journey_id,
         }
     )
 
@@ -331,6 +333,10 @@ def _apply(session, traces):
         )
     if user_id := next((t.user_id for t in traces if t.user_id), None):
         updates["user_id"] = Coalesce(F("user_id"), Value(user_id))
+    if journey_id := next((t.journey_id for t in traces if t.journey_id), ""):
+        updates["journey_id"] = Case(
+            When(journey_id="", then=Value(journey_id)), default=F("journey_id")
+        )
     session.started_at = min(session.started_at, first)
     updates.update(_status_updates(session, traces, last, last_value))
     WorkflowSession.objects.filter(pk=session.pk).update(**updates)

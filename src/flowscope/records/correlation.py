@@ -4,8 +4,14 @@ import hashlib
 import random
 import re
 
+from django.http.cookie import parse_cookie
+
 CORRELATION_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 WORKFLOW_TYPE = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# The browser SDK's journey id: one per browser session, sent as a header and a cookie.
+JOURNEY_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+JOURNEY_HEADER = "X-Flowscope-Journey"
+JOURNEY_COOKIE = "flowscope_journey"
 # W3C Trace Context: lowercase hex only. A later version may append fields ("-..."),
 # version 00 may not; version ff is invalid.
 TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?")
@@ -78,3 +84,15 @@ def is_sampled(correlation_id, rate):
 
 def workflow_type_from_header(value):
     return value if value and WORKFLOW_TYPE.fullmatch(value) else ""
+
+
+def journey_from(header, cookies):
+    """The journey id of a request: its ``X-Flowscope-Journey`` header (fetches), else its
+    ``flowscope_journey`` cookie (page renders); "" when neither holds a valid one.
+    ``cookies`` is the raw Cookie header: parsed only when the header is missing."""
+    if header is not None:
+        return header if JOURNEY_ID.fullmatch(header) else ""
+    if not cookies or JOURNEY_COOKIE not in cookies:
+        return ""
+    value = parse_cookie(cookies).get(JOURNEY_COOKIE, "")
+    return value if JOURNEY_ID.fullmatch(value) else ""

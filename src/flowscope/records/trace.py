@@ -106,6 +106,7 @@ class Trace(Record, tag="trace"):
     workflow_type: str = ""
     complete: bool = False
     user_id: int | None = None
+    journey_id: str = ""
     spans: list[Span] = msgspec.field(default_factory=list)
     errors: list[CapturedError] = msgspec.field(default_factory=list)
     dropped_steps: int = 0
@@ -165,6 +166,7 @@ class ExternalSpans(Record, tag="external"):
     workflow_type: str = ""
     complete: bool = False
     user_id: int | None = None
+    journey_id: str = ""
     workflow_metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property

@@ -152,6 +152,36 @@ def test_checkout_click_through_is_one_workflow(
     ] == ["workflow.complete"]
 
 
+def test_one_visit_is_one_journey_and_the_page_load_joins_its_render(
+    live_server, catalogue, real_recorder, playwright_api
+):
+    """The render, the page's load timings and the checkout the visitor then runs: one
+    journey id (the SDK's session cookie); the timings in the render's own workflow."""
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        sign_in(page, live_server.url, expect)
+        page.get_by_role("button", name=f"Add {catalogue[0].name} to cart").click()
+        expect(page.get_by_test_id("cart-line")).to_have_count(1)
+        check_out(page, as_typed(VALID_CARD))
+        expect(page.get_by_test_id("workflow-status")).to_have_text("finished: order placed")
+        checkout_id = shown_correlation_id(page)
+        flush_sdk(page)
+        journey = page.evaluate("Flowscope.journeyId")
+        page_id = page.evaluate("Flowscope.pageCorrelationId")
+        cookie = next(c for c in page.context.cookies() if c["name"] == "flowscope_journey")
+    assert problems == []
+    assert cookie["value"] == journey
+    assert real_recorder.flush(10)
+    render = WorkflowSession.objects.get(correlation_id=page_id)
+    names = set(render.steps.values_list("name", flat=True))
+    assert {"GET /shop/", "page.navigation"} <= names  # the render and the load, together
+    assert render.journey_id == journey
+    checkout = WorkflowSession.objects.get(correlation_id=checkout_id)
+    assert (checkout.journey_id, checkout.status) == (journey, "completed")
+    visit = WorkflowSession.objects.filter(journey_id=journey).order_by("started_at")
+    assert visit.first().correlation_id == page_id and checkout in visit
+
+
 def test_declined_card_shows_the_error_and_fails_the_workflow(
     live_server, catalogue, real_recorder, playwright_api
 ):

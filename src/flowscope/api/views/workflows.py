@@ -27,6 +27,7 @@ class WorkflowFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=WorkflowSession.Status.choices)
     type = django_filters.CharFilter(field_name="workflow_type")
     user = django_filters.CharFilter(field_name="user__username")
+    journey = django_filters.CharFilter(field_name="journey_id", max_length=64)
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
     min_duration_ms = django_filters.NumberFilter(field_name="duration_ms", lookup_expr="gte")

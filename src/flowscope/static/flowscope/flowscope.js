@@ -81,7 +81,13 @@
     internal_errors: 0, // errors of the SDK's own, swallowed
   };
 
-  var pageCorrelationId = randomHex(16);
+  var JOURNEY_COOKIE = "flowscope_journey";
+  var JOURNEY_ID = /^[A-Za-z0-9_-]{8,64}$/;
+  var CORRELATION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+  var journeyId = journey();
+  // The page's own workflow: the server render's (named in its Server-Timing), so that the
+  // load timings join the request that made the page; else one of the page's own.
+  var pageCorrelationId = renderCorrelationId() || randomHex(16);
 
   // ---------------------------------------------------------------- small helpers
 
@@ -265,6 +271,44 @@
     return api;
   }
 
+  // ---------------------------------------------------------------- journey
+
+  /** One id per browser session, kept in a session cookie so that page renders carry it to
+   * the server too: every workflow of the session joins the same journey. */
+  function journey() {
+    try {
+      var pairs = (document.cookie || "").split(";");
+      for (var i = 0; i < pairs.length; i += 1) {
+        var pair = pairs[i].replace(/^\s+/, "").split("=");
+        if (pair[0] === JOURNEY_COOKIE && JOURNEY_ID.test(pair[1] || "")) {
+          return pair[1];
+        }
+      }
+      var id = randomHex(16);
+      var secure = global.location.protocol === "https:" ? "; Secure" : "";
+      document.cookie = JOURNEY_COOKIE + "=" + id + "; path=/; SameSite=Lax" + secure;
+      return id;
+    } catch (error) {
+      stats.internal_errors += 1;
+      return randomHex(16);
+    }
+  }
+
+  function renderCorrelationId() {
+    try {
+      var entry = perf && perf.getEntriesByType && perf.getEntriesByType("navigation")[0];
+      var timings = (entry && entry.serverTiming) || [];
+      for (var i = 0; i < timings.length; i += 1) {
+        if (timings[i].name === "flowscope" && CORRELATION_ID.test(timings[i].description)) {
+          return timings[i].description;
+        }
+      }
+    } catch (error) {
+      stats.internal_errors += 1;
+    }
+    return "";
+  }
+
   // ---------------------------------------------------------------- workflows
 
   function handleFor(state) {
@@ -388,6 +432,7 @@
   // ---------------------------------------------------------------- queue and sending
 
   function enqueue(event) {
+    event.journey_id = journeyId;
     queue.push(event);
     stats.queued += 1;
     while (queue.length > MAX_QUEUE) {
@@ -641,6 +686,7 @@
       headers.set("X-Workflow-Type", state.workflowType);
     }
     headers.set("traceparent", "00-" + state.correlationId + "-" + spanId + "-" + TRACEPARENT_FLAGS);
+    headers.set("X-Flowscope-Journey", journeyId);
     var newInit = {};
     if (hasInit) {
       for (var key in init) {
@@ -925,6 +971,12 @@
     enumerable: true,
     get: function () {
       return pageCorrelationId;
+    },
+  });
+  Object.defineProperty(api, "journeyId", {
+    enumerable: true,
+    get: function () {
+      return journeyId;
     },
   });
 
