@@ -4,12 +4,15 @@ flowscope's answers a 500 for it."""
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from drf_spectacular.validation import validate_schema
 
+import flowscope
 from tests.servers import EXAMPLE_DIR
 
 READ = """
@@ -77,3 +80,20 @@ def test_no_endpoint_answers_500_for_a_missing_piece(run):
     channel_layer = json.loads(health["body"])["components"]["channel_layer"]
     assert channel_layer["status"] == "off"
     assert channel_layer["detail"] == "no channel layer"
+
+
+def test_flowscope_views_describe_themselves_on_flowscopes_schema_class():
+    """drf-spectacular's own ``extend_schema`` builds on the host's DEFAULT_SCHEMA_CLASS:
+    a view decorated with it breaks the schema of a host that does not set it."""
+    source = Path(flowscope.__file__).parent
+    direct = [
+        str(path.relative_to(source))
+        for path in source.rglob("*.py")
+        if re.search(
+            r"from drf_spectacular\.utils import [^\n]*\bextend_schema\b", path.read_text()
+        )
+        or re.search(
+            r"from drf_spectacular\.utils import \([^)]*\bextend_schema,", path.read_text()
+        )
+    ]
+    assert direct == ["api/schema.py"], "use flowscope.api.schema.extend_schema"
