@@ -73,7 +73,7 @@ screenshots: $(INSTALLED)
 # Re-pin every dependency to the newest versions allowed by pyproject.toml.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	.lock-venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench,mysql]"
 	.lock-venv/bin/python -m pip freeze --exclude-editable > $(CONSTRAINTS)
 	rm -rf .lock-venv
 

@@ -1,9 +1,11 @@
 """Fixtures shared by the whole suite, and the rule for tests that need real services.
 
-A test marked ``postgres`` or ``redis`` skips when that service is not configured
-(``DATABASE_URL=postgres://…``, ``REDIS_URL``); with ``FLOWSCOPE_REQUIRE_SERVICES=1``
-(as CI sets it for its PostgreSQL + Redis run) it fails instead, so a CI run can never pass
-by skipping what it was meant to test.
+A test marked ``redis`` skips when Redis is not configured (``REDIS_URL``); one marked
+``postgres``, ``mysql`` or ``database_server`` skips unless the configured database
+(``DATABASE_URL``) is of its kind. With ``FLOWSCOPE_REQUIRE_SERVICES=1`` (as CI sets it for
+its runs on PostgreSQL and on MariaDB, both with Redis) a missing service fails instead, and
+so does a database test left on SQLite, so a CI run can never pass by skipping what it was
+meant to test; a PostgreSQL test still skips on MariaDB and the other way round.
 """
 
 import os
@@ -28,9 +30,26 @@ def require_service(name, configured):
     pytest.skip(message)
 
 
+# marker -> (what it needs, the Django vendors that have it)
+DATABASE_MARKERS = {
+    "postgres": ("PostgreSQL", {"postgresql"}),
+    "mysql": ("MySQL/MariaDB", {"mysql"}),
+    "database_server": ("PostgreSQL or MySQL/MariaDB", {"postgresql", "mysql"}),
+}
+
+
+def require_database(name, vendors):
+    if connection.vendor in vendors:
+        return
+    if connection.vendor == "sqlite":
+        require_service(name, False)
+    pytest.skip(f"{name} is needed; this run is on {connection.display_name}")
+
+
 def pytest_runtest_setup(item):
-    if item.get_closest_marker("postgres"):
-        require_service("PostgreSQL", connection.vendor == "postgresql")
+    for marker, (name, vendors) in DATABASE_MARKERS.items():
+        if item.get_closest_marker(marker):
+            require_database(name, vendors)
     if item.get_closest_marker("redis"):
         require_service("Redis", bool(os.environ.get("REDIS_URL")))
 

@@ -24,6 +24,20 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def database_url(settings_dict):
+    """The ``DATABASE_URL`` of a PostgreSQL or MySQL database (the test database, say), for
+    the example's processes."""
+    scheme, port = {
+        "django.db.backends.postgresql": ("postgres", 5432),
+        "django.db.backends.mysql": ("mysql", 3306),
+    }[settings_dict["ENGINE"]]
+    login = settings_dict["USER"] + (
+        f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
+    )
+    host = f"{settings_dict['HOST']}:{settings_dict['PORT'] or port}"
+    return f"{scheme}://{login}@{host}/{settings_dict['NAME']}"
+
+
 def in_process(env):
     return {"FLOWSCOPE_TRANSPORT": "thread", **env}
 

@@ -2,8 +2,9 @@
 
 Everything that differs between a laptop and a server comes from the environment, with
 development defaults that need nothing installed: SQLite under ``var/`` and the in-memory
-channel layer. ``DATABASE_URL`` (sqlite:/// or postgres://) and ``REDIS_URL`` switch to
-PostgreSQL and to Redis for the cache, the channel layer and flowscope's transport.
+channel layer. ``DATABASE_URL`` (sqlite:///, postgres:// or mysql://) and ``REDIS_URL``
+switch to PostgreSQL or MySQL/MariaDB and to Redis for the cache, the channel layer and
+flowscope's transport.
 """
 
 import os
@@ -95,6 +96,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests get a file too: an in-memory SQLite cannot be shared by the threads of the
     # concurrency tests (it answers "table is locked" instead of waiting).
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-flowscope.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # Whatever the server's defaults: every Unicode character (4-byte ones such as emoji
+    # included), and a test database that holds them too. Django reads committed rows (not
+    # MySQL's REPEATABLE READ), so a waiting writer sees what the other one committed.
+    DATABASES["default"]["OPTIONS"] = {
+        "charset": "utf8mb4",
+        "isolation_level": "read committed",
+        **DATABASES["default"].get("OPTIONS", {}),  # the URL's own (?ssl_mode=...) win
+    }
+    DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

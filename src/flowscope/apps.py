@@ -8,6 +8,8 @@ class FlowscopeConfig(AppConfig):
 
     def ready(self):
         from flowscope import checks  # noqa: F401  (registers the system checks)
+        from flowscope.alerts import checks as alert_checks  # noqa: F401
+        from flowscope.alerts.evaluation import evaluate_committed
         from flowscope.capture.collectors import install_collectors
         from flowscope.realtime import revocation
         from flowscope.realtime.publisher import publish_committed
@@ -15,4 +17,5 @@ class FlowscopeConfig(AppConfig):
 
         install_collectors()  # FLOWSCOPE["COLLECTORS"]
         add_sink(publish_committed)  # live events follow every committed batch
+        add_sink(evaluate_committed)  # FLOWSCOPE["ALERT_RULES"]
         revocation.connect()  # a logout or a deleted token closes its sockets

@@ -17,8 +17,9 @@ DEFAULTS = {
     "SAMPLE_RATE": 1.0,
     # Path prefixes never traced, on top of flowscope's own API, page, ingest and STATIC_URL.
     "IGNORE_PATHS": [],
-    # Prefix under which flowscope's own API, page and ingest are mounted (never traced).
-    "INTERNAL_PATHS": ["/api/v1/debugging/", "/debugging/", "/ws/debugging/"],
+    # Path prefixes of flowscope's own (never traced) beyond where flowscope.urls is
+    # mounted, which is found in the URLconf: only for a mount it cannot find there.
+    "INTERNAL_PATHS": [],
     # Workflow types by route: {name: {"routes": ["POST /api/v1/x/"], "complete_on": [...]}}.
     # A request matching "routes" gives an untyped workflow its type; a 2xx on a
     # "complete_on" route completes it, and a 4xx/5xx there fails it.
@@ -43,7 +44,7 @@ DEFAULTS = {
     # Log records at this level and above become errors of the current workflow.
     "LOG_LEVEL": "WARNING",
     # Loggers whose records are not captured (flowscope records these events itself).
-    "IGNORE_LOGGERS": ["django.request", "django.server", "flowscope"],
+    "IGNORE_LOGGERS": ["django.request", "django.server", "flowscope", "celery.app.trace"],
     # Recorder: queue bound (beyond it requests are dropped and counted, never blocked),
     # batch size and the longest a finished request waits before it is written.
     "QUEUE_SIZE": 10000,
@@ -99,6 +100,10 @@ DEFAULTS = {
     "MAX_PAGE_SIZE": 200,
     # How far back realtime_updates?since= may reach; older is clamped (and says so).
     "REALTIME_MAX_LOOKBACK_SECONDS": 3600,
+    # Whether the dashboard page opens WebSockets. None: when the page is served over ASGI
+    # (under WSGI, runserver or gunicorn, it polls the API instead); True where another
+    # server serves the sockets beside a WSGI one; False: always poll.
+    "WEBSOCKETS": None,
     # Seconds between system_health messages on the dashboard WebSocket (sooner when a
     # layer's status changes), and between checks that a socket's user is still staff.
     "REALTIME_HEALTH_INTERVAL": 10,
@@ -128,6 +133,11 @@ DEFAULTS = {
         "flowscope.capture.errors.ExceptionCollector",
         "flowscope.capture.errors.LogCollector",
         "flowscope.capture.steps.StepCollector",
+        "flowscope.capture.celery.CeleryCollector",
+        # Outbound HTTP calls, one collector per library (one not installed is skipped).
+        "flowscope.capture.outbound.requests.RequestsCollector",
+        "flowscope.capture.outbound.httpx.HttpxCollector",
+        "flowscope.capture.outbound.urllib3.Urllib3Collector",
     ],
     # Age after which flowscope_prune deletes stored data (e.g. "7d", "12h").
     "RETENTION": "7d",
@@ -147,6 +157,28 @@ DEFAULTS = {
     # Runs a user may start (test_endpoint, test_workflow, a re-run), as a DRF throttle
     # rate ("30/min"); None: no limit. Beyond it: 429.
     "MANUAL_TESTING_RATE": "30/min",
+    # Alert rules, evaluated after each committed batch (never on the request path); []
+    # turns alerting off. Kinds and their fields: docs/configuration.md, "Alerts".
+    "ALERT_RULES": [
+        {"name": "slow-routes", "kind": "p95", "metric": "response_time_ms", "above": 2000},
+        {"name": "failing-routes", "kind": "error_rate", "above": 0.2, "min_count": 20},
+        {"name": "new-errors", "kind": "new_error_group"},
+        {"name": "failing-workflows", "kind": "workflow_failure_rate", "above": 0.2},
+    ],
+    # A rule firing again for the same route, error group or workflow type within this many
+    # seconds is counted on its history row, not sent again (in every process together).
+    "ALERT_COOLDOWN_SECONDS": 900,
+    # Where alerts are sent: e-mail addresses (through Django's EMAIL_BACKEND, from
+    # ALERT_EMAIL_FROM or DEFAULT_FROM_EMAIL) and webhook URLs (Slack-compatible JSON).
+    "ALERT_EMAILS": [],
+    "ALERT_EMAIL_FROM": None,
+    "ALERT_WEBHOOKS": [],
+    # Seconds a webhook may take to answer, and retries of a failed delivery before it is
+    # counted as failed and logged.
+    "ALERT_WEBHOOK_TIMEOUT": 5.0,
+    "ALERT_DELIVERY_RETRIES": 2,
+    # Alerts waiting to be sent beyond which new ones are recorded but not sent (counted).
+    "ALERT_QUEUE_SIZE": 100,
 }
 
 

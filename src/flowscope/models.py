@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from flowscope.fields import ExactCharField
 from flowscope.records.trace import LAYERS
 
 # The layers a step can belong to, named once with the records capture builds.
@@ -12,8 +13,9 @@ Layer = models.TextChoices("Layer", [(name.upper(), name) for name in LAYERS])
 
 
 # The layers whose health the dashboard judges: custom steps are the project's own, too
-# unlike each other to share a threshold.
-HEALTH_LAYERS = tuple(layer.value for layer in Layer if layer != Layer.CUSTOM)
+# unlike each other to share a threshold; background tasks take as long as their work does,
+# which a request's latency threshold would call critical.
+HEALTH_LAYERS = tuple(layer.value for layer in Layer if layer not in (Layer.CUSTOM, Layer.TASK))
 
 
 class Severity(models.TextChoices):
@@ -34,7 +36,7 @@ class WorkflowSession(models.Model):
     # The statuses a workflow ends in: it will not change again.
     ENDED = (Status.COMPLETED.value, Status.FAILED.value, Status.TIMED_OUT.value)
 
-    correlation_id = models.CharField(max_length=64, unique=True)
+    correlation_id = ExactCharField(max_length=64, unique=True)
     workflow_type = models.CharField(max_length=64, default="unknown")
     status = models.CharField(max_length=20, choices=Status, default=Status.IN_PROGRESS)
     user = models.ForeignKey(
@@ -77,6 +79,17 @@ class WorkflowSession(models.Model):
 
     def __str__(self):
         return f"{self.workflow_type} {self.correlation_id} ({self.status})"
+
+    @property
+    def ended(self):
+        """Whether it ended (completed, failed or timed out); one in progress may go on."""
+        return self.status in self.ENDED
+
+    @property
+    def recorded_ms(self):
+        """From the start of its first request or step to the end of its last: what was
+        recorded of it, ended or not; never the time since it started."""
+        return (self.last_activity_at - self.started_at).total_seconds() * 1000
 
 
 class TraceStep(models.Model):
@@ -287,7 +300,7 @@ class TestRun(models.Model):
     request = models.JSONField(default=dict)
     result = models.JSONField(default=dict)
     passed = models.BooleanField()
-    correlation_id = models.CharField(max_length=64)
+    correlation_id = ExactCharField(max_length=64)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -315,8 +328,55 @@ class DeliveryReceipt(models.Model):
     """A record delivered under an idempotency key was stored: the writer skips a record
     whose key has a receipt, so a retried delivery is stored once. Pruned with the data."""
 
-    key = models.CharField(max_length=200, unique=True)
+    key = ExactCharField(max_length=200, unique=True)
     written_at = models.DateTimeField(db_index=True)
 
     def __str__(self):
         return self.key
+
+
+class AlertEvent(models.Model):
+    """An alert rule that fired for one subject (a route, an error group, a workflow type),
+    with every repeat of it within the cooldown: the alert history.
+
+    ``claim_key`` names the rule, the subject and the cooldown period: the first process to
+    insert it sends the message, every other firing in that period only counts a repeat, so
+    a storm in any number of processes sends one message.
+    """
+
+    class Kind(models.TextChoices):
+        P95 = "p95"
+        ERROR_RATE = "error_rate"
+        NEW_ERROR_GROUP = "new_error_group"
+        WORKFLOW_FAILURE_RATE = "workflow_failure_rate"
+
+    class Delivery(models.TextChoices):
+        PENDING = "pending"
+        SENT = "sent"
+        FAILED = "failed"
+        DROPPED = "dropped"
+
+    rule = models.CharField(max_length=100)
+    kind = models.CharField(max_length=40, choices=Kind)
+    subject = models.CharField(max_length=255)
+    claim_key = models.CharField(max_length=64, unique=True)
+    value = models.FloatField()
+    threshold = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    message = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+    first_fired_at = models.DateTimeField()
+    last_fired_at = models.DateTimeField()
+    repeats = models.PositiveIntegerField(default=0)
+    # One entry per destination: {"destination", "target", "status", "attempts", "error"}.
+    deliveries = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-first_fired_at", "-id"]
+        indexes = [
+            models.Index(fields=["-first_fired_at"], name="fs_alert_fired"),
+            models.Index(fields=["rule", "-first_fired_at"], name="fs_alert_rule"),
+        ]
+
+    def __str__(self):
+        return self.message

@@ -6,7 +6,6 @@ neither imports the other.
 
 import json
 
-from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -17,7 +16,13 @@ class WorkflowSerializer(serializers.ModelSerializer):
     user = serializers.CharField(
         source="user.get_username", default=None, read_only=True, allow_null=True
     )
-    elapsed_ms = serializers.SerializerMethodField()
+    ended = serializers.BooleanField(
+        read_only=True, help_text="Whether the workflow ended: completed, failed or timed out."
+    )
+    elapsed_ms = serializers.SerializerMethodField(
+        help_text="From the start of its first step to the end of its last: what was recorded, "
+        "ended or not (duration_ms is set once it ended)."
+    )
 
     class Meta:
         model = WorkflowSession
@@ -25,6 +30,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "correlation_id",
             "workflow_type",
             "status",
+            "ended",
             "user",
             "started_at",
             "last_activity_at",
@@ -39,8 +45,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
         ]
 
     def get_elapsed_ms(self, workflow) -> float:
-        end = workflow.ended_at or timezone.now()
-        return round((end - workflow.started_at).total_seconds() * 1000, 3)
+        return round(workflow.recorded_ms, 3)
 
 
 class StepSerializer(serializers.ModelSerializer):

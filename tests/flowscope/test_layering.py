@@ -21,6 +21,8 @@ SOURCE = Path(flowscope.__file__).resolve().parent
 BASE = {
     "flowscope.conf",
     "flowscope.diagnostics",
+    "flowscope.fields",
+    "flowscope.mount",
     "flowscope.models",
     "flowscope.signals",
     "flowscope.synthetic",
@@ -37,6 +39,7 @@ ALLOWED = {
     "capture": {"records", "recording"},
     "ingest": {"records", "recording", "api.exceptions", "api.parsers", "api.schema"},
     "analysis": {"wire"},
+    "alerts": set(),
     "wire": set(),
     "access": set(),
     "manual_testing": {"records", "recording", "wire"},

@@ -4,7 +4,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from flowscope.models import ErrorLog, PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.models import (
+    AlertEvent,
+    ErrorLog,
+    PerformanceSnapshot,
+    TraceStep,
+    WorkflowSession,
+)
 from flowscope.recording import writer
 from tests.flowscope.factories import make_error, make_span, make_trace
 
@@ -35,12 +41,24 @@ def test_prune_deletes_what_is_older_than_the_age_and_keeps_the_rest(capsys):
             window_start=start,
             value=0,
         )
+        AlertEvent.objects.create(
+            rule="slow",
+            kind="p95",
+            subject="GET /x/",
+            claim_key=f"slow-{start}",
+            value=1840,
+            message="p95 1,840 ms",
+            first_fired_at=start,
+            last_fired_at=start,
+        )
     call_command("flowscope_prune", "--older-than", "7d", "--batch-size", "1")
     assert list(WorkflowSession.objects.values_list("correlation_id", flat=True)) == ["new"]
     assert TraceStep.objects.count() == 2
     assert not ErrorLog.objects.exists()
     assert PerformanceSnapshot.objects.get().window_start == new
-    assert "2 steps, 1 errors, 1 workflows, 1 snapshots, 0 receipts" in capsys.readouterr().out
+    assert AlertEvent.objects.get().last_fired_at == new
+    out = capsys.readouterr().out
+    assert "2 steps, 1 errors, 1 workflows, 1 snapshots, 0 receipts, 1 alerts" in out
 
 
 def test_prune_uses_the_retention_setting(settings):

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from flowscope import access
 from flowscope.api.exceptions import FlowscopeErrorsMixin
 from flowscope.api.filters import query_positive_integer
+from flowscope.api.negotiation import AcceptNegotiation
 from flowscope.api.parsers import PARSER_CLASSES
 from flowscope.api.schema import FlowscopeAutoSchema
 from flowscope.conf import flowscope_settings
@@ -47,6 +48,7 @@ class DashboardAccessMixin(FlowscopeErrorsMixin):
 
     pagination_class = DashboardPagination
     parser_classes = PARSER_CLASSES  # bodies are JSON (another media type is a 415)
+    content_negotiation_class = AcceptNegotiation
     schema = FlowscopeAutoSchema()  # whatever schema class the host project uses
 
     def get_authenticators(self):

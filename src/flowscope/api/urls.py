@@ -1,14 +1,14 @@
 from django.http import JsonResponse
 from django.templatetags.static import static
-from django.urls import include, path, re_path, reverse
+from django.urls import include, path
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
 from flowscope import prerequisites
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.api.exceptions import not_found
 from flowscope.api.schema import extend_schema
 from flowscope.api.views import (
+    alerts,
     config,
     dashboard,
     errors,
@@ -25,6 +25,7 @@ router.register(
     "dashboard-config", config.DashboardConfigurationViewSet, basename="dashboard-config"
 )
 router.register("reports", reports.ReportViewSet, basename="report")
+router.register("alerts", alerts.AlertEventViewSet, basename="alert")
 router.register("manual-testing", manual_testing.ManualTestingViewSet, basename="manual-testing")
 router.register("test-runs", manual_testing.TestRunViewSet, basename="test-run")
 
@@ -61,12 +62,11 @@ class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
     def get(self, request, *args, **kwargs):
         missing = prerequisites.api_docs()
         if missing is not None:  # its template would be missing: a 500
-            return api_docs_off(missing)
+            return api_docs_off(missing, schema=request.path.removesuffix("docs/"))
         return super().get(request, *args, **kwargs)
 
 
-def api_docs_off(missing):
-    schema = reverse("flowscope:schema")
+def api_docs_off(missing, schema):
     return JsonResponse(
         {
             "detail": f"The API docs are off: {missing.what}. {missing.fix} The schema "
@@ -105,7 +105,4 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("schema/docs/", SwaggerView.as_view(url_name="flowscope:schema"), name="schema-docs"),
     path("", include(router.urls)),
-    # Last: an unknown path (or an id that is no number) is a JSON 404. Only paths with the
-    # trailing slash, so that APPEND_SLASH still redirects one that lacks it.
-    re_path(r"^.*/$", not_found, name="not-found"),
 ]

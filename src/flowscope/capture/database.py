@@ -9,6 +9,8 @@ clock, and the call site as a code object and line. Normalizing the SQL, naming 
 site and spotting repeated queries wait for ``records.preparation``.
 """
 
+import sys
+
 from django.db import connections
 from django.db.backends.signals import connection_created
 
@@ -23,7 +25,7 @@ MAX_UNKEPT_QUERIES = 10_000
 
 def trace_query(execute, query, params, many, execution_context):
     trace = context.current_trace()
-    if trace is None:
+    if trace is None or _sets_up_connection(query):
         return execute(query, params, many, execution_context)
     trace.query_count += 1
     span = _start_span(trace, query, many, execution_context) if trace.sampled else None
@@ -49,6 +51,22 @@ def _start_span(trace, query, many, execution_context):
             trace.unkept_queries.append((query, site))  # still counts for N+1
         return span
     return None
+
+
+def _sets_up_connection(query):
+    """Whether ``query`` is the backend's own set-up of a new connection (MySQL's ``SET
+    SESSION TRANSACTION ISOLATION LEVEL ...``), which no code of the host ran. The stack is
+    looked at only for ``SET`` statements."""
+    if not isinstance(query, str) or not query.startswith("SET "):
+        return False
+    frame = sys._getframe(2)
+    for _ in range(8):  # the backend's cursor wrappers between it and this hook
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "init_connection_state":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def install_on(connection, **kwargs):

@@ -1,6 +1,7 @@
 """Errors of the current request: unhandled exceptions, HTTP error answers, log records;
 and the two collectors that catch them (``ExceptionCollector``, ``LogCollector``)."""
 
+import functools
 import logging
 import sys
 import threading
@@ -87,57 +88,111 @@ def severity_for(levelno):
     return next(name for level, name in SEVERITY_BY_LEVEL if levelno >= level)
 
 
-class FlowscopeLogHandler(logging.Handler):
+class LogCapture:
     """Log records at ``LOG_LEVEL`` and above become errors: of the current workflow inside a
-    traced request, standalone otherwise (management commands, background threads)."""
+    traced request, standalone otherwise (management commands, background threads).
+
+    Records are taken where the logging module hands them to handlers
+    (``Logger.callHandlers``, wrapped as sentry-sdk's logging integration does), after the
+    host's own handlers had them. Flowscope adds no handler: one on the root logger would
+    switch off Python's last-resort output to stderr (``logging.lastResort``), and a host
+    without logging configuration would no longer see its warnings. Only records that reach
+    the root logger are taken, as a handler there would have had them; a logger that does not
+    propagate (uvicorn's, for one) keeps its records to itself.
+
+    ``start()`` wraps ``callHandlers`` once however often it is called. ``stop()`` puts the
+    original back unless something wrapped ``callHandlers`` after flowscope did (putting it
+    back would drop theirs too); the wrapper then stays and only calls through.
+    """
 
     def __init__(self):
-        super().__init__()  # the level is read from settings at every record
+        self.capturing = False
+        self._wrapper = None
         self._local = threading.local()
 
-    def emit(self, record):
-        if self._ignored(record) or getattr(self._local, "busy", False):
+    def start(self):
+        if self._wrapper is None:
+            self._wrapper = self._wrap(logging.Logger.callHandlers)
+            logging.Logger.callHandlers = self._wrapper
+        self.capturing = True
+
+    def stop(self):
+        self.capturing = False
+        if self._wrapper is not None and logging.Logger.callHandlers is self._wrapper:
+            logging.Logger.callHandlers = self._wrapper.__wrapped__
+            self._wrapper = None
+
+    def _wrap(self, call_handlers):
+        @functools.wraps(call_handlers)
+        def call_handlers_and_capture(logger, record):
+            try:
+                return call_handlers(logger, record)
+            finally:
+                if self.capturing:
+                    self.take(logger, record)
+
+        return call_handlers_and_capture
+
+    def take(self, logger, record):
+        if getattr(self._local, "busy", False) or not self._wanted(logger, record):
             return
         self._local.busy = True  # a record logged while capturing one is not captured
         try:
-            error = self._to_error(record)
-            trace = context.current_trace()
-            if trace is not None:
-                error.span_id = context.current_parent().span_id
-                trace.add_error(error)
-            else:
-                error.message = scrub_text(error.message)
-                get_recorder().submit(error)
-        except Exception:
-            self.handleError(record)
+            with capture_internal_errors():
+                _record_log(record)
         finally:
             self._local.busy = False
 
-    def _ignored(self, record):
+    @staticmethod
+    def _wanted(logger, record):
         if not flowscope_settings.ENABLED or record.levelno < (log_level() or logging.WARNING):
-            return True
+            return False
         name = record.name
-        return any(
+        if any(
             name == ignored or name.startswith(f"{ignored}.")
             for ignored in flowscope_settings.IGNORE_LOGGERS
-        )
+        ):
+            return False
+        return _reaches_root(logger)
 
-    def _to_error(self, record):
-        exc = record.exc_info[1] if record.exc_info else None
-        if exc is not None:
-            error_type, frames = type_name(exc), stacktrace.from_exception(exc)
-        else:
-            error_type = f"log:{record.name}"
-            frames = [frame_dict(record.pathname, record.lineno, record.funcName)]
-        return CapturedError(
-            kind="log",
-            layer="api" if context.current_trace() else "custom",
-            error_type=error_type,
-            message=record.getMessage(),
-            severity=severity_for(record.levelno),
-            stack_trace=frames,
-            request_context={"logger": record.name, "level": record.levelname},
-        )
+
+def _reaches_root(logger):
+    """Whether a record of ``logger`` goes up to the root logger's handlers."""
+    while logger.propagate and logger.parent is not None:
+        logger = logger.parent
+    return logger.parent is None
+
+
+def _record_log(record):
+    error = _log_error(record)
+    trace = context.current_trace()
+    if trace is not None:
+        error.span_id = context.current_parent().span_id
+        trace.add_error(error)
+    else:
+        error.message = scrub_text(error.message)
+        get_recorder().submit(error)
+
+
+def _log_error(record):
+    exc = record.exc_info[1] if record.exc_info else None
+    if exc is not None:
+        error_type, frames = type_name(exc), stacktrace.from_exception(exc)
+    else:
+        error_type = f"log:{record.name}"
+        frames = [frame_dict(record.pathname, record.lineno, record.funcName)]
+    return CapturedError(
+        kind="log",
+        layer="api" if context.current_trace() else "custom",
+        error_type=error_type,
+        message=record.getMessage(),
+        severity=severity_for(record.levelno),
+        stack_trace=frames,
+        request_context={"logger": record.name, "level": record.levelname},
+    )
+
+
+log_capture = LogCapture()
 
 
 def log_level():
@@ -146,17 +201,13 @@ def log_level():
 
 
 class LogCollector(Collector):
-    """Log records at ``LOG_LEVEL`` and above, through a handler on the root logger."""
+    """Log records at ``LOG_LEVEL`` and above (see ``LogCapture``); no handler is added."""
 
     def install(self):
-        root = logging.getLogger()
-        if not any(isinstance(handler, FlowscopeLogHandler) for handler in root.handlers):
-            root.addHandler(FlowscopeLogHandler())
+        log_capture.start()
 
     def uninstall(self):
-        root = logging.getLogger()
-        for handler in [h for h in root.handlers if isinstance(h, FlowscopeLogHandler)]:
-            root.removeHandler(handler)
+        log_capture.stop()
 
     def checks(self):
         if log_level() is not None:

@@ -13,6 +13,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.functional import SimpleLazyObject, empty
 
+from flowscope import mount
 from flowscope.capture import errors, workflows
 from flowscope.conf import flowscope_settings
 from flowscope.records import correlation
@@ -25,7 +26,7 @@ MAX_ERROR_DETAIL = 500
 
 @functools.cache  # read on every request; forgotten when the settings change
 def _ignored_prefixes():
-    ignored = [*flowscope_settings.INTERNAL_PATHS, *flowscope_settings.IGNORE_PATHS]
+    ignored = [*mount.internal_prefixes(), *flowscope_settings.IGNORE_PATHS]
     static = settings.STATIC_URL
     if static:
         ignored.append(static if static.startswith("/") else f"/{static}")
@@ -38,7 +39,7 @@ def is_traced_path(path):
 
 @receiver(setting_changed)
 def _forget_prefixes(*, setting, **kwargs):
-    if setting in ("FLOWSCOPE", "STATIC_URL"):
+    if setting in ("FLOWSCOPE", "STATIC_URL", "ROOT_URLCONF", "FORCE_SCRIPT_NAME"):
         _ignored_prefixes.cache_clear()
 
 
@@ -46,7 +47,11 @@ def begin(request):
     """A new ``Trace`` for the request, or None when it is not to be traced. Headers are
     read from ``META`` as the server gave them: building ``request.headers`` would cost more
     than the rest of this."""
+    # The mount is found from the URLconf's root, settings name full paths: both are asked
+    # (they are one string unless the project is served under a SCRIPT_NAME).
     if not flowscope_settings.ENABLED or not is_traced_path(request.path):
+        return None
+    if request.path_info != request.path and not is_traced_path(request.path_info):
         return None
     meta = request.META
     correlation_id, remote_parent, problem = correlation.resolve(

@@ -6,10 +6,10 @@ from django.conf import settings
 from django.core import checks
 from django.utils.module_loading import import_string
 
-ROUTER_SNIPPET = (
-    'ProtocolTypeRouter({"http": django_asgi_app, "websocket": '
-    'flowscope.realtime.routing.websocket_application(), "lifespan": '
-    "flowscope.recording.lifespan.flowscope_lifespan})"
+WRAP_HINT = (
+    "Wrap your application: application = flowscope.asgi.with_flowscope("
+    "get_asgi_application()), or route it in your own channels ProtocolTypeRouter as "
+    "with_flowscope does."
 )
 # Attributes under which ASGI wrappers (middleware, the host's own) keep what they wrap.
 WRAPPED = ("application", "app", "inner")
@@ -49,7 +49,7 @@ def check_asgi_routing(app_configs=None, **kwargs):
     messages = [
         checks.Warning(
             f"ASGI_APPLICATION {path!r} routes no {scope_type!r} scope: {consequence}.",
-            hint=f"Route it in a channels router: {ROUTER_SNIPPET}.",
+            hint=WRAP_HINT,
             id=check_id,
         )
         for scope_type, (check_id, consequence) in UNROUTED.items()
@@ -61,8 +61,7 @@ def check_asgi_routing(app_configs=None, **kwargs):
                 f"ASGI_APPLICATION {path!r} routes sockets by URL, but none of its routes "
                 f"leads to flowscope's consumers: {UNROUTED['websocket'][1]}.",
                 hint='Route "websocket": flowscope.realtime.routing.websocket_application('
-                "your_patterns), or add flowscope.realtime.routing.websocket_urlpatterns to "
-                "your URLRouter.",
+                "fallback=your_socket_application), as flowscope.asgi.with_flowscope does.",
                 id="flowscope.W011",
             )
         )

@@ -1,5 +1,8 @@
 """Keys: ingest takes none but INGEST_KEYS, and key settings are lists of keys (a string in
-their place is a list of one-letter keys)."""
+their place is a list of one-letter keys).
+
+Ingest is mounted with the rest of flowscope, used or not: no keys is reported when
+``INGEST_ORIGINS`` names senders (they would all be refused), and by ``check --deploy``."""
 
 from django.core import checks
 
@@ -20,9 +23,16 @@ def check_keys(app_configs=None, **kwargs):
         )
         for name in invalid
     ]
-    if "INGEST_KEYS" not in invalid and not flowscope_settings.INGEST_KEYS:
+    if "INGEST_KEYS" not in invalid and flowscope_settings.INGEST_ORIGINS:
         messages += _ingest_closed()
     return messages
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def check_ingest_keys_deployed(app_configs=None, **kwargs):
+    if flowscope_settings.INGEST_ORIGINS or not _keys(flowscope_settings.INGEST_KEYS):
+        return []  # reported by check_keys
+    return _ingest_closed()
 
 
 def _keys(value):
@@ -30,7 +40,8 @@ def _keys(value):
 
 
 def _ingest_closed():
-    if not (mounted("flowscope:ingest") or mounted("flowscope:otlp-traces")):
+    ingest = mounted("flowscope:ingest") or mounted("flowscope:otlp-traces")
+    if flowscope_settings.INGEST_KEYS or not ingest:
         return []
     return [
         checks.Warning(

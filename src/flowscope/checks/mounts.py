@@ -5,7 +5,7 @@ from django.core import checks
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.resolvers import RoutePattern
 
-MOUNT = 'path("api/v1/debugging/", include("flowscope.urls"))'
+MOUNT = 'path("debugging/", include("flowscope.urls"))'
 SHOWN = 3  # shadowed paths named in the message; the rest are counted
 
 

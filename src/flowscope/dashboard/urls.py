@@ -1,6 +1,9 @@
-"""Mount under ``debugging/`` (listed in ``FLOWSCOPE["INTERNAL_PATHS"]``, so never traced)::
+"""The page alone, as earlier releases mounted it beside ``flowscope.urls``::
 
-path("debugging/", include("flowscope.dashboard.urls")),
+    path("debugging/", include("flowscope.dashboard.urls")),
+
+Kept for those projects; ``flowscope.urls`` now serves the page at its mount, so one
+include is all a project needs.
 """
 
 from django.urls import path

@@ -13,15 +13,17 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.handlers.wsgi import WSGIRequest
 from django.middleware.csrf import get_token
 from django.templatetags.static import static
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from flowscope import prerequisites
+from flowscope import mount, prerequisites
 from flowscope.access import may_watch
+from flowscope.conf import flowscope_settings
 
 SECTIONS = [
     ("overview", "Overview"),
@@ -30,6 +32,7 @@ SECTIONS = [
     ("performance", "Performance"),
     ("testing", "Testing"),
     ("reports", "Reports"),
+    ("alerts", "Alerts"),
     ("settings", "Settings"),
 ]
 
@@ -71,8 +74,20 @@ def _origin(url):
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def api_root():
-    return reverse("flowscope:dashboard-data").removesuffix("dashboard-data/")
+def page_roots(request):
+    """Where the page finds the API and the sockets: beside itself when it is served by the
+    one include (``flowscope.urls``); for the page's own include of earlier releases, at
+    the default mount of ``flowscope.urls`` and the sockets' address of those releases."""
+    if request.resolver_match.app_names[-1:] == [mount.APP_NAME]:
+        return request.path, f"{request.path}ws/"
+    script_prefix = get_script_prefix()
+    return reverse("flowscope:page"), script_prefix + mount.LEGACY_SOCKETS.removeprefix("/")
+
+
+def uses_websockets(request):
+    """Under WSGI (runserver, gunicorn) there are no sockets: the page polls the API."""
+    wanted = flowscope_settings.WEBSOCKETS
+    return not isinstance(request, WSGIRequest) if wanted is None else bool(wanted)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -89,10 +104,13 @@ class DashboardPageView(TemplateView):
         return response
 
     def get_context_data(self, **kwargs):
+        api_root, socket_root = page_roots(self.request)
         return {
             **super().get_context_data(**kwargs),
             "sections": SECTIONS,
-            "api_root": api_root(),
+            "api_root": api_root,
+            "socket_root": socket_root,
+            "live": "websocket" if uses_websockets(self.request) else "poll",
             "csrf_token_value": get_token(self.request),
             "username": self.request.user.get_username(),
             # What the host left out: the page says so rather than fail on it.

@@ -21,6 +21,7 @@ from rest_framework.exceptions import ParseError
 from flowscope.api import parsers
 from flowscope.conf import flowscope_settings
 from flowscope.records import correlation
+from flowscope.records.frames import is_library_path
 from flowscope.records.scrubbing import is_sensitive_key, scrub, scrub_text
 from flowscope.records.trace import CapturedError, ExternalSpans, Span
 
@@ -294,8 +295,16 @@ def exception_errors(otlp_span, span):
 
 
 def python_frames(stack):
+    """A Python traceback's frames, innermost last; the service's own code is told from
+    installed packages and the standard library by path, as capture tells its own."""
     return [
-        {"file": m["file"], "line": int(m["line"]), "function": m["fn"], "in_app": True, "code": ""}
+        {
+            "file": m["file"],
+            "line": int(m["line"]),
+            "function": m["fn"],
+            "in_app": not is_library_path(m["file"]),
+            "code": "",
+        }
         for m in PYTHON_FRAME.finditer(stack)
     ][-50:]
 

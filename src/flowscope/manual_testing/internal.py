@@ -5,7 +5,7 @@ flowscope never traces its own paths anyway); the admin is HTML for people, prot
 CSRF, not an API to probe. Discovery hides them unless asked.
 """
 
-from flowscope.conf import flowscope_settings
+from flowscope import mount
 
 
 def view_of(callback):
@@ -16,7 +16,7 @@ def view_of(callback):
 def is_internal(path, callback, app_names=()):
     """Whether the route at ``path`` (a path or a route pattern) is flowscope's or the
     admin's: by where it is mounted, by the app that serves it, or by its namespace."""
-    if any(path.startswith(prefix) for prefix in flowscope_settings.INTERNAL_PATHS):
+    if mount.is_internal_path(path):
         return True
     module = getattr(view_of(callback), "__module__", "") or ""
     return module.split(".", 1)[0] == "flowscope" or "admin" in app_names

@@ -2,6 +2,9 @@
 
 Same exception type, same in-app frames (file and function, not line numbers, which move
 with every edit) and the same message once numbers, IDs and quoted values are taken out.
+A log record without an exception is its logger and its message: its one frame is the line
+that logged it, which says where it was logged from (a view, a shell, a worker), not what
+it is.
 """
 
 import hashlib
@@ -24,3 +27,10 @@ def fingerprint(error_type, message, frames):
     in_app = [f"{frame['file']}:{frame['function']}" for frame in frames if frame.get("in_app")]
     text = "\n".join([error_type, normalize_message(message), *in_app])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def fingerprint_of(error):
+    """The fingerprint of a ``CapturedError``."""
+    is_plain_log = error.kind == "log" and error.error_type.startswith("log:")
+    frames = () if is_plain_log else error.stack_trace
+    return fingerprint(error.error_type, error.message, frames)

@@ -113,16 +113,17 @@ class RollupBuffer:
         return series
 
     def add(self, trace):
-        """A request counts in the window it ended in, as a metric is observed then."""
+        """A request (or a task's run, under layer ``task``) counts in the window it ended
+        in, as a metric is observed then."""
         root = trace.root
         window = self.window_start(trace.ended_at)
         failed = root.status == "error"
         for component in (root.name, "*"):
-            series = self._get(window, "api", component)
+            series = self._get(window, root.layer, component)
             series.observe(root.duration_ms, failed)
             series.queries.add(trace.query_count)
             series.observe_size(root.metadata.get("response_size"))
-        self._count(window, "api", failed)
+        self._count(window, root.layer, failed)
         for span in trace.spans:
             self._add_span(window, span)
 

@@ -18,7 +18,7 @@ from datetime import UTC, timedelta
 
 import msgspec
 from django.db import connection, transaction
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from flowscope.models import (
     TraceStep,
     WorkflowSession,
 )
-from flowscope.recording.fingerprints import fingerprint
+from flowscope.recording.fingerprints import fingerprint_of
 from flowscope.records.scrubbing import storable
 from flowscope.records.trace import CapturedError, ExternalSpans, Trace
 
@@ -355,11 +355,14 @@ def _status_updates(session, traces, last, last_value):
                 When(status=Status.FAILED, then=F("duration_ms")), default=Value(duration)
             ),
         }
-    # Activity after a timeout means the workflow was only slow: it is running again.
+    # Activity after a timeout means the workflow was only slow: it is running again, with no
+    # end or duration yet. The status is set last: MySQL assigns in order, and the other two
+    # read the status as it was.
+    timed_out = Q(status=Status.TIMED_OUT)
     return {
-        "status": Case(
-            When(status=Status.TIMED_OUT, then=Value(Status.IN_PROGRESS)), default=F("status")
-        )
+        "ended_at": Case(When(timed_out, then=Value(None)), default=F("ended_at")),
+        "duration_ms": Case(When(timed_out, then=Value(None)), default=F("duration_ms")),
+        "status": Case(When(timed_out, then=Value(Status.IN_PROGRESS)), default=F("status")),
     }
 
 
@@ -505,7 +508,7 @@ def _error_row(error, workflow_id, step_id):
         message=storable(error.message[:10000]),
         stack_trace=error.stack_trace,
         severity=error.severity,
-        fingerprint=fingerprint(error.error_type, error.message, error.stack_trace),
+        fingerprint=fingerprint_of(error),
         created_at=error.created_at,
         request_context=error.request_context,
     )

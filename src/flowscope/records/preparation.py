@@ -27,7 +27,7 @@ from flowscope.records.scrubbing import (
     scrub_query_string,
     scrub_text,
 )
-from flowscope.records.trace import Trace, new_span_id
+from flowscope.records.trace import TaskFacts, Trace, new_span_id
 
 MAX_KEY_LENGTH = 200
 ERROR_CONTEXT_KEYS = (
@@ -39,6 +39,7 @@ ERROR_CONTEXT_KEYS = (
     "request_headers",
     "request_body",
 )
+TASK_CONTEXT_KEYS = ("task", "task_id", "state", "retries", "queue")
 
 
 def prepare(record):
@@ -46,10 +47,12 @@ def prepare(record):
     were scrubbed where they were made. Every record's text is then made storable (NUL and
     lone surrogates replaced, and noted: ``records.storable``)."""
     if isinstance(record, Trace) and record.facts is not None:
+        is_task = isinstance(record.facts, TaskFacts)
         _prepare_steps(record)
-        _describe(record)
+        describe = _describe_task if is_task else _describe
+        describe(record)
         _flag_repeated_queries(record)
-        _scrub_errors(record)
+        _scrub_errors(record, TASK_CONTEXT_KEYS if is_task else ERROR_CONTEXT_KEYS)
         record.facts = None
     return storable.repair(record)
 
@@ -66,7 +69,7 @@ def _prepare_steps(trace):
             _prepare_query(span)
         elif span.layer == "cache":
             _scrub_cache_keys(span.metadata)
-        elif span.layer in ("custom", "external"):  # metadata given by the host's own code
+        elif span.layer in ("custom", "external", "task"):  # given by the host's own code
             span.metadata = scrub(span.metadata)
         if "error" in span.metadata:
             span.metadata["error"] = scrub_text(span.metadata["error"])
@@ -116,6 +119,27 @@ def _describe(trace):
         meta["request_body"] = body
     if facts.response_body is not None:
         meta["response_body"] = scrub_body(facts.response_body, facts.response_type)
+    _note_dropped(trace)
+
+
+def _describe_task(trace):
+    """The task's step from its ``TaskFacts``; never its arguments, which may hold anything."""
+    facts, meta = trace.facts, trace.root.metadata
+    meta.update(
+        task=facts.name,
+        task_id=facts.task_id,
+        state=facts.state,
+        retries=facts.retries,
+        queue=facts.queue,
+        query_count=trace.query_count,
+    )
+    if "error" in meta:
+        meta["error"] = scrub_text(meta["error"])
+    _note_dropped(trace)
+
+
+def _note_dropped(trace):
+    meta = trace.root.metadata
     if trace.dropped_steps:
         meta["dropped_steps"] = trace.dropped_steps
     if trace.dropped_errors:
@@ -165,9 +189,9 @@ def _flag_repeated_queries(trace):
     ]
 
 
-def _scrub_errors(trace):
+def _scrub_errors(trace, context_keys):
     meta = trace.root.metadata
-    request_context = {key: meta.get(key) for key in ERROR_CONTEXT_KEYS}
+    context = {key: meta.get(key) for key in context_keys}
     for error in trace.errors:
         error.message = scrub_text(error.message)
-        error.request_context = {**error.request_context, **request_context}
+        error.request_context = {**error.request_context, **context}

@@ -12,11 +12,11 @@ scrubbed, described) off the request path, before anything leaves the process.
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 
-LAYERS = ("frontend", "api", "database", "cache", "external", "custom")
+LAYERS = ("frontend", "api", "database", "cache", "external", "custom", "task")
 MAX_ERRORS_PER_REQUEST = 100
 
 
@@ -78,7 +78,7 @@ class CapturedError(Record, tag="error"):
     request_context: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class RequestFacts(msgspec.Struct, eq=False):
+class RequestFacts(msgspec.Struct, eq=False, tag="request"):
     """What the request and its response said, as they said it: described and scrubbed by
     preparation. Never encoded: a trace is prepared before it leaves the process."""
 
@@ -95,8 +95,19 @@ class RequestFacts(msgspec.Struct, eq=False):
     response_body: bytes | None
 
 
+class TaskFacts(msgspec.Struct, eq=False, tag="task"):
+    """What a background task's run said, for preparation to describe (see ``RequestFacts``)."""
+
+    name: str
+    task_id: str
+    state: str  # Celery's: SUCCESS, FAILURE, RETRY, ...
+    retries: int
+    queue: str
+
+
 class Trace(Record, tag="trace"):
-    """Everything one request contributes to its workflow."""
+    """Everything one request, or one run of a background task, contributes to its workflow:
+    its root step is the API step (layer ``api``) or the task's (layer ``task``)."""
 
     correlation_id: str
     trace_id: str
@@ -118,7 +129,7 @@ class Trace(Record, tag="trace"):
     # Set once the request is finished: late additions (a task the view left running) are
     # dropped and counted, so nothing follows the trace after it was handed over.
     closed: bool = False
-    facts: RequestFacts | None = None
+    facts: RequestFacts | TaskFacts | None = None
 
     def add_span(self, span):
         """Keep ``span`` unless the request has ``max_steps`` or has ended (then count it)."""
@@ -141,7 +152,10 @@ class Trace(Record, tag="trace"):
         return bool(self.errors)
 
     # What the writer needs of any record (see ``ExternalSpans``):
-    request_count: ClassVar[int] = 1
+    @property
+    def request_count(self):
+        """A request counts as one of its workflow's requests; a task's run does not."""
+        return int(self.root.layer == "api")
 
     def all_spans(self):
         return [self.root, *self.spans]

@@ -122,6 +122,8 @@ def queries(analysis):
     for query in analysis["queries"]:
         site = query["call_site"] or {}
         where = f"{site.get('file', '')}:{site.get('line', '')} {site.get('function', '')}"
+        if site.get("in_app") is False:
+            where += " (library)"
         rows.append(
             [
                 query["sql"],

@@ -16,6 +16,8 @@ from django.conf import settings
 print(json.dumps({
     "db": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
+    "db_options": settings.DATABASES["default"].get("OPTIONS", {}),
+    "db_test": settings.DATABASES["default"].get("TEST", {}),
     "cache": settings.CACHES["default"]["BACKEND"],
     "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
     "debug": settings.DEBUG,
@@ -70,6 +72,35 @@ def test_environment_switches_to_postgres_and_redis(tmp_path):
     assert found["debug"] is False
     assert found["secret"] == "s3cret"
     assert found["hosts"] == ["shop.example.com", "api.example.com"]
+
+
+def test_environment_switches_to_mysql_with_every_character(tmp_path):
+    found = settings_with(tmp_path, DATABASE_URL="mysql://shop:pw@db.internal:3306/shop")
+    assert found["db"] == "django.db.backends.mysql"
+    assert found["db_name"] == "shop"
+    assert found["db_options"] == {"charset": "utf8mb4", "isolation_level": "read committed"}
+    assert found["db_test"]["CHARSET"] == "utf8mb4"
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db
+def test_the_mysql_store_holds_4_byte_characters_and_matches_ids_with_their_case():
+    """Read off the server: utf8mb4 tables, and correlation IDs in a binary collation."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name, character_set_name, collation_name"
+            " FROM information_schema.columns WHERE table_schema = DATABASE()"
+            " AND column_name IN ('correlation_id', 'name', 'message')"
+            " AND table_name LIKE 'flowscope%%'"
+        )
+        columns = {
+            (table, column): (charset, collation) for table, column, charset, collation in cursor
+        }
+    assert {charset for charset, _ in columns.values()} == {"utf8mb4"}
+    assert columns["flowscope_workflowsession", "correlation_id"][1] == "utf8mb4_bin"
+    assert columns["flowscope_testrun", "correlation_id"][1] == "utf8mb4_bin"
 
 
 @pytest.mark.redis

@@ -17,6 +17,7 @@ ENDPOINTS = [
     "workflows/wf-1/compare/?with=last_success",
     "errors/",
     "errors/1/",
+    "alerts/",
     "performance/",
     "dashboard-config/",
     "schema/",

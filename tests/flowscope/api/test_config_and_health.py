@@ -97,7 +97,7 @@ def test_health_tells_anyone_up_and_staff_the_details(anonymous_client, staff_cl
     assert anonymous_client.get(HEALTH).json() == {"status": "ok"}
     body = staff_client.get(HEALTH).json()
     assert body["status"] == "ok"
-    assert set(body["components"]) == {"database", "cache", "channel_layer", "recorder"}
+    assert set(body["components"]) == {"database", "cache", "channel_layer", "recorder", "alerts"}
     assert body["components"]["database"]["latency_ms"] >= 0
     assert "dropped" in body["components"]["recorder"]
     assert set(body["components"]["channel_layer"]["live_events"]) == {

@@ -13,10 +13,11 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from schemathesis.engine import events, from_schema
 
+from flowscope.models import AlertEvent
 from flowscope.recording import writer
-from tests.flowscope.factories import make_error, make_trace
+from tests.flowscope.factories import T0, make_error, make_trace
 
-SCHEMA = "/api/v1/debugging/schema/?format=json"
+SCHEMA = "/debugging/schema/?format=json"
 INGEST_KEY = "contract-ingest-key"
 SEED = 15
 
@@ -54,12 +55,36 @@ def _ingest_key(settings):
 
 @pytest.fixture
 def stored():
-    """Something to list, read and compare: workflows with errors, one of each type."""
+    """Something to list, read and compare: workflows with errors, one of each type, and
+    an alert."""
     writer.write(
         [
             make_trace("wf-1", workflow_type="checkout", errors=[make_error()]),
             make_trace("wf-2", workflow_type="checkout", complete=True),
         ]
+    )
+    AlertEvent.objects.create(
+        rule="slow",
+        kind="p95",
+        subject="GET /api/v1/x/",
+        claim_key="slow-1",
+        value=1840.0,
+        threshold=1000.0,
+        unit="ms",
+        message="p95 1,840 ms over 1,000 ms on GET /api/v1/x/ (1 min, 3 requests)",
+        details={"window_seconds": 60, "count": 3},
+        first_fired_at=T0,
+        last_fired_at=T0,
+        deliveries=[
+            {"destination": "email", "target": "ops@example.com", "status": "sent", "attempts": 1},
+            {
+                "destination": "webhook",
+                "target": "hooks.example.com",
+                "status": "failed",
+                "attempts": 3,
+                "error": "HTTPError 500",
+            },
+        ],
     )
 
 
@@ -92,7 +117,7 @@ def contract_failures(server, headers, max_examples, phases=PHASES):
             "operations": [
                 {
                     "include-method": method,
-                    "include-path": f"/api/v1/debugging/{path}",
+                    "include-path": f"/debugging/{path}",
                     "checks": {"positive_data_acceptance": {"expected-statuses": VALID_OR_400}},
                 }
                 for method, path in RULES_BEYOND_THE_SCHEMA

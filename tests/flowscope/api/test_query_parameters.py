@@ -53,3 +53,11 @@ def test_a_page_past_the_last_is_not_found(staff_client):
     response = staff_client.get(f"{API}workflows/", {"page": 2})
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("value", ["yaml", "¬¾", "api", ""])
+def test_a_format_parameter_names_no_renderer(staff_client, value):
+    """DRF answered 404 to ``?format=`` naming no renderer: the contract run found it."""
+    response = staff_client.get("/api/v1/debugging/workflows/", {"format": value})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/json")

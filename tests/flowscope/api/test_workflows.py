@@ -193,3 +193,23 @@ def test_compare_with_a_named_workflow_and_bad_input(staff_client, workflows):
     response = staff_client.get(f"{URL}browse-1/compare/", {"with": "last_success"})
     assert response.status_code == 404
     assert "No completed product_fetch" in response.json()["detail"]
+
+
+def test_a_workflow_that_never_ended_shows_what_was_recorded(staff_client, db):
+    """A 205 ms request days ago is 205 ms, not the time since it started."""
+    writer.write([make_trace("timed-out", duration_ms=150)])
+    writer.time_out_idle_workflows(T0 + timedelta(hours=1), timeout_seconds=1800)
+    writer.write([make_trace("never-ended", duration_ms=205)])
+    checkout("completed", T0)
+    found = {w["correlation_id"]: w for w in staff_client.get(URL).json()["results"]}
+    shown = {
+        cid: (w["status"], w["ended"], w["duration_ms"], w["elapsed_ms"])
+        for cid, w in found.items()
+    }
+    assert shown == {
+        "never-ended": ("in_progress", False, None, 205.0),
+        "timed-out": ("timed_out", True, 150.0, 150.0),
+        "completed": ("completed", True, 1200.0, 1200.0),
+    }
+    detail = staff_client.get(f"{URL}never-ended/").json()["workflow"]
+    assert (detail["ended"], detail["elapsed_ms"]) == (False, 205.0)

@@ -7,6 +7,7 @@ import sys
 from contextlib import contextmanager
 
 import pytest
+from celery import signals as celery_signals
 from django.apps import apps
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
@@ -26,8 +27,12 @@ from tests.flowscope.factories import T0
 pytestmark = pytest.mark.urls("tests.flowscope.capture.views")
 
 
-def flowscope_log_handlers():
-    return [h for h in logging.getLogger().handlers if isinstance(h, errors.FlowscopeLogHandler)]
+def log_wrappings():
+    """How many wrappers ``Logger.callHandlers`` is inside."""
+    count, call_handlers = 0, logging.Logger.callHandlers
+    while hasattr(call_handlers, "__wrapped__"):
+        count, call_handlers = count + 1, call_handlers.__wrapped__
+    return count
 
 
 def hooks_in_place():
@@ -39,8 +44,11 @@ def hooks_in_place():
             key[0] == "flowscope.capture.errors"
             for key, *_ in errors.got_request_exception.receivers
         ),
-        "log": bool(flowscope_log_handlers()),
+        "log": errors.log_capture.capturing,
         "steps": steps.step.collecting,
+        "celery": any(
+            key[0] == "flowscope.task_prerun" for key, _ in celery_signals.task_prerun.receivers
+        ),
     }
 
 
@@ -64,21 +72,24 @@ def started_with(settings, collectors):
 def test_collectors_install_once_and_uninstall_cleanly():
     connection.ensure_connection()
     caches["default"].get("warm")  # a cache object made before the collector is installed
+    root_handlers = list(logging.getLogger().handlers)
     collectors = configured_collectors()
-    assert len(collectors) == 5
+    assert len(collectors) == len(DEFAULTS["COLLECTORS"])
     try:
         for collector in collectors:
             collector.uninstall()
             collector.uninstall()
         assert not any(hooks_in_place().values())
         assert "get" not in caches["default"].__dict__
+        assert log_wrappings() == 0
     finally:
         for collector in collectors:
             collector.install()
             collector.install()
     assert all(hooks_in_place().values())
     assert connection.execute_wrappers.count(database.trace_query) == 1
-    assert len(flowscope_log_handlers()) == 1
+    assert log_wrappings() == 1
+    assert logging.getLogger().handlers == root_handlers  # log records are taken, not handled
     assert caches["default"].get.flowscope_original.__name__ == "get"
 
 
@@ -91,6 +102,7 @@ def test_a_collector_left_out_of_the_setting_is_not_installed(settings):
             "exceptions": False,
             "log": False,
             "steps": False,
+            "celery": False,
         }
         with capture_traces() as traces:
             Client().get("/sync/left-out/")

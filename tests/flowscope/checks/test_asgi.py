@@ -15,10 +15,10 @@ def test_django_alone_routes_neither(settings, reported):
     settings.ASGI_APPLICATION = f"{APPS}.django_only"
     [sockets] = reported("flowscope.W011")
     assert "routes no 'websocket' scope" in sockets.msg
-    assert "websocket_application()" in sockets.hint
+    assert "with_flowscope(get_asgi_application())" in sockets.hint
     [lifespan] = reported("flowscope.W012")
     assert "routes no 'lifespan' scope" in lifespan.msg
-    assert "flowscope_lifespan" in lifespan.hint
+    assert "with_flowscope" in lifespan.hint
 
 
 def test_a_router_without_the_lifespan(settings, reported):
@@ -36,7 +36,7 @@ def test_socket_routes_that_leave_flowscope_out(settings, reported):
     settings.ASGI_APPLICATION = f"{APPS}.hosts_sockets_only"
     [sockets] = reported("flowscope.W011")
     assert "none of its routes leads to flowscope's consumers" in sockets.msg
-    assert "websocket_urlpatterns" in sockets.hint
+    assert "websocket_application(fallback=" in sockets.hint
     settings.ASGI_APPLICATION = f"{APPS}.hosts_sockets_and_flowscopes"
     assert routing_warnings(reported) == []
 

@@ -12,13 +12,12 @@ import time
 
 import pytest
 import uvicorn
-from channels.routing import ProtocolTypeRouter
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 from django.test import Client
 
-from flowscope.realtime.routing import websocket_application
+from flowscope.asgi import with_flowscope
 from tests.browser import browser_page
 from tests.flowscope.dashboard.traffic import shop_traffic
 from tests.servers import free_port
@@ -26,12 +25,7 @@ from tests.servers import free_port
 
 @pytest.fixture
 def asgi_live_server(transactional_db):
-    application = ProtocolTypeRouter(
-        {
-            "http": ASGIStaticFilesHandler(get_asgi_application()),
-            "websocket": websocket_application(),
-        }
-    )
+    application = with_flowscope(ASGIStaticFilesHandler(get_asgi_application()))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(

@@ -34,7 +34,7 @@ def test_staff_get_the_page_with_the_csrf_token_and_the_api_root(client_as):
     assert response.status_code == 200
     assert response["Cache-Control"].startswith("max-age=0")
     html = response.content.decode()
-    assert 'data-api-root="/api/v1/debugging/"' in html
+    assert 'data-api-root="/debugging/"' in html
     assert 'name="csrf-token" content="' in html
     assert "flowscope/dashboard/app.js" in html
     assert 'class="skip-link"' in html

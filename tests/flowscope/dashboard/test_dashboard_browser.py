@@ -9,6 +9,7 @@ server — which is how real traffic arrives anyway.
 import json
 import math
 import os
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -355,22 +356,37 @@ def test_dashboard_end_to_end(
     assert all(seconds < PAGE_BUDGET_SECONDS for seconds in timings.values()), timings
 
 
-def test_without_websockets_the_page_polls(
+def test_served_over_wsgi_the_page_polls(
     live_server, shop_data, staff_session, real_recorder, playwright_api
 ):
-    """pytest-django's live server speaks WSGI only: the socket never opens, and the page
-    says so and keeps itself current over HTTP."""
+    """pytest-django's live server speaks WSGI only: the page opens no socket, says that it
+    polls and why, and keeps itself current over HTTP."""
     expect = playwright_api.expect
-    with browser_page(playwright_api) as (page, problems):
+    with browser_page(playwright_api, init_script=COUNT_SOCKETS) as (page, problems):
         page.context.add_cookies([{**staff_session, "url": live_server.url}])
         page.goto(f"{live_server.url}/debugging/")
-        expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "polling")
+        state = page.get_by_test_id("connection-state")
+        expect(state).to_have_attribute("data-state", "polling")
+        expect(state).to_have_attribute("title", re.compile("no WebSockets"))
         expect(page.get_by_test_id("empty-state")).to_be_visible()
         call(live_server.url, "/api/v1/shipping/estimate/?country=ZZ", "wf-polled")
         assert real_recorder.flush(10)
         expect(page.get_by_test_id("recent-errors")).to_contain_text("ZZ", timeout=10_000)
-    # Chromium reports each failed WebSocket handshake on the console; nothing else may fail.
-    assert [p for p in problems if "WebSocket connection to" not in p] == []
+        page.goto(f"{live_server.url}/debugging/#/workflows/wf-polled")
+        expect(page.get_by_test_id("trace-connection")).to_have_attribute("data-state", "polling")
+        expect(page.get_by_test_id("waterfall-row").first).to_be_visible()
+        assert page.evaluate("window.__socketsOpened") == 0
+    assert problems == []
+
+
+COUNT_SOCKETS = """
+window.__socketsOpened = 0;
+const RealWebSocket = window.WebSocket;
+window.WebSocket = function (...args) {
+  window.__socketsOpened += 1;
+  return new RealWebSocket(...args);
+};
+"""
 
 
 def test_without_a_channel_layer_the_page_says_live_updates_are_off_and_polls(
@@ -398,5 +414,5 @@ def test_without_a_channel_layer_the_page_says_live_updates_are_off_and_polls(
         docs = page.get_by_test_id("api-docs-off")
         expect(docs).to_contain_text("API docs off: 'drf_spectacular', 'drf_spectacular_sidecar'")
         schema = page.request.get(asgi_live_server + docs.get_by_role("link").get_attribute("href"))
-        assert schema.status == 200 and "/api/v1/debugging/health/" in schema.json()["paths"]
+        assert schema.status == 200 and "/health/:" in schema.text()
     assert problems == []  # no socket was tried

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils.module_loading import import_string
 from google.rpc import status_pb2
 from opentelemetry.exporter.otlp.json.http.trace_exporter import (
     OTLPSpanExporter as JsonExporter,
@@ -125,6 +126,32 @@ def test_without_a_correlation_attribute_the_trace_id_is_the_correlation_id(
     assert workflow.steps.get(name="POST /reserve").metadata["otlp_trace_id"] == (
         workflow.correlation_id
     )
+
+
+def import_missing_plugin(tracer):
+    """A service whose request fails inside libraries: Django's ``import_string`` and the
+    standard library's ``importlib``, called from the service's own code (this file)."""
+    with tracer.start_as_current_span(
+        "POST /plugins", kind=SpanKind.SERVER, attributes={"flowscope.correlation_id": "wf-lib"}
+    ) as span:
+        try:
+            import_string("inventory_plugins.missing.Plugin")
+        except ImportError as exc:
+            span.record_exception(exc)
+
+
+def test_frames_of_libraries_in_an_error_stack_are_not_in_app(live_server, real_recorder):
+    results = export(JsonExporter, live_server.url, build=import_missing_plugin)
+    assert results == [SpanExportResult.SUCCESS]
+    assert real_recorder.flush(10)
+    frames = ErrorLog.objects.get(workflow__correlation_id="wf-lib").stack_trace
+    in_app = {frame["file"]: frame["in_app"] for frame in frames}
+    own = [file for file in in_app if file.endswith("tests/flowscope/ingest/test_otlp.py")]
+    django_frames = [file for file in in_app if "/site-packages/django/" in file]
+    stdlib_frames = [file for file in in_app if file.endswith("/importlib/__init__.py")]
+    assert own and django_frames and stdlib_frames, in_app
+    assert [in_app[file] for file in own] == [True]
+    assert not any(in_app[file] for file in django_frames + stdlib_frames)
 
 
 def test_a_wrong_key_fails_the_export(live_server, real_recorder):

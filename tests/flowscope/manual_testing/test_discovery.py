@@ -39,26 +39,29 @@ def test_the_shops_routes_with_methods_views_and_parameters(staff_client):
 
 def test_internal_routes_only_when_asked(staff_client):
     patterns = set(listed(staff_client))
-    assert not [p for p in patterns if p.startswith(("/api/v1/debugging/", "/admin/"))]
+    assert not [
+        p for p in patterns if p.startswith(("/debugging/", "/api/v1/debugging/", "/admin/"))
+    ]
     everything = listed(staff_client, include_internal="true")
     assert everything["/admin/"]["internal"] is True
+    assert everything["/debugging/health/"]["internal"] is True
     assert everything["/api/v1/debugging/health/"]["internal"] is True
     assert patterns < set(everything)
 
 
 def test_drf_router_routes_with_their_actions(staff_client):
     endpoints = listed(staff_client, include_internal="true")
-    reports = endpoints["/api/v1/debugging/reports/"]
+    reports = endpoints["/debugging/reports/"]
     assert reports["name"] == "flowscope:report-list"
     assert reports["actions"] == {"get": "list"}
     assert reports["view"] == "flowscope.api.views.reports.ReportViewSet"
-    detail = endpoints["/api/v1/debugging/reports/(?P<pk>[^/.]+)/"]
+    detail = endpoints["/debugging/reports/(?P<pk>[^/.]+)/"]
     assert detail["actions"] == {"get": "retrieve", "delete": "destroy"}
     assert detail["methods"] == ["GET", "DELETE", "HEAD", "OPTIONS"]
     assert detail["parameters"] == [{"name": "pk", "type": "regex"}]
-    generate = endpoints["/api/v1/debugging/reports/generate_workflow_report/"]
+    generate = endpoints["/debugging/reports/generate_workflow_report/"]
     assert generate["methods"] == ["POST", "OPTIONS"]
-    config = endpoints["/api/v1/debugging/dashboard-config/(?P<pk>[^/.]+)/"]
+    config = endpoints["/debugging/dashboard-config/(?P<pk>[^/.]+)/"]
     assert config["methods"] == ["GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
@@ -70,7 +73,7 @@ def test_schemas_where_the_openapi_schema_has_them(staff_client):
     assert product["parameters"][0]["name"] == "id"
     page = endpoints["/api/v1/products/"]["schema"]["GET"]["responses"]["200"]
     assert page["properties"]["results"]["items"]["properties"]["name"]["type"] == "string"
-    created = endpoints["/api/v1/debugging/dashboard-config/"]["schema"]["POST"]
+    created = endpoints["/debugging/dashboard-config/"]["schema"]["POST"]
     assert created["request"]["properties"]["refresh_interval"]["maximum"] == 3600
 
 

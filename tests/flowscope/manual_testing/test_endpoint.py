@@ -41,7 +41,7 @@ def test_a_passing_request_with_assertions(staff_client, shop):
     assert result["response_truncated"] is False
     assert [check["passed"] for check in result["assertion_results"]] == [True] * 6
     assert result["response_time_ms"] > 0
-    assert result["trace_url"].endswith(f"/api/v1/debugging/workflows/{result['correlation_id']}/")
+    assert result["trace_url"].endswith(f"/debugging/workflows/{result['correlation_id']}/")
 
     (trace,) = traces  # traced like any request, under the run's correlation ID
     assert (trace.correlation_id, trace.root.name) == (

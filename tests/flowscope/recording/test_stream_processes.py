@@ -1,5 +1,6 @@
 """The "redis" transport as deployed: uvicorn processes of the example shop append to a
-stream on a private redis-server, ``flowscope_writer`` processes write it into PostgreSQL.
+stream on a private redis-server, ``flowscope_writer`` processes write it into PostgreSQL or
+MySQL/MariaDB.
 A writer killed mid-batch loses nothing; a Redis that goes away costs counted drops, never
 an answer, and sending resumes when it is back."""
 
@@ -20,11 +21,18 @@ from django.db.models import Count
 from rest_framework.authtoken.models import Token
 
 from flowscope.models import TraceStep, WorkflowSession
-from tests.servers import RedisServer, flowscope_writer, redis_available, uvicorn, wait_until_up
+from tests.servers import (
+    RedisServer,
+    database_url,
+    flowscope_writer,
+    redis_available,
+    uvicorn,
+    wait_until_up,
+)
 
 pytestmark = [
     pytest.mark.redis,
-    pytest.mark.postgres,
+    pytest.mark.database_server,
     pytest.mark.django_db(transaction=True),
 ]
 DEADLINE = 120  # seconds; generous, the machine is shared
@@ -58,11 +66,9 @@ def stream_env(tmp_path, stream_redis):
     """The environment of the example's processes: this test's database, the stream on
     the private Redis, writers that take over a dead one's entries after 2 s."""
     (tmp_path / "stream_overlay.py").write_text(OVERLAY)
-    db = connection.settings_dict
-    login = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return {
         **os.environ,
-        "DATABASE_URL": f"postgres://{login}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url(connection.settings_dict),
         "FLOWSCOPE_TRANSPORT": "redis",
         "FLOWSCOPE_STREAM_URL": stream_redis.url,
         "FLOWSCOPE_VAR_DIR": str(tmp_path),

@@ -77,7 +77,9 @@ def test_idle_workflows_time_out_and_come_back_with_activity():
     )
     assert workflow("busy").status == "in_progress"
     writer.write([make_trace("idle", at=T0 + timedelta(minutes=61))])
-    assert workflow("idle").status == "in_progress"
+    idle = workflow("idle")
+    assert (idle.status, idle.ended_at, idle.duration_ms) == ("in_progress", None, None)
+    assert idle.recorded_ms == 61 * 60 * 1000 + 100
 
 
 def test_unsampled_traces_are_stored_only_with_their_errors():

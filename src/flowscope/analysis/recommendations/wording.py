@@ -29,9 +29,13 @@ def kib(size):
 
 
 def where(call_site):
+    """The call site as a recommendation names it; one in an installed package says so (no
+    frame of the host's own code was on the stack)."""
     if not call_site:
         return "an unknown call site"
-    return f"{call_site.get('file')}:{call_site.get('line')} (in {call_site.get('function')})"
+    library = ", library code" if call_site.get("in_app") is False else ""
+    function = f"{call_site.get('function')}{library}"
+    return f"{call_site.get('file')}:{call_site.get('line')} (in {function})"
 
 
 def distinct_examples(rows, field="cid"):

@@ -110,11 +110,17 @@ def check_recorder():
     return stats
 
 
+def check_alerts():
+    """Alerts sent, failed after their retries, dropped by a full queue, waiting."""
+    return diagnostics.read("alerts") or {}
+
+
 CHECKS = {
     "database": check_database,
     "cache": check_cache,
     "channel_layer": check_channel_layer,
     "recorder": check_recorder,
+    "alerts": check_alerts,
 }
 
 

@@ -1,6 +1,6 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
@@ -22,6 +22,9 @@ CORRELATION_ID_PARAMETER = OpenApiParameter(
     "correlation_id", str, OpenApiParameter.PATH, pattern=CORRELATION_ID_PATTERN
 )
 
+# What django-filter's NumberFilter accepts (it refuses numbers over 1e50), in the schema.
+NUMBER_FILTER = {"type": "number", "maximum": 1e50}
+
 
 class WorkflowFilter(StrictFilterSet):
     status = django_filters.ChoiceFilter(choices=WorkflowSession.Status.choices)
@@ -30,8 +33,12 @@ class WorkflowFilter(StrictFilterSet):
     journey = django_filters.CharFilter(field_name="journey_id", max_length=64)
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
-    min_duration_ms = django_filters.NumberFilter(field_name="duration_ms", lookup_expr="gte")
-    max_duration_ms = django_filters.NumberFilter(field_name="duration_ms", lookup_expr="lte")
+    min_duration_ms = extend_schema_field(NUMBER_FILTER)(
+        django_filters.NumberFilter(field_name="duration_ms", lookup_expr="gte")
+    )
+    max_duration_ms = extend_schema_field(NUMBER_FILTER)(
+        django_filters.NumberFilter(field_name="duration_ms", lookup_expr="lte")
+    )
     has_errors = django_filters.BooleanFilter(method="filter_has_errors")
     route = django_filters.CharFilter(
         method="filter_route",

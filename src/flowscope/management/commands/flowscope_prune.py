@@ -1,4 +1,5 @@
-"""Delete stored traces, errors, rollups and delivery receipts older than a given age.
+"""Delete stored traces, errors, rollups, delivery receipts and alerts older than a given
+age.
 
 Deletes in small batches, each in its own short transaction, so it can run while the app is
 serving (and the recorder writing) without holding long locks.
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from flowscope.conf import flowscope_settings
 from flowscope.models import (
+    AlertEvent,
     DeliveryReceipt,
     ErrorLog,
     PerformanceSnapshot,
@@ -71,6 +73,9 @@ class Command(BaseCommand):
             # Past this age a retried delivery is stored again: as old as the data it kept.
             "receipts": delete_in_batches(
                 DeliveryReceipt.objects.filter(written_at__lt=cutoff), batch_size
+            ),
+            "alerts": delete_in_batches(
+                AlertEvent.objects.filter(last_fired_at__lt=cutoff), batch_size
             ),
         }
         summary = ", ".join(f"{count} {name}" for name, count in counts.items())

@@ -86,3 +86,11 @@ def test_n_plus_one_is_critical_when_its_repeats_pass_the_critical_query_count()
         "GET /api/v1/products/<int:pk>/related/": "warning",
         "GET /b/": "critical",
     }
+
+
+def test_a_call_site_in_an_installed_package_is_named_as_library_code():
+    site = {"file": "shelfcms/models.py", "line": 88, "function": "children", "in_app": False}
+    store([request(n_plus_one=[{"sql": SQL, "count": 9, "call_site": site}])])
+    r = only("n_plus_one")
+    assert r["evidence"]["call_site"] == site
+    assert r["suggestion"].startswith("At shelfcms/models.py:88 (in children, library code),")

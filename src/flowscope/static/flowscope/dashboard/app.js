@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { errorBox, notFound, replace } from "./dom.js";
 import { Bus, LiveConnection } from "./live.js";
+import * as alerts from "./views/alerts.js";
 import * as errors from "./views/errors.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
@@ -25,6 +26,7 @@ const ROUTES = {
   performance: { list: performance.render },
   testing: { list: testing.render },
   reports: { list: reports.renderList, detail: reports.renderDetail, one: "Report" },
+  alerts: { list: alerts.renderList },
   settings: { list: settings.render },
 };
 const LABELS = {
@@ -54,6 +56,8 @@ const ctx = {
     return windowSelect.value;
   },
   wsWorkflowPath: (id) => `${app.dataset.wsWorkflow}${encodeURIComponent(id)}/`,
+  sockets: app.dataset.live !== "poll", // false when the server has none (WSGI)
+  liveOff: app.dataset.liveOff || "", // why the server has no live updates (no channel layer)
   navigate(hash) {
     location.hash = hash;
   },
@@ -66,7 +70,9 @@ function showState(state) {
   connection.title = {
     live: "Receiving live events over the WebSocket.",
     reconnecting: "The WebSocket dropped; reconnecting with backoff.",
-    polling: "The WebSocket is down; catching up over HTTP every few seconds.",
+    polling: ctx.sockets
+      ? "The WebSocket is down; catching up over HTTP every few seconds."
+      : "This server has no WebSockets (WSGI): refreshing over HTTP every few seconds.",
     off: `${app.dataset.liveOffFix || "The server has no live updates."} Meanwhile the page polls over HTTP every few seconds.`,
     offline: "Neither the WebSocket nor the API answers.",
   }[state] || "";
@@ -99,7 +105,8 @@ const live = new LiveConnection(app.dataset.wsDashboard, {
   },
   onState: showState,
   catchUp,
-  offReason: app.dataset.liveOff || "",
+  sockets: ctx.sockets,
+  offReason: ctx.liveOff,
 });
 
 let cleanup = null;

@@ -6,6 +6,9 @@
 // yet), "polling" (socket down, data still arriving over HTTP), "off" (the server has no
 // live updates, `offReason` says why: data arrives over HTTP, no socket is tried again),
 // "offline" (neither works).
+//
+// Where the server has no sockets (served over WSGI), { sockets: false } never opens one
+// and polls from the start.
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
@@ -19,8 +22,9 @@ export function socketUrl(path) {
 export class LiveConnection {
   // onMessage(message), onState(state), catchUp() → Promise of messages (may be empty);
   // offReason: why the server has no live updates, when the page already knows.
-  constructor(path, { onMessage, onState, catchUp, offReason = "" }) {
+  constructor(path, { onMessage, onState, catchUp, sockets = true, offReason = "" }) {
     this.path = path;
+    this.sockets = sockets;
     this.onMessage = onMessage;
     this.onState = onState || (() => {});
     this.catchUp = catchUp;
@@ -36,8 +40,15 @@ export class LiveConnection {
   start() {
     this.stopped = false;
     if (this.offReason) this.pollOnly(this.offReason);
-    else this.connect();
+    else if (this.sockets) this.connect();
+    else this.startPolling();
     return this;
+  }
+
+  startPolling() {
+    this.poll();
+    clearInterval(this.timers.poll);
+    this.timers.poll = setInterval(() => this.poll(), this.pollMs);
   }
 
   // The server has no live updates (no channel layer): poll, and try no socket again.
@@ -45,10 +56,7 @@ export class LiveConnection {
     this.offReason = reason;
     clearTimeout(this.timers.reconnect);
     this.setState("off");
-    if (!this.timers.poll && this.catchUp) {
-      this.poll();
-      this.timers.poll = setInterval(() => this.poll(), this.pollMs);
-    }
+    if (!this.timers.poll && this.catchUp) this.startPolling();
   }
 
   stop() {
@@ -115,10 +123,7 @@ export class LiveConnection {
 
   dropped() {
     this.setState(this.timers.poll ? this.state : "reconnecting");
-    if (!this.timers.poll && this.catchUp) {
-      this.poll();
-      this.timers.poll = setInterval(() => this.poll(), this.pollMs);
-    }
+    if (!this.timers.poll && this.catchUp) this.startPolling();
     const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
     this.attempt += 1;
     clearTimeout(this.timers.reconnect);

@@ -33,7 +33,7 @@ export async function renderList(container, params, ctx) {
       h("select", { name: "resolved" }, [["false", "unresolved"], ["true", "resolved"], ["", "all"]].map(([v, t]) =>
         h("option", { value: v, text: t })))),
     h("label", { class: "field" }, h("span", { class: "label", text: "Layer" }),
-      h("select", { name: "layer" }, ["", "frontend", "api", "database", "cache", "external", "custom"].map((v) =>
+      h("select", { name: "layer" }, ["", "frontend", "api", "database", "cache", "external", "custom", "task"].map((v) =>
         h("option", { value: v, text: v || "any" })))));
   const load = async () => {
     const until = Date.now();

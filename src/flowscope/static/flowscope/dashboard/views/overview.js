@@ -27,6 +27,13 @@ export function healthCard(layer, entry) {
   );
 }
 
+// What was recorded of a workflow, first step to last: a workflow in progress says "so far"
+// (the time since it started is not its duration).
+export function workflowDuration(w) {
+  if (w.ended) return fmt.ms(w.duration_ms ?? w.elapsed_ms);
+  return h("span", { title: "in progress: first step to last step so far", text: `${fmt.ms(w.elapsed_ms)} so far` });
+}
+
 export function workflowLink(id) {
   return h("a", { href: `#/workflows/${encodeURIComponent(id)}`, class: "mono", title: id, text: fmt.short(id) });
 }
@@ -38,7 +45,7 @@ function workflowRows(workflows) {
       { label: "Type", render: (w) => w.workflow_type || "—" },
       { label: "Status", render: (w) => badge(w.status) },
       { label: "Errors", class: "num", render: (w) => String(w.error_count) },
-      { label: "Elapsed", class: "num", render: (w) => fmt.ms(w.duration_ms ?? w.elapsed_ms) },
+      { label: "Duration", class: "num", render: workflowDuration },
     ],
     workflows,
     { testid: "active-workflows", empty: "No workflow is running right now." },

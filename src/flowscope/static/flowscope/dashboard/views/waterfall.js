@@ -4,7 +4,7 @@
 
 import { badge, fmt, h, json, replace } from "../dom.js";
 
-const SLOW_MS = { api: 500, frontend: 1000, default: 100 };
+const SLOW_MS = { api: 500, frontend: 1000, task: 1000, default: 100 };
 const MAX_ROWS = 2000;
 
 function start(step) {
@@ -84,7 +84,7 @@ export class Waterfall {
     this.detailBox = h("div", { class: "wf-detail-box" },
       h("p", { class: "muted", text: "Select a step to see its SQL, cache key, HTTP details and payloads." }));
     this.legend = h("p", { class: "wf-legend small" },
-      ["frontend", "api", "database", "cache", "external", "custom"].map((layer) =>
+      ["frontend", "api", "database", "cache", "external", "custom", "task"].map((layer) =>
         h("span", {}, h("span", { class: `swatch layer-${layer}`, "aria-hidden": "true" }), layer)),
       h("span", {}, h("span", { class: "swatch critical", "aria-hidden": "true" }), "critical path"),
       h("span", {}, badge("N+1", "flag"), " repeated query"), h("span", {}, badge("slow", "flag")));

@@ -2,7 +2,7 @@
 
 import { LiveConnection } from "../live.js";
 import { badge, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
-import { workflowLink } from "./overview.js";
+import { workflowDuration, workflowLink } from "./overview.js";
 import { Waterfall } from "./waterfall.js";
 
 const STATUSES = ["", "in_progress", "completed", "failed", "timed_out"];
@@ -44,7 +44,7 @@ export async function renderList(container, params, ctx) {
         { label: "Status", render: (w) => badge(w.status) },
         { label: "User", render: (w) => w.user || "anonymous" },
         { label: "Started", render: (w) => timeEl(w.started_at) },
-        { label: "Duration", class: "num", render: (w) => fmt.ms(w.duration_ms ?? w.elapsed_ms) },
+        { label: "Duration", class: "num", render: workflowDuration },
         { label: "Requests", class: "num", render: (w) => String(w.request_count) },
         { label: "Steps", class: "num", render: (w) => String(w.step_count) },
         { label: "Errors", class: "num", render: (w) => (w.error_count ? h("strong", { class: "bad", text: String(w.error_count) }) : "0") },
@@ -76,7 +76,7 @@ function summary(workflow) {
     item("Status", badge(workflow.status)),
     item("User", workflow.user || "anonymous"),
     item("Started", fmt.time(workflow.started_at)),
-    item("Duration", fmt.ms(workflow.duration_ms ?? workflow.elapsed_ms)),
+    item("Duration", workflowDuration(workflow)),
     item("Requests", String(workflow.request_count)),
     item("Steps", String(workflow.step_count)),
     item("Errors", String(workflow.error_count)));
@@ -171,12 +171,15 @@ export async function renderDetail(container, { id }, ctx) {
     },
     onState(state) {
       liveNote.dataset.state = state;
-      liveNote.querySelector(".text").textContent = state === "live" ? "live trace" : state;
+      liveNote.querySelector(".text").textContent =
+        state === "live" ? "live trace" : state === "off" ? "live updates off" : state;
     },
     async catchUp() {
       await refresh();
       return [];
     },
+    sockets: ctx.sockets,
+    offReason: ctx.liveOff,
   }).start();
 
   replace(container,
