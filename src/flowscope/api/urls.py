@@ -2,6 +2,7 @@ from django.http import JsonResponse
 from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.routers import SimpleRouter
 
 from flowscope import prerequisites
@@ -41,6 +42,7 @@ class SchemaView(DashboardAccessMixin, SpectacularAPIView):
     """The OpenAPI schema of flowscope's API."""
 
     custom_settings = SCHEMA_SETTINGS
+    content_negotiation_class = DefaultContentNegotiation  # ?format=json or yaml
 
     @extend_schema(**SCHEMA_KWARGS)  # drf-spectacular's own is built on the host's class
     def get(self, request, *args, **kwargs):
