@@ -30,6 +30,7 @@ BASE = {
     "flowscope.internal_errors",
     "flowscope.json_types",
     "flowscope.percentiles",
+    "flowscope.prerequisites",
     "flowscope.thresholds",
 }
 # package -> the flowscope packages it may import (its own always).
@@ -48,6 +49,8 @@ ALLOWED = {
     "api": {"analysis", "records", "wire", "access", "manual_testing", "reports"},
     "dashboard": {"access"},
     "management": {"analysis", "recording", "records"},
+    # System checks look at everything the host configures, so they sit above it all.
+    "checks": {"capture", "manual_testing", "records", "recording"},
 }
 
 

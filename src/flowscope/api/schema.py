@@ -6,6 +6,7 @@ from http import HTTPStatus
 from django.urls import NoReverseMatch, reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema as spectacular_extend_schema
 
 from flowscope.api.exceptions import ApiErrorSerializer
 
@@ -89,3 +90,18 @@ class IngestKeyScheme(OpenApiAuthenticationExtension):
             {"type": "apiKey", "in": "header", "name": "X-Flowscope-Key"},
             {"type": "apiKey", "in": "query", "name": "key"},
         ]
+
+
+def extend_schema(schema=FlowscopeAutoSchema, **kwargs):
+    """drf-spectacular's ``extend_schema`` for a method of a view whose schema class is
+    ``schema``. drf-spectacular builds a decorated method's schema on the host's
+    ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``, DRF's own unless the host changed it, which
+    cannot describe an operation for drf-spectacular: built on the view's class instead,
+    flowscope's schema needs no setting in the host project."""
+
+    def decorator(function):
+        if "schema" not in getattr(function, "kwargs", {}):  # else an earlier annotation's
+            function.schema = schema
+        return spectacular_extend_schema(**kwargs)(function)
+
+    return decorator

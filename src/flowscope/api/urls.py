@@ -1,10 +1,13 @@
+from django.http import JsonResponse
 from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.routers import SimpleRouter
 
+from flowscope import prerequisites
 from flowscope.api.access import DashboardAccessMixin
+from flowscope.api.schema import extend_schema
 from flowscope.api.views import (
     alerts,
     config,
@@ -41,6 +44,10 @@ class SchemaView(DashboardAccessMixin, SpectacularAPIView):
     custom_settings = SCHEMA_SETTINGS
     content_negotiation_class = DefaultContentNegotiation  # ?format=json or yaml
 
+    @extend_schema(**SCHEMA_KWARGS)  # drf-spectacular's own is built on the host's class
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
 
 class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
     """Swagger UI from drf-spectacular-sidecar's static files: no CDN, works offline."""
@@ -52,6 +59,24 @@ class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
     @staticmethod
     def _swagger_ui_favicon():
         return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        missing = prerequisites.api_docs()
+        if missing is not None:  # its template would be missing: a 500
+            return api_docs_off(missing, schema=request.path.removesuffix("docs/"))
+        return super().get(request, *args, **kwargs)
+
+
+def api_docs_off(missing, schema):
+    return JsonResponse(
+        {
+            "detail": f"The API docs are off: {missing.what}. {missing.fix} The schema "
+            f"itself is at {schema}.",
+            "code": "not_configured",
+        },
+        status=503,
+    )
 
 
 urlpatterns = [

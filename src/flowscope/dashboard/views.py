@@ -21,7 +21,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from flowscope import mount
+from flowscope import mount, prerequisites
 from flowscope.access import may_watch
 from flowscope.conf import flowscope_settings
 
@@ -113,4 +113,7 @@ class DashboardPageView(TemplateView):
             "live": "websocket" if uses_websockets(self.request) else "poll",
             "csrf_token_value": get_token(self.request),
             "username": self.request.user.get_username(),
+            # What the host left out: the page says so rather than fail on it.
+            "live_updates_off": prerequisites.live_updates(),
+            "api_docs_off": prerequisites.api_docs(),
         }

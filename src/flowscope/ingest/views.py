@@ -5,7 +5,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
-    extend_schema,
     inline_serializer,
 )
 from rest_framework import serializers, status
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 
 from flowscope.api import parsers
 from flowscope.api.exceptions import ApiErrorSerializer, FlowscopeErrorsMixin
-from flowscope.api.schema import FlowscopeAutoSchema
+from flowscope.api.schema import FlowscopeAutoSchema, extend_schema
 from flowscope.conf import flowscope_settings
 from flowscope.ingest import batch, bodies, delivery, events, otlp
 from flowscope.ingest.access import (
@@ -107,6 +106,7 @@ class BrowserEventsView(IngestAPIView):
     """``POST {"events": [...]}`` from the browser SDK (docs/ingest.md)."""
 
     @extend_schema(
+        IngestSchema,
         request=EVENTS_REQUEST,
         responses={202: ACCEPTED, 400: INGEST_REFUSED},
         description="Key in X-Flowscope-Key (or ?key= for sendBeacon).",
@@ -182,6 +182,7 @@ class OtlpTracesView(IngestAPIView):
     schema = OtlpSchema()
 
     @extend_schema(
+        OtlpSchema,
         request={
             "application/x-protobuf": OpenApiTypes.BINARY,
             "application/json": OpenApiTypes.OBJECT,

@@ -35,11 +35,16 @@ def endpoints(include_internal=False):
     """One dict per route, in URLconf order; flowscope's own and the admin's only when
     ``include_internal``."""
     found = []
-    for route in _walk(get_resolver().url_patterns):
+    for route in routes():
         internal = is_internal(route.pattern, route.entry.callback, route.app_names)
         if include_internal or not internal:
             found.append({**_describe(route), "internal": internal})
     return found
+
+
+def routes():
+    """Every route of the URLconf, in the order Django tries them."""
+    return _walk(get_resolver().url_patterns)
 
 
 def _walk(patterns, route="", parts=(), app_names=(), namespaces=()):

@@ -1,8 +1,10 @@
 """The WebSockets: the whole system live, and one workflow's trace live.
 
 Close codes: 4400 a bad correlation ID, 4401 not signed in (or no longer: logged out, token
-deleted, user inactive), 4403 not allowed; 1011 the socket could not be set up (its store
-or channel layer failed), for the client to connect again later.
+deleted, user inactive), 4403 not allowed; 4503 live updates are off on this server (no
+channel layer: the reason says so), for the client to poll instead and not reconnect; 1011
+the socket could not be set up (its store or channel layer failed), for the client to
+connect again later.
 """
 
 import asyncio
@@ -14,6 +16,7 @@ import weakref
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from flowscope import prerequisites
 from flowscope.analysis import workflows
 from flowscope.analysis.snapshot import dashboard_snapshot
 from flowscope.conf import flowscope_settings
@@ -26,6 +29,8 @@ from flowscope.realtime.sequence import GapFinder
 from flowscope.records.correlation import CORRELATION_ID
 
 MAX_MESSAGE_BYTES = 4096
+LIVE_UPDATES_OFF = 4503
+MAX_CLOSE_REASON_BYTES = 123  # what a close frame holds
 # Channels forgets group members after a day (group_expiry); rejoin well before that.
 GROUP_REFRESH_SECONDS = 3600
 # Sockets joining or leaving their groups at once (a deploy, a network blip) take turns:
@@ -53,6 +58,12 @@ def log_layer_failure(exc):
         logger.warning("flowscope's live sockets lost the channel layer: %r", exc)
 
 
+def live_updates_off_reason():
+    missing = prerequisites.live_updates()
+    reason = missing.what if missing else "no channel layer"
+    return reason.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
+
+
 class FlowscopeConsumer(AsyncWebsocketConsumer):
     """Shared by both sockets: who may connect, staying allowed, staying in groups."""
 
@@ -67,6 +78,9 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         allowed, code = await auth.still_allowed(self.scope)
         if not allowed:
             await self.close(code=code)
+            return
+        if self.channel_layer is None:  # nothing would ever reach the socket
+            await self.close(code=LIVE_UPDATES_OFF, reason=live_updates_off_reason())
             return
         publisher.attach(asyncio.get_running_loop())
         self.housekeeping = asyncio.ensure_future(self.keep_alive())

@@ -387,3 +387,32 @@ window.WebSocket = function (...args) {
   return new RealWebSocket(...args);
 };
 """
+
+
+def test_without_a_channel_layer_the_page_says_live_updates_are_off_and_polls(
+    asgi_live_server, shop_data, staff_session, real_recorder, playwright_api, settings
+):
+    """A host that left out the channel layer and the API docs' apps: the page says what
+    is off instead of trying a socket, keeps itself current over HTTP, and its API link
+    leads to the schema rather than to a failing page."""
+    settings.CHANNEL_LAYERS = {}
+    settings.INSTALLED_APPS = [
+        app for app in settings.INSTALLED_APPS if not app.startswith("drf_spectacular")
+    ]
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": asgi_live_server}])
+        page.goto(f"{asgi_live_server}/debugging/")
+        state = page.get_by_test_id("connection-state")
+        expect(state).to_have_attribute("data-state", "off")
+        expect(state).to_have_text("live updates off: no channel layer")
+        assert "Set CHANNEL_LAYERS" in state.get_attribute("title")
+        expect(page.get_by_test_id("empty-state")).to_be_visible()
+        call(asgi_live_server, "/api/v1/shipping/estimate/?country=ZZ", "wf-polled")
+        assert real_recorder.flush(10)
+        expect(page.get_by_test_id("recent-errors")).to_contain_text("ZZ", timeout=10_000)
+        docs = page.get_by_test_id("api-docs-off")
+        expect(docs).to_contain_text("API docs off: 'drf_spectacular', 'drf_spectacular_sidecar'")
+        schema = page.request.get(asgi_live_server + docs.get_by_role("link").get_attribute("href"))
+        assert schema.status == 200 and "/health/:" in schema.text()
+    assert problems == []  # no socket was tried

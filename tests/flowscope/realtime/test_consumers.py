@@ -84,6 +84,22 @@ def test_non_staff_is_closed_with_4403():
     assert run(body) == 4403
 
 
+@pytest.mark.parametrize("path", [DASHBOARD, "/ws/debugging/workflow/abc123/"])
+def test_without_a_channel_layer_a_socket_closes_saying_live_updates_are_off(settings, path):
+    settings.CHANNEL_LAYERS = {}
+    token = token_for("ops")
+
+    async def body():
+        communicator = socket(path, token)
+        connected, _ = await communicator.connect()
+        assert connected
+        return await communicator.receive_output(5)
+
+    closed = run(body)
+    assert (closed["type"], closed["code"]) == ("websocket.close", 4503)
+    assert closed["reason"] == "no channel layer"
+
+
 def test_a_foreign_origin_is_refused():
     token = token_for("ops")
 

@@ -3,7 +3,7 @@ from datetime import UTC
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from flowscope.analysis import changes, snapshot, windows
 from flowscope.api.access import DashboardAPIView
 from flowscope.api.filters import requested_window
+from flowscope.api.schema import extend_schema
 from flowscope.wire import SnapshotSerializer, WorkflowSerializer
 
 WINDOW_PARAMETER = OpenApiParameter("window", str, enum=list(windows.WINDOWS))

@@ -1,14 +1,14 @@
 import django_filters
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.response import Response
 
 from flowscope.analysis import error_groups, errors
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter, query_boolean
-from flowscope.api.schema import FlowscopeAutoSchema
+from flowscope.api.schema import FlowscopeAutoSchema, extend_schema
 from flowscope.api.serializers.errors import ErrorGroupSerializer, ErrorSerializer
 from flowscope.models import ErrorLog, Layer, Severity
 from flowscope.wire import WorkflowSerializer
@@ -64,7 +64,7 @@ class ErrorListView(DashboardAccessMixin, ListAPIView):
     def get_serializer_class(self):
         return ErrorGroupSerializer if self.grouping() else ErrorSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("group", bool)])
+    @extend_schema(ErrorListSchema, parameters=[OpenApiParameter("group", bool)])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -16,14 +16,15 @@ from channels.layers import get_channel_layer
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from flowscope import diagnostics
+from flowscope import diagnostics, prerequisites
 from flowscope.api.access import DashboardAPIView
+from flowscope.api.schema import extend_schema
 from flowscope.conf import flowscope_settings
 
 STALE_RECORDER_SECONDS = 60
@@ -42,11 +43,21 @@ class ComponentDown(Exception):
         self.details = details
 
 
+class ComponentOff(Exception):
+    """A component the host left out, which flowscope works without: not down."""
+
+    def __init__(self, missing):
+        super().__init__(missing.what)
+        self.details = {"detail": missing.what, "fix": missing.fix}
+
+
 def _timed(check):
     started = time.perf_counter()
     try:
         details = check() or {}
         status = "up"
+    except ComponentOff as off:
+        details, status = off.details, "off"
     except Exception as exc:  # a down component is an answer here, not an error
         error = {"error": f"{type(exc).__name__}: {exc}"[:300]}
         details, status = {**getattr(exc, "details", {}), **error}, "down"
@@ -72,9 +83,12 @@ def check_cache():
 
 
 def check_channel_layer():
+    """Off without a channel layer (live updates are off, the page polls); down when the
+    one configured cannot be made or does not answer."""
+    missing = prerequisites.live_updates()
+    if missing is not None and not missing.broken:
+        raise ComponentOff(missing)
     layer = get_channel_layer()
-    if layer is None:
-        raise RuntimeError("no CHANNEL_LAYERS configured")
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.send)(channel, {"type": "health.ping"})
     async_to_sync(layer.receive)(channel)
@@ -136,8 +150,9 @@ HEALTH = inline_serializer(
 
 
 class HealthView(DashboardAPIView):
-    """200 when every component is up, 503 when one is down, JSON either way. Anyone may
-    ask; staff and holders of a health key see the details."""
+    """200 when every component is up (or off: left out by the host, and not needed), 503
+    when one is down, JSON either way. Anyone may ask; staff and holders of a health key
+    see the details."""
 
     permission_classes = [AllowAny]
     renderer_classes = [JSONRenderer]  # never the browsable API's HTML

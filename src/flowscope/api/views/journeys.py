@@ -1,12 +1,13 @@
 """A journey: one browser session's workflows in order (the browser SDK's journey id)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from flowscope.analysis import journeys
 from flowscope.api.access import DashboardAPIView
+from flowscope.api.schema import extend_schema
 from flowscope.models import WorkflowSession
 from flowscope.records.correlation import JOURNEY_ID
 from flowscope.wire import WorkflowSerializer

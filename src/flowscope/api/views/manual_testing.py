@@ -15,7 +15,6 @@ from django.db import transaction
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    extend_schema,
     inline_serializer,
 )
 from rest_framework import mixins, serializers, viewsets
@@ -27,6 +26,7 @@ from flowscope.analysis import workflows
 from flowscope.api.access import DashboardAccessMixin
 from flowscope.api.exceptions import ApiErrorSerializer
 from flowscope.api.filters import StrictFilterSet, query_boolean
+from flowscope.api.schema import extend_schema
 from flowscope.api.serializers.test_runs import (
     RerunRequest,
     TestRunListSerializer,

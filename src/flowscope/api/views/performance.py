@@ -1,5 +1,5 @@
 import django_filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
@@ -9,7 +9,7 @@ from flowscope.analysis import performance, windows
 from flowscope.analysis.performance import SERIES_METRICS
 from flowscope.api.access import DashboardAccessMixin
 from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter, requested_window
-from flowscope.api.schema import FlowscopeAutoSchema
+from flowscope.api.schema import FlowscopeAutoSchema, extend_schema
 from flowscope.models import PerformanceSnapshot
 from flowscope.wire import SnapshotSerializer
 
@@ -63,10 +63,11 @@ class PerformanceView(DashboardAccessMixin, ListAPIView):
     schema = PerformanceSchema()
 
     @extend_schema(
+        PerformanceSchema,
         parameters=[
             OpenApiParameter("series", str, enum=list(SERIES_METRICS)),
             OpenApiParameter("window", str, enum=list(windows.WINDOWS)),
-        ]
+        ],
     )
     def get(self, request, *args, **kwargs):
         window = requested_window(request)

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import django_filters
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from flowscope.api.access import DashboardAccessMixin
 from flowscope.api.exceptions import ApiErrorSerializer
 from flowscope.api.filters import StrictFilterSet
+from flowscope.api.schema import extend_schema
 from flowscope.api.serializers.reports import (
     PerformanceReportRequest,
     PeriodSerializer,

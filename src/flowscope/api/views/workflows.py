@@ -1,11 +1,6 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    extend_schema,
-    extend_schema_field,
-    inline_serializer,
-)
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
@@ -15,6 +10,7 @@ from rest_framework.response import Response
 from flowscope.analysis import compare, timing, workflows
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter
+from flowscope.api.schema import extend_schema
 from flowscope.api.serializers.errors import ErrorSerializer
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 from flowscope.records.correlation import CORRELATION_ID

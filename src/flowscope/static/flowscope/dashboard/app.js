@@ -31,6 +31,7 @@ const ROUTES = {
 };
 const LABELS = {
   live: "live", connecting: "connecting", reconnecting: "reconnecting…", polling: "polling", offline: "offline",
+  off: "live updates off",
 };
 
 const bus = new Bus();
@@ -56,20 +57,23 @@ const ctx = {
   },
   wsWorkflowPath: (id) => `${app.dataset.wsWorkflow}${encodeURIComponent(id)}/`,
   sockets: app.dataset.live !== "poll", // false when the server has none (WSGI)
+  liveOff: app.dataset.liveOff || "", // why the server has no live updates (no channel layer)
   navigate(hash) {
     location.hash = hash;
   },
 };
 
 function showState(state) {
+  const off = state === "off";
   connection.dataset.state = state;
-  connection.querySelector(".text").textContent = LABELS[state] || state;
+  connection.querySelector(".text").textContent = off ? `${LABELS.off}: ${live.offReason}` : LABELS[state] || state;
   connection.title = {
     live: "Receiving live events over the WebSocket.",
     reconnecting: "The WebSocket dropped; reconnecting with backoff.",
     polling: ctx.sockets
       ? "The WebSocket is down; catching up over HTTP every few seconds."
       : "This server has no WebSockets (WSGI): refreshing over HTTP every few seconds.",
+    off: `${app.dataset.liveOffFix || "The server has no live updates."} Meanwhile the page polls over HTTP every few seconds.`,
     offline: "Neither the WebSocket nor the API answers.",
   }[state] || "";
 }
@@ -102,6 +106,7 @@ const live = new LiveConnection(app.dataset.wsDashboard, {
   onState: showState,
   catchUp,
   sockets: ctx.sockets,
+  offReason: ctx.liveOff,
 });
 
 let cleanup = null;

@@ -3,7 +3,9 @@
 // gap ("live_resumed") — catches up over HTTP, so no event is lost.
 //
 // States: "connecting", "live" (socket open), "reconnecting" (socket down, no catch-up
-// yet), "polling" (socket down, data still arriving over HTTP), "offline" (neither works).
+// yet), "polling" (socket down, data still arriving over HTTP), "off" (the server has no
+// live updates, `offReason` says why: data arrives over HTTP, no socket is tried again),
+// "offline" (neither works).
 //
 // Where the server has no sockets (served over WSGI), { sockets: false } never opens one
 // and polls from the start.
@@ -18,8 +20,9 @@ export function socketUrl(path) {
 }
 
 export class LiveConnection {
-  // onMessage(message), onState(state), catchUp() → Promise of messages (may be empty).
-  constructor(path, { onMessage, onState, catchUp, sockets = true }) {
+  // onMessage(message), onState(state), catchUp() → Promise of messages (may be empty);
+  // offReason: why the server has no live updates, when the page already knows.
+  constructor(path, { onMessage, onState, catchUp, sockets = true, offReason = "" }) {
     this.path = path;
     this.sockets = sockets;
     this.onMessage = onMessage;
@@ -31,11 +34,13 @@ export class LiveConnection {
     this.state = "connecting";
     this.timers = {};
     this.pollMs = POLL_MS;
+    this.offReason = offReason;
   }
 
   start() {
     this.stopped = false;
-    if (this.sockets) this.connect();
+    if (this.offReason) this.pollOnly(this.offReason);
+    else if (this.sockets) this.connect();
     else this.startPolling();
     return this;
   }
@@ -44,6 +49,14 @@ export class LiveConnection {
     this.poll();
     clearInterval(this.timers.poll);
     this.timers.poll = setInterval(() => this.poll(), this.pollMs);
+  }
+
+  // The server has no live updates (no channel layer): poll, and try no socket again.
+  pollOnly(reason) {
+    this.offReason = reason;
+    clearTimeout(this.timers.reconnect);
+    this.setState("off");
+    if (!this.timers.poll && this.catchUp) this.startPolling();
   }
 
   stop() {
@@ -100,6 +113,10 @@ export class LiveConnection {
         this.setState("offline"); // signed out or not allowed: retrying will not help
         return;
       }
+      if (event.code === 4503) {
+        this.pollOnly(event.reason || "not available on this server");
+        return;
+      }
       this.dropped();
     });
   }
@@ -118,7 +135,7 @@ export class LiveConnection {
     try {
       const messages = await this.catchUp();
       for (const message of messages) this.onMessage(message);
-      if (this.state !== "live" && !this.stopped) this.setState("polling");
+      if (this.state !== "live" && !this.stopped) this.setState(this.offReason ? "off" : "polling");
     } catch (error) {
       if (this.state !== "live" && !this.stopped) this.setState("offline");
     }

@@ -174,13 +174,15 @@ export async function renderDetail(container, { id }, ctx) {
     },
     onState(state) {
       liveNote.dataset.state = state;
-      liveNote.querySelector(".text").textContent = state === "live" ? "live trace" : state;
+      liveNote.querySelector(".text").textContent =
+        state === "live" ? "live trace" : state === "off" ? "live updates off" : state;
     },
     async catchUp() {
       await refresh();
       return [];
     },
     sockets: ctx.sockets,
+    offReason: ctx.liveOff,
   }).start();
 
   replace(container,

@@ -1,0 +1,3 @@
+from tests.flowscope.checks.urlconfs import CATCH_ALL, FLOWSCOPE
+
+urlpatterns = [CATCH_ALL, *FLOWSCOPE]

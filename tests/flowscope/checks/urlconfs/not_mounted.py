@@ -1,0 +1,3 @@
+from tests.flowscope.checks.urlconfs import CATCH_ALL
+
+urlpatterns = [CATCH_ALL]
