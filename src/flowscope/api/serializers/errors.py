@@ -1,12 +1,54 @@
 """The error list's shapes: one occurrence, or one group of occurrences."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from flowscope.models import ErrorLog
 from flowscope.wire import StepSerializer
 
 
+class FrameSerializer(serializers.Serializer):
+    """One frame of an error's stack (innermost last), as stored. Frames of a browser or of
+    another service (OpenTelemetry) hold only the first five keys."""
+
+    file = serializers.CharField(allow_blank=True)
+    line = serializers.IntegerField()
+    function = serializers.CharField()
+    in_app = serializers.BooleanField(help_text="the project's own code, not a library's")
+    code = serializers.CharField(
+        required=False, allow_blank=True, help_text="the frame's line, trimmed"
+    )
+    pre_context = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="the lines before it",
+    )
+    context_line = serializers.CharField(
+        required=False, allow_blank=True, help_text="the frame's line as written"
+    )
+    post_context = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        required=False,
+        help_text="the lines after it",
+    )
+    locals = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="in-app frames only: each local's repr, capped and scrubbed "
+        "(secret-looking names are [Filtered])",
+    )
+    more_locals = serializers.IntegerField(
+        required=False, help_text="locals left out past LOCALS_MAX_VARIABLES"
+    )
+
+
+@extend_schema_field(FrameSerializer(many=True))
+class StackTraceField(serializers.JSONField):
+    """The stored frames as they are (``FrameSerializer`` documents them)."""
+
+
 class ErrorSerializer(serializers.ModelSerializer):
+    stack_trace = StackTraceField(read_only=True)
     correlation_id = serializers.CharField(
         source="workflow.correlation_id", default=None, read_only=True, allow_null=True
     )
