@@ -92,6 +92,15 @@ def test_only_the_innermost_in_app_frames_get_their_locals(settings):
     assert with_locals == ["_charge"]
 
 
+@pytest.mark.django_db
+def test_an_async_view_s_locals_are_taken_after_its_coroutine_ended():
+    with capture_traces() as traces:
+        Client(raise_request_exception=False).get("/async-crash/")
+    innermost = traces[0].errors[0].stack_trace[-1]
+    assert innermost["function"] == "async_crash_view"
+    assert innermost["locals"]["basket"] == "['lamp', 'tent']"
+
+
 def test_a_logged_exception_has_its_frames_locals_scrubbed(real_recorder):
     error = stored_error("/card-crash/?log=1", real_recorder)
     assert error.message == "charge failed for order 7"

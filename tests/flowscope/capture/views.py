@@ -80,12 +80,19 @@ def card_crash_view(request):
     return JsonResponse({"logged": True, "sizes": [len(huge), len(password)]})
 
 
+async def async_crash_view(request):
+    basket = ["lamp", "tent"]
+    await asyncio.sleep(0)
+    raise LookupError(f"no price for {len(basket)} items")
+
+
 urlpatterns = [
     path("sync/<str:tag>/", sync_view),
     path("async/<str:tag>/", async_view),
     path("echo/", echo_view),
     path("crash/", crash_view),
     path("card-crash/", card_crash_view),
+    path("async-crash/", async_crash_view),
     path("warn/", warn_view),
     path("unavailable/", server_error_view),
     path("n-plus-one/", many_queries_view),
