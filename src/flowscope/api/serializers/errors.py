@@ -7,32 +7,28 @@ from flowscope.models import ErrorLog
 from flowscope.wire import StepSerializer
 
 
+def _text(help_text="", **kwargs):
+    return serializers.CharField(allow_blank=True, help_text=help_text, **kwargs)
+
+
+def _lines(help_text):
+    return serializers.ListField(child=_text(), required=False, help_text=help_text)
+
+
 class FrameSerializer(serializers.Serializer):
     """One frame of an error's stack (innermost last), as stored. Frames of a browser or of
     another service (OpenTelemetry) hold only the first five keys."""
 
-    file = serializers.CharField(allow_blank=True)
+    file = _text()
     line = serializers.IntegerField()
-    function = serializers.CharField()
+    function = _text()
     in_app = serializers.BooleanField(help_text="the project's own code, not a library's")
-    code = serializers.CharField(
-        required=False, allow_blank=True, help_text="the frame's line, trimmed"
-    )
-    pre_context = serializers.ListField(
-        child=serializers.CharField(allow_blank=True),
-        required=False,
-        help_text="the lines before it",
-    )
-    context_line = serializers.CharField(
-        required=False, allow_blank=True, help_text="the frame's line as written"
-    )
-    post_context = serializers.ListField(
-        child=serializers.CharField(allow_blank=True),
-        required=False,
-        help_text="the lines after it",
-    )
+    code = _text("the frame's line, trimmed", required=False)
+    pre_context = _lines("the lines before it (SOURCE_CONTEXT_LINES), scrubbed")
+    context_line = _text("the frame's line as written, scrubbed", required=False)
+    post_context = _lines("the lines after it, scrubbed")
     locals = serializers.DictField(
-        child=serializers.CharField(),
+        child=_text(),
         required=False,
         help_text="in-app frames only: each local's repr, capped and scrubbed "
         "(secret-looking names are [Filtered])",
