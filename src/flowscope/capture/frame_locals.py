@@ -3,7 +3,9 @@ recorded, since they are gone with the frame. Only on the error path.
 
 Each value becomes a bounded ``repr`` at once, so nothing of the host's objects is held
 after the capture: containers show their first items a few levels deep, long text is cut,
-a ``repr`` that raises is named by its type, an unevaluated queryset is not run. Values
+a ``repr`` that raises is named by its type, an unevaluated queryset is not run, a model
+instance is its label and integer key (its ``__str__`` may run a query, or be a secret:
+DRF's ``Token`` shows its key). Values
 under secret-looking names are never turned into text at all. Scrubbing the rest (card
 numbers inside a dict's ``repr``) waits for preparation, off the request path.
 """
@@ -11,6 +13,7 @@ numbers inside a dict's ``repr``) waits for preparation, off the request path.
 import itertools
 import reprlib
 
+from django.db.models import Model
 from django.db.models.query import QuerySet
 
 from flowscope.conf import flowscope_settings
@@ -40,6 +43,8 @@ class BoundedRepr(reprlib.Repr):
     def repr1(self, x, level):
         if isinstance(x, QuerySet) and x._result_cache is None:
             return f"<{type(x).__name__} of {x.model._meta.label}, not evaluated>"
+        if isinstance(x, Model):
+            return _model_text(x)
         return super().repr1(x, level)
 
     def repr_str(self, x, level):
@@ -84,6 +89,13 @@ class BoundedRepr(reprlib.Repr):
         if size > MAX_ITEMS:
             parts.append(ELLIPSIS)
         return left + ", ".join(parts) + right
+
+
+def _model_text(instance):
+    pk = instance.pk  # a key that is not a number may be the secret itself
+    return (
+        f"<{instance._meta.label} pk={pk}>" if isinstance(pk, int) else f"<{instance._meta.label}>"
+    )
 
 
 def _capped(text, limit):

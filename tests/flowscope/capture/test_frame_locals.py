@@ -4,7 +4,9 @@ their local variables: scrubbed and capped, never a secret or a card number."""
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 from flowscope.models import ErrorLog
 from flowscope.testing import capture_traces
@@ -38,6 +40,18 @@ def test_no_card_number_or_password_of_a_local_reaches_the_store(real_recorder):
         "amount": "12.5",
         "card": "'[Filtered card]'",
     }
+
+
+def test_a_model_instance_is_its_label_and_key_never_its_text(real_recorder):
+    user = get_user_model().objects.create_user("tokenholder")
+    key = Token.objects.create(user=user).key
+    Client(raise_request_exception=False).get(f"/token-crash/?user={user.username}")
+    assert real_recorder.flush(30)
+    error = ErrorLog.objects.get()
+    assert key not in json.dumps(error.stack_trace)
+    view = frame_of(error, "token_crash_view")["locals"]
+    assert view["issued"] == "<authtoken.Token>"  # its key is its text and its pk
+    assert view["owner"] == f"<auth.User pk={user.pk}>"
 
 
 def test_a_huge_local_and_a_repr_that_raises_are_capped_and_named(real_recorder):

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, re_path
+from rest_framework.authtoken.models import Token
 
 import flowscope
 
@@ -63,6 +64,13 @@ def _charge(amount, card):
     return json.loads(f"{{amount {amount}")  # fails inside the standard library
 
 
+def token_crash_view(request):
+    """Fails with a model instance whose ``str`` is a secret (DRF's token) in its locals."""
+    issued = Token.objects.select_related("user").get(user__username=request.GET["user"])
+    owner = issued.user
+    return _charge(owner.pk, issued)
+
+
 def card_crash_view(request):
     """Fails with a card number, a password, a huge value and a broken ``repr`` in its
     locals (and in its source)."""
@@ -92,6 +100,7 @@ urlpatterns = [
     path("echo/", echo_view),
     path("crash/", crash_view),
     path("card-crash/", card_crash_view),
+    path("token-crash/", token_crash_view),
     path("async-crash/", async_crash_view),
     path("warn/", warn_view),
     path("unavailable/", server_error_view),
