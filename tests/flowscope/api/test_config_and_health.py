@@ -141,6 +141,16 @@ def test_health_reports_a_dead_writer(staff_client):
         assert staff_client.get(HEALTH).status_code == 503
 
 
+def test_a_configuration_reads_back_as_written(staff_client):
+    """A level left out is the project's; written back after a read, it must not turn
+    into ``null``, which turns the level off."""
+    thresholds = {"requests_per_workflow": {"warning": 60}, "slow_query_ms": {"critical": None}}
+    created = staff_client.post(CONFIG, {**VALID, "thresholds": thresholds}, format="json")
+    assert created.json()["thresholds"] == thresholds
+    read = staff_client.get(f"{CONFIG}{created.json()['id']}/").json()
+    assert read["thresholds"] == thresholds
+
+
 def test_misordered_levels_are_named_by_the_level_the_request_set(staff_client):
     change = {"thresholds": {"response_time_ms": {"warning": 900, "critical": 100}}}
     errors = staff_client.post(CONFIG, {**VALID, **change}, format="json").json()["errors"]
@@ -158,9 +168,13 @@ def test_the_defaults_are_the_projects_thresholds_level_by_level(staff_client):
     assert defaults["thresholds"]["response_time_ms"] == {
         "warning": 300,  # the project's
         "critical": 2000,  # flowscope's, which the project left alone
-        "info": None,  # no level
         "above": True,
     }
     assert defaults["thresholds"]["cache_hit_ratio"]["above"] is False
+    assert defaults["thresholds"]["requests_per_workflow"] == {
+        "info": 20,
+        "warning": 50,
+        "above": True,
+    }
     assert defaults["refresh_interval"] == DashboardConfiguration().refresh_interval
     assert defaults["widgets"] == list(DashboardConfiguration.WIDGETS)

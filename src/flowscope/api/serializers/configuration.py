@@ -22,6 +22,12 @@ class ThresholdRuleSerializer(JsonTypesMixin, serializers.Serializer):
     critical = serializers.FloatField(required=False, min_value=0, allow_null=True)
     above = serializers.BooleanField(required=False)
 
+    def to_representation(self, instance):
+        """The levels set, and only those: an absent level is the layer below's, while
+        ``null`` turns it off, so a read written back must not turn a level into null."""
+        data = super().to_representation(instance)
+        return {key: value for key, value in data.items() if key in instance}
+
 
 class DashboardConfigurationSerializer(JsonTypesMixin, serializers.ModelSerializer):
     widgets = serializers.ListField(
