@@ -216,7 +216,7 @@ def comparison(workflow, steps):
         note = f"No completed {workflow.workflow_type} workflow within 24 hours."
         return table("comparison", title, COMPARISON_COLUMNS, [], note=note)
     durations = [d for _, d in peers if d is not None]
-    rows = [_row("Duration, end to end (ms)", workflow.duration_ms, durations)]
+    rows = [_row("Total duration, end to end (ms)", workflow.duration_ms, durations)]
     mine = workflows.time_per_layer([workflow.pk]).get(workflow.pk, {})
     theirs = workflows.time_per_layer([pk for pk, _ in peers]).values()
     for layer in sorted({layer for layers in theirs for layer in layers} | set(mine)):
