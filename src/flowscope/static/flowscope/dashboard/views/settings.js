@@ -141,7 +141,7 @@ export async function render(container, params, ctx) {
       status.textContent = "Saved. Health statuses now follow these thresholds.";
     } catch (error) {
       const rest = error.status === 400 && error.body?.errors ? placeErrors(form, error.body.errors) : [error.message];
-      status.textContent = rest.length ? `Not saved: ${rest.join(" ")}` : "Not saved: see the fields marked below.";
+      status.textContent = rest.length ? `Not saved: ${rest.join(" ")}` : "Not saved: see the fields marked above.";
     }
   });
   replace(container, h("div", { class: "view-head" }, h("h1", { text: "Settings" }),
