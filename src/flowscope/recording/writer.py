@@ -304,6 +304,7 @@ def _new_workflow(correlation_id, traces, marker):
             "request_count": requests,
             "step_count": steps,
             "error_count": errors,
+            "failed_attempts": int(failed),
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
         }
@@ -343,9 +344,25 @@ def _apply(session, traces):
 
 
 def _status_updates(session, traces, last, last_value):
+    """The status the traces lead to. A failure ends the workflow; a request that starts
+    after it failed is a retry: it reopens the workflow (``_reopen_for_retry``), which a
+    completing step then completes, or another failure fails again. Anything else (the
+    browser's report of the failed attempt, a completing step sent with it) leaves a failed
+    workflow failed."""
+    _reopen_for_retry(session, traces)
     duration = (last - session.started_at).total_seconds() * 1000
     if any(e.severity in FAILING for t in traces for e in t.errors):
-        return {"status": Status.FAILED, "ended_at": last_value, "duration_ms": duration}
+        # Counted before the status is set (MySQL assigns in order): a failure reported late
+        # of an attempt that already failed is not another attempt.
+        return {
+            "failed_attempts": Case(
+                When(status=Status.FAILED, then=F("failed_attempts")),
+                default=F("failed_attempts") + 1,
+            ),
+            "status": Status.FAILED,
+            "ended_at": last_value,
+            "duration_ms": duration,
+        }
     failed = When(status=Status.FAILED, then=F("status"))
     if any(t.complete for t in traces):
         return {
@@ -364,6 +381,21 @@ def _status_updates(session, traces, last, last_value):
         "duration_ms": Case(When(timed_out, then=Value(None)), default=F("duration_ms")),
         "status": Case(When(timed_out, then=Value(Status.IN_PROGRESS)), default=F("status")),
     }
+
+
+def _reopen_for_retry(session, traces):
+    """A failed workflow that a request started after its failure continues is running
+    again, with no end or duration yet; its failed attempts stay counted. Its own statement
+    (rare: only for a workflow read as failed), because the status it sets is what the
+    update that follows reads, on every database alike. Browser events are no requests:
+    what the browser reports of the failed attempt arrives after the failure, and reopens
+    nothing."""
+    retried = [t.started_at for t in traces if t.request_count]
+    if session.status != Status.FAILED or not retried:
+        return
+    WorkflowSession.objects.filter(
+        pk=session.pk, status=Status.FAILED, ended_at__lt=max(retried)
+    ).update(status=Status.IN_PROGRESS, ended_at=None, duration_ms=None)
 
 
 def _insert_steps(traces, workflow_ids):
