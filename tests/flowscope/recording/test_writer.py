@@ -86,6 +86,24 @@ def test_a_retry_that_pays_in_the_same_batch_completes_the_workflow():
     assert session.failed_attempts == 1
 
 
+def test_a_failure_and_the_retry_that_paid_in_one_batch_are_one_completed_workflow():
+    writer.write([make_trace()])
+    declined = make_trace(at=T0 + timedelta(seconds=1), errors=[make_error()])
+    paid = make_trace(at=T0 + timedelta(seconds=3), complete=True)
+    writer.write([paid, browser_completion(T0 + timedelta(seconds=1.2)), declined])
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("completed", 1, 1)
+
+
+def test_a_late_error_and_then_a_retry_in_one_batch_reopen_the_stored_failure():
+    writer.write([make_trace(errors=[make_error()])])
+    late = make_trace(at=T0 + timedelta(milliseconds=50), errors=[make_error()])
+    late.root.layer = "task"
+    writer.write([late, make_trace(at=T0 + timedelta(seconds=2), complete=True)])
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("completed", 1, 2)
+
+
 def test_each_failed_retry_is_one_more_failed_attempt():
     writer.write([make_trace(errors=[make_error()])])
     writer.write([make_trace(at=T0 + timedelta(seconds=1), errors=[make_error()])])
