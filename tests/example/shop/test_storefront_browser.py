@@ -12,20 +12,14 @@ opens the browser and after it has closed it.
 
 import json
 import re
-from datetime import date
 
 import pytest
 
 from flowscope.models import ErrorLog, WorkflowSession
+from tests import storefront
 from tests.browser import browser_page
-from tests.shop_data import (
-    ALICE,
-    ALICE_PASSWORD,
-    DECLINED_CARD,
-    VALID_CARD,
-    as_typed,
-    make_catalogue,
-)
+from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed, make_catalogue
+from tests.storefront import check_out
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 HEX16 = re.compile(r"[0-9a-f]{16}")
@@ -39,25 +33,8 @@ def catalogue(transactional_db, settings, alice):
     return make_catalogue(novels=2)
 
 
-def future_expiry():
-    return f"12/{(date.today().year + 5) % 100:02d}"
-
-
 def sign_in(page, base_url, expect):
-    page.goto(f"{base_url}/shop/")
-    page.get_by_label("Username").fill(ALICE)
-    page.get_by_label("Password").fill(ALICE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("product")).to_have_count(3)
-    expect(page.get_by_test_id("session-user")).to_have_text(ALICE)
-
-
-def check_out(page, card):
-    page.get_by_label("Shipping address").fill("1 Main St\nSpringfield")
-    page.get_by_label("Card number").fill(card)
-    page.get_by_label("Expiry (MM/YY)").fill(future_expiry())
-    page.get_by_label("CVV").fill("123")
-    page.get_by_role("button", name="Place order").click()
+    storefront.sign_in(page, base_url, expect, products=3)
 
 
 def shown_correlation_id(page):

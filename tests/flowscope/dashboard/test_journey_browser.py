@@ -1,0 +1,95 @@
+"""A journey in the page: one storefront visit — the page, a declined checkout and the
+retry that paid — driven in Chromium with the real SDK, then read on the dashboard."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browser_page
+from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed, make_catalogue
+from tests.storefront import check_out, sign_in
+
+
+@pytest.fixture
+def catalogue(transactional_db, settings, alice):
+    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 5, "FAILURE_RATE": 0.0}
+    return make_catalogue(novels=2)
+
+
+def shop_once(page, base, expect, product):
+    """Sign in, a declined checkout, the retry that paid; the SDK's events all sent.
+    ``(journey id, the checkout's correlation ID)``."""
+    sign_in(page, base, expect)
+    page.get_by_role("button", name=f"Add {product.name} to cart").click()
+    expect(page.get_by_test_id("cart-line")).to_have_count(1)
+    check_out(page, as_typed(DECLINED_CARD))
+    expect(page.get_by_test_id("workflow-status")).to_have_text("finished: checkout failed")
+    page.get_by_label("Card number").fill(as_typed(VALID_CARD))
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_test_id("workflow-status")).to_have_text("finished: order placed")
+    stats = page.evaluate("Flowscope.flush()")
+    assert stats["failed"] == stats["rejected"] == stats["queue_length"] == 0, stats
+    return page.evaluate("Flowscope.journeyId"), page.get_by_test_id("correlation-id").inner_text()
+
+
+def test_a_visit_is_a_journey_page_with_where_it_failed_and_what_the_retry_recovered(
+    live_server, catalogue, staff_session, real_recorder, playwright_api, pytestconfig
+):
+    expect = playwright_api.expect
+    base = live_server.url
+    with browser_page(playwright_api) as (page, problems):
+        journey, checkout = shop_once(page, base, expect, catalogue[0])
+        assert real_recorder.flush(10)
+        page.context.add_cookies([{**staff_session, "url": base}])
+
+        # The checkout's page: recovered, and a link to its journey.
+        page.goto(f"{base}/debugging/#/workflows/{checkout}")
+        summary = page.get_by_test_id("workflow-summary")
+        expect(summary).to_contain_text("completed")
+        expect(summary.get_by_test_id("attempts")).to_have_text("recovered after 1 failed attempt")
+        summary.get_by_role("link", name=journey[:12]).click()
+
+        expect(page.get_by_test_id("journey-id")).to_have_text(journey)
+        rows = page.get_by_test_id("journey-row")
+        expect(rows).to_have_count(2)
+        render, paid = rows.nth(0), rows.nth(1)
+        # First the page: its render and its load timings, in one workflow.
+        expect(render).to_contain_text("GET /shop/")
+        expect(render.get_by_test_id("journey-page-load")).to_contain_text("page load /shop/")
+        expect(render.get_by_test_id("journey-failure")).to_have_count(0)
+        # Then the checkout: paid on the retry, its failed attempt still shown.
+        expect(paid).to_have_attribute("data-status", "completed")
+        expect(paid).to_contain_text("checkout")
+        expect(paid).to_contain_text("alice")
+        expect(paid.get_by_test_id("attempts")).to_have_text("recovered after 1 failed attempt")
+        failure = paid.get_by_test_id("journey-failure")
+        expect(failure).to_contain_text("HTTP 402")
+        expect(failure).to_contain_text("The card was declined by its issuer.")
+        expect(failure).to_contain_text("in POST /api/v1/orders/checkout/")
+        summary = page.get_by_test_id("journey-summary")
+        expect(summary).to_contain_text("alice")
+        expect(summary.get_by_role("link", name=checkout[:12])).to_be_visible()
+        artifacts = Path(pytestconfig.rootpath) / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        page.screenshot(path=str(artifacts / "dashboard-journey.png"), full_page=True)
+
+        # The failure's link opens its error.
+        failure.get_by_role("link", name="HTTP 402").click()
+        expect(
+            page.get_by_test_id("stack-trace").or_(page.get_by_test_id("error-state"))
+        ).not_to_have_count(0)
+
+        # From the workflows list: each workflow links to its journey.
+        page.goto(f"{base}/debugging/#/workflows")
+        listed = page.get_by_test_id("workflow-list")
+        expect(listed.locator("tbody tr")).to_have_count(2)
+        listed.get_by_role("link", name=journey[:12]).first.click()
+        expect(page.get_by_test_id("journey-row")).to_have_count(2)
+
+        # A journey nobody recorded says so.
+        page.goto(f"{base}/debugging/#/journeys/nobody-0000000000")
+        expect(page.get_by_test_id("not-found")).to_contain_text(
+            "No workflow of journey nobody-0000000000 has been recorded."
+        )
+    # The 402 is reported on the browser's console; the page serves no WebSockets (WSGI).
+    assert [p for p in problems if "status of 402" not in p and "WebSocket" not in p] == []
