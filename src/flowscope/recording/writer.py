@@ -14,7 +14,7 @@ import json
 import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from django.db import connection, transaction
@@ -393,7 +393,7 @@ class _Outcome:
     failed: bool = False  # the batch's last failure stands: the workflow is failed
     still_failed: bool = False  # the stored failure stands (nothing retried it)
     complete: bool = False  # a completing step since the last failure or retry
-    retried_at: object = None  # when a request retried the stored failure
+    retried_at: datetime | None = None  # when a request retried the stored failure
 
 
 def _outcome(session, traces):

@@ -1,11 +1,10 @@
 """A journey in the page: one storefront visit — the page, a declined checkout and the
 retry that paid — driven in Chromium with the real SDK, then read on the dashboard."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.browser import browser_page
+from tests.flowscope.dashboard.shots import Shots
 from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed, make_catalogue
 from tests.storefront import check_out, sign_in
 
@@ -33,10 +32,10 @@ def shop_once(page, base, expect, product):
 
 
 def test_a_visit_is_a_journey_page_with_where_it_failed_and_what_the_retry_recovered(
-    live_server, catalogue, staff_session, real_recorder, playwright_api, pytestconfig
+    asgi_live_server, catalogue, staff_session, real_recorder, playwright_api, pytestconfig
 ):
     expect = playwright_api.expect
-    base = live_server.url
+    base = asgi_live_server
     with browser_page(playwright_api) as (page, problems):
         journey, checkout = shop_once(page, base, expect, catalogue[0])
         assert real_recorder.flush(10)
@@ -44,6 +43,7 @@ def test_a_visit_is_a_journey_page_with_where_it_failed_and_what_the_retry_recov
 
         # The checkout's page: recovered, and a link to its journey.
         page.goto(f"{base}/debugging/#/workflows/{checkout}")
+        expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
         summary = page.get_by_test_id("workflow-summary")
         expect(summary).to_contain_text("completed")
         expect(summary.get_by_test_id("attempts")).to_have_text("recovered after 1 failed attempt")
@@ -69,9 +69,7 @@ def test_a_visit_is_a_journey_page_with_where_it_failed_and_what_the_retry_recov
         summary = page.get_by_test_id("journey-summary")
         expect(summary).to_contain_text("alice")
         expect(summary.get_by_role("link", name=checkout[:12])).to_be_visible()
-        artifacts = Path(pytestconfig.rootpath) / "test-artifacts"
-        artifacts.mkdir(exist_ok=True)
-        page.screenshot(path=str(artifacts / "dashboard-journey.png"), full_page=True)
+        Shots(page, pytestconfig.rootpath)("journey")
 
         # The failure's link opens its error.
         failure.get_by_role("link", name="HTTP 402").click()
@@ -91,5 +89,5 @@ def test_a_visit_is_a_journey_page_with_where_it_failed_and_what_the_retry_recov
         expect(page.get_by_test_id("not-found")).to_contain_text(
             "No workflow of journey nobody-0000000000 has been recorded."
         )
-    # The 402 is reported on the browser's console; the page serves no WebSockets (WSGI).
-    assert [p for p in problems if "status of 402" not in p and "WebSocket" not in p] == []
+    # The browser reports the 402 answer on its console; nothing else may go wrong.
+    assert [p for p in problems if "status of 402" not in p] == []
