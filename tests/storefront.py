@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from tests.shop_data import ALICE, ALICE_PASSWORD
+from tests.shop_data import ALICE, ALICE_PASSWORD, DECLINED_CARD, VALID_CARD, as_typed
 
 
 def future_expiry():
@@ -29,3 +29,22 @@ def check_out(page, card):
     page.get_by_label("Expiry (MM/YY)").fill(future_expiry())
     page.get_by_label("CVV").fill("123")
     page.get_by_role("button", name="Place order").click()
+
+
+def add_to_cart(page, expect, product):
+    page.get_by_role("button", name=f"Add {product.name} to cart").click()
+    expect(page.get_by_test_id("cart-line")).to_have_count(1)
+
+
+def declined_then_paid(page, expect):
+    """A checkout with the declined card, then the retry with a good one; the correlation
+    IDs the page showed after each, ``(declined, paid)``."""
+    status, shown = page.get_by_test_id("workflow-status"), page.get_by_test_id("correlation-id")
+    check_out(page, as_typed(DECLINED_CARD))
+    expect(status).to_have_text("finished: checkout failed")
+    declined = shown.inner_text().strip()
+    page.get_by_label("Card number").fill(as_typed(VALID_CARD))
+    page.get_by_role("button", name="Place order").click()
+    expect(page.get_by_test_id("checkout-success")).to_contain_text("is placed")
+    expect(status).to_have_text("finished: order placed")
+    return declined, shown.inner_text().strip()

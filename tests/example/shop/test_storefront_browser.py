@@ -19,7 +19,7 @@ from flowscope.models import ErrorLog, WorkflowSession
 from tests import storefront
 from tests.browser import browser_page
 from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed, make_catalogue
-from tests.storefront import check_out
+from tests.storefront import add_to_cart, check_out, declined_then_paid
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 HEX16 = re.compile(r"[0-9a-f]{16}")
@@ -203,24 +203,15 @@ def test_a_declined_checkout_and_the_retry_that_paid_are_one_completed_workflow(
     expect = playwright_api.expect
     with browser_page(playwright_api) as (page, problems):
         sign_in(page, live_server.url, expect)
-        page.get_by_role("button", name=f"Add {catalogue[1].name} to cart").click()
-        expect(page.get_by_test_id("cart-line")).to_have_count(1)
-        check_out(page, as_typed(DECLINED_CARD))
-        expect(page.get_by_test_id("workflow-status")).to_have_text("finished: checkout failed")
-        declined = shown_correlation_id(page)
-        page.get_by_label("Card number").fill(as_typed(VALID_CARD))
-        page.get_by_role("button", name="Place order").click()
-        expect(page.get_by_test_id("checkout-success")).to_contain_text("is placed")
-        expect(page.get_by_test_id("workflow-status")).to_have_text("finished: order placed")
-        paid = shown_correlation_id(page)
+        add_to_cart(page, expect, catalogue[1])
+        declined, paid = declined_then_paid(page, expect)
         flush_sdk(page)
         # Paid: the next checkout is a workflow of its own.
-        page.get_by_role("button", name=f"Add {catalogue[0].name} to cart").click()
-        expect(page.get_by_test_id("cart-line")).to_have_count(1)
+        add_to_cart(page, expect, catalogue[0])
         expect(page.get_by_test_id("workflow-status")).to_have_text("in progress")
         next_one = shown_correlation_id(page)
     assert [p for p in problems if "status of 402" not in p] == []
-    assert paid == declined != next_one
+    assert HEX32.fullmatch(paid) and paid == declined != next_one
 
     workflow, steps = recorded(real_recorder, paid)
     assert (workflow.status, workflow.failed_attempts, workflow.error_count) == (

@@ -5,8 +5,8 @@ import pytest
 
 from tests.browser import browser_page
 from tests.flowscope.dashboard.shots import Shots
-from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed, make_catalogue
-from tests.storefront import check_out, sign_in
+from tests.shop_data import make_catalogue
+from tests.storefront import add_to_cart, declined_then_paid, sign_in
 
 
 @pytest.fixture
@@ -19,16 +19,11 @@ def shop_once(page, base, expect, product):
     """Sign in, a declined checkout, the retry that paid; the SDK's events all sent.
     ``(journey id, the checkout's correlation ID)``."""
     sign_in(page, base, expect)
-    page.get_by_role("button", name=f"Add {product.name} to cart").click()
-    expect(page.get_by_test_id("cart-line")).to_have_count(1)
-    check_out(page, as_typed(DECLINED_CARD))
-    expect(page.get_by_test_id("workflow-status")).to_have_text("finished: checkout failed")
-    page.get_by_label("Card number").fill(as_typed(VALID_CARD))
-    page.get_by_role("button", name="Place order").click()
-    expect(page.get_by_test_id("workflow-status")).to_have_text("finished: order placed")
+    add_to_cart(page, expect, product)
+    _, paid = declined_then_paid(page, expect)
     stats = page.evaluate("Flowscope.flush()")
     assert stats["failed"] == stats["rejected"] == stats["queue_length"] == 0, stats
-    return page.evaluate("Flowscope.journeyId"), page.get_by_test_id("correlation-id").inner_text()
+    return page.evaluate("Flowscope.journeyId"), paid
 
 
 def test_a_visit_is_a_journey_page_with_where_it_failed_and_what_the_retry_recovered(
