@@ -41,9 +41,16 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "request_count",
             "step_count",
             "error_count",
+            "failed_attempts",
             "metadata",
             "journey_id",
         ]
+        extra_kwargs = {
+            "failed_attempts": {
+                "help_text": "How many times it failed: one that then completed recovered "
+                "after this many failed attempts (a retry continues the workflow)."
+            }
+        }
 
     def get_elapsed_ms(self, workflow) -> float:
         return round(workflow.recorded_ms, 3)

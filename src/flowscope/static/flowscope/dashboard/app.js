@@ -6,6 +6,7 @@ import { errorBox, notFound, replace } from "./dom.js";
 import { Bus, LiveConnection } from "./live.js";
 import * as alerts from "./views/alerts.js";
 import * as errors from "./views/errors.js";
+import * as journeys from "./views/journeys.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
 import * as reports from "./views/reports.js";
@@ -22,6 +23,7 @@ const WINDOW_KEY = "flowscope.window";
 const ROUTES = {
   overview: { list: overview.render },
   workflows: { list: workflows.renderList, detail: workflows.renderDetail, one: "Workflow" },
+  journeys: { list: journeys.renderList, detail: journeys.renderDetail, one: "Journey" },
   errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
   performance: { list: performance.render },
   testing: { list: testing.render },
