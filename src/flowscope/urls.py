@@ -13,6 +13,7 @@ any other path under it is flowscope's JSON 404. Flowscope finds the mount in th
 from django.urls import include, path, re_path
 
 from flowscope.api.exceptions import not_found
+from flowscope.dashboard.login import DashboardLoginView
 from flowscope.dashboard.views import DashboardPageView
 from flowscope.ingest.views import BrowserEventsView, OtlpTracesView
 
@@ -20,6 +21,7 @@ app_name = "flowscope"
 
 urlpatterns = [
     path("", DashboardPageView.as_view(), name="page"),
+    path("login/", DashboardLoginView.as_view(), name="login"),
     path("ingest/", BrowserEventsView.as_view(), name="ingest"),
     path("otlp/v1/traces", OtlpTracesView.as_view(), name="otlp-traces"),
     path("", include("flowscope.api.urls")),
