@@ -17,7 +17,8 @@ window.WebSocket = function (url) {
     if (proxy.closed) return;
     proxy.real = new RealWebSocket(url);
     for (const type of ["open", "message", "close", "error"]) {
-      proxy.real.addEventListener(type, (event) => proxy.dispatchEvent(new event.constructor(type, event)));
+      const forward = (event) => proxy.dispatchEvent(new event.constructor(type, event));
+      proxy.real.addEventListener(type, forward);
     }
   });
   return proxy;
