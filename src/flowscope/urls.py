@@ -5,9 +5,10 @@
 Mount it before any catch-all route of the project's, which would otherwise answer its
 paths first. The page is at the mount itself, its login page at ``login/``, the API beside
 it (``dashboard-data/``, ``workflows/``, ``health/``, ...), ingest at ``ingest/`` and OTLP at
-``otlp/v1/traces``; any other path under it is flowscope's JSON 404. Flowscope finds the mount in the URLconf
-(``flowscope.mount``): it never traces it, the page reads its API there, and
-``flowscope.asgi.with_flowscope`` serves the dashboard's sockets under it (``ws/``).
+``otlp/v1/traces``; any other path under it is flowscope's JSON 404. Flowscope finds the
+mount in the URLconf (``flowscope.mount``): it never traces it, the page reads its API
+there, and ``flowscope.asgi.with_flowscope`` serves the dashboard's sockets under it
+(``ws/``).
 """
 
 from django.urls import include, path, re_path

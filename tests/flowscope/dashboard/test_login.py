@@ -16,8 +16,8 @@ def users(db):
     return make("ops", password="ops-pass", is_staff=True), make("shopper", password="shop-pass")
 
 
-def log_in(client, username, password, next_url="/debugging/"):
-    return client.post(LOGIN, {"username": username, "password": password, "next": next_url})
+def log_in(client, username, password, next_url="/debugging/", at=LOGIN):
+    return client.post(at, {"username": username, "password": password, "next": next_url})
 
 
 def test_the_page_is_flowscopes_own_with_no_inline_code(client):
@@ -89,3 +89,21 @@ def test_a_login_url_of_the_hosts_own_is_used_when_named(users, settings):
 def test_the_page_tells_its_scripts_where_to_log_in_again(users, client):
     client.force_login(users[0])
     assert f'data-login-url="{LOGIN}"' in client.get("/debugging/").content.decode()
+
+
+@pytest.mark.urls("tests.flowscope.mounted_elsewhere")
+def test_the_login_page_follows_the_mount_and_is_never_traced_there(users):
+    client = Client()
+    assert client.get("/ops/flowscope/")["Location"] == (
+        "/ops/flowscope/login/?next=/ops/flowscope/"
+    )
+    with capture_traces() as traces:
+        response = log_in(client, "ops", "ops-pass", "", at="/ops/flowscope/login/")
+        client.get("/debugging/own-page/")
+    assert response["Location"] == "/ops/flowscope/"
+    assert [trace.root.name for trace in traces] == ["GET /debugging/<str:tag>/"]
+
+
+@pytest.mark.urls("tests.flowscope.mounted_as_before")
+def test_the_pages_own_include_of_earlier_releases_has_its_login_beside_it(users):
+    assert Client().get("/debugging/")["Location"] == "/debugging/login/?next=/debugging/"
