@@ -28,11 +28,24 @@ def log_in(page, username, password):
     form.get_by_role("button", name="Log in").click()
 
 
-def delete_every_session():
-    """As an expiry or a flush does, from a thread of its own: the ORM refuses to run in
-    the one where Playwright's event loop is."""
+def in_another_thread(change):
+    """The ORM refuses to run in the thread where Playwright's event loop is."""
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(lambda: Session.objects.all().delete()).result()
+        pool.submit(change).result()
+
+
+def delete_every_session():
+    """As an expiry or a flush does."""
+    in_another_thread(lambda: Session.objects.all().delete())
+
+
+def no_longer_staff():
+    def demote():
+        user = get_user_model().objects.get(username=STAFF)
+        user.is_staff = False
+        user.save()
+
+    in_another_thread(demote)
 
 
 def test_log_in_and_back_in_after_a_logout_elsewhere(
@@ -100,3 +113,27 @@ def test_an_api_call_refused_for_a_session_gone_sends_back_to_the_login(
         expect(state).to_have_attribute("data-state", "polling")
     refused = [p for p in problems if "403 (Forbidden)" in p]
     assert refused and len(refused) == len(problems)
+
+
+def test_a_user_no_longer_staff_is_told_so_and_sent_to_the_login(
+    asgi_live_server, accounts, real_recorder, playwright_api
+):
+    """The socket closes 4403 as soon as the user is saved without staff status."""
+    expect = playwright_api.expect
+    base = asgi_live_server
+    with browser_page(playwright_api) as (page, problems):
+        page.goto(f"{base}/debugging/#/alerts")
+        log_in(page, STAFF, STAFF_PASSWORD)
+        state = page.get_by_test_id("connection-state")
+        expect(state).to_have_attribute("data-state", "live")
+        no_longer_staff()
+        ended = page.get_by_test_id("session-ended")
+        expect(ended).to_have_text(
+            "This account may no longer see the dashboard — log in again", timeout=10_000
+        )
+        expect(state).to_have_attribute("data-state", "signed-out")
+        ended.get_by_role("link", name="log in again").click()
+        expect(page.get_by_test_id("signed-in-as")).to_contain_text(
+            f"You are signed in as {STAFF}, which is not a staff account."
+        )
+    assert problems == []
