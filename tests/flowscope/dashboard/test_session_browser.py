@@ -2,6 +2,7 @@
 while the page is open: the page stops saying "live", says the session has ended, and its
 link logs back in to the same view."""
 
+import contextlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -26,6 +27,17 @@ def log_in(page, username, password):
     form.get_by_label("Username").fill(username)
     form.get_by_label("Password").fill(password)
     form.get_by_role("button", name="Log in").click()
+
+
+@contextlib.contextmanager
+def signed_in(playwright_api, base, view):
+    """A page that opened ``view`` of the dashboard and logged in on the way; its
+    connection state; what its console said."""
+    with browser_page(playwright_api) as (page, problems):
+        page.goto(f"{base}/debugging/{view}")
+        log_in(page, STAFF, STAFF_PASSWORD)
+        playwright_api.expect(page).to_have_url(f"{base}/debugging/{view}")
+        yield page, page.get_by_test_id("connection-state"), problems
 
 
 def in_another_thread(change):
@@ -97,10 +109,7 @@ def test_an_api_call_refused_for_a_session_gone_sends_back_to_the_login(
     deleted on the server is refused, and the page says the session has ended."""
     expect = playwright_api.expect
     base = live_server.url
-    with browser_page(playwright_api) as (page, problems):
-        page.goto(f"{base}/debugging/#/workflows")
-        log_in(page, STAFF, STAFF_PASSWORD)
-        state = page.get_by_test_id("connection-state")
+    with signed_in(playwright_api, base, "#/workflows") as (page, state, problems):
         expect(state).to_have_attribute("data-state", "polling")
         delete_every_session()
         ended = page.get_by_test_id("session-ended")
@@ -120,11 +129,7 @@ def test_a_user_no_longer_staff_is_told_so_and_sent_to_the_login(
 ):
     """The socket closes 4403 as soon as the user is saved without staff status."""
     expect = playwright_api.expect
-    base = asgi_live_server
-    with browser_page(playwright_api) as (page, problems):
-        page.goto(f"{base}/debugging/#/alerts")
-        log_in(page, STAFF, STAFF_PASSWORD)
-        state = page.get_by_test_id("connection-state")
+    with signed_in(playwright_api, asgi_live_server, "#/alerts") as (page, state, problems):
         expect(state).to_have_attribute("data-state", "live")
         no_longer_staff()
         ended = page.get_by_test_id("session-ended")
