@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from flowscope.access import may_watch
-from flowscope.dashboard.views import content_security_policy
+from flowscope.page_policy import content_security_policy
 
 NOT_STAFF = "This account is not staff: the debugging dashboard is for staff."
 
