@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
+from django.db import connections
 
 from tests.browser import browser_page
 
@@ -41,9 +42,17 @@ def signed_in(playwright_api, base, view):
 
 
 def in_another_thread(change):
-    """The ORM refuses to run in the thread where Playwright's event loop is."""
+    """The ORM refuses to run in the thread where Playwright's event loop is. The thread's
+    connection is closed before it ends (the test database is dropped after the test)."""
+
+    def run():
+        try:
+            change()
+        finally:
+            connections.close_all()
+
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(change).result()
+        pool.submit(run).result()
 
 
 def delete_every_session():
