@@ -104,6 +104,9 @@ DEFAULTS = {
     # How dashboard clients authenticate; None: session, plus token when
     # rest_framework.authtoken is installed.
     "AUTHENTICATION_CLASSES": None,
+    # Where the dashboard page sends whoever must sign in: a URL or URL name (a single
+    # sign-on's); None: flowscope's own login page, login/ under the mount.
+    "LOGIN_URL": None,
     # Page size of the dashboard API's lists, and the most a client may ask for.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 200,

@@ -1,19 +1,18 @@
 """The dashboard page. Who may see it is decided by the same ``PERMISSION_CLASSES`` as the
-API and the sockets; an anonymous visitor is sent to the login page (the admin's when the
-admin is installed), a signed-in user without permission gets 403.
+API and the sockets; whoever may not watch is sent to the login page (flowscope's own,
+``login.py``, unless ``FLOWSCOPE["LOGIN_URL"]`` names another).
 
 The page is a shell: everything it shows is read by its ES modules from the REST API and
 the WebSockets, so there is one source of truth for what the dashboard knows. It has no
 inline script or style, so its Content-Security-Policy allows neither.
 """
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.wsgi import WSGIRequest
 from django.middleware.csrf import get_token
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.shortcuts import resolve_url
+from django.urls import get_script_prefix, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
@@ -35,15 +34,14 @@ SECTIONS = [
 ]
 
 
-def login_url():
-    """The admin's login page when the admin is there (it checks ``is_staff``), else
-    ``settings.LOGIN_URL``."""
-    if apps.is_installed("django.contrib.admin"):
-        try:
-            return reverse("admin:login")
-        except NoReverseMatch:
-            pass
-    return settings.LOGIN_URL
+def login_url(request):
+    """``FLOWSCOPE["LOGIN_URL"]`` when the host names one (its single sign-on), else
+    flowscope's own login page beside this page. The host's ``LOGIN_URL`` is not used:
+    it is usually its customers' login, which knows nothing of staff."""
+    configured = flowscope_settings.LOGIN_URL
+    if configured:
+        return resolve_url(configured)
+    return reverse(f"{request.resolver_match.namespace}:login")
 
 
 def page_roots(request):
@@ -67,13 +65,19 @@ class DashboardPageView(TemplateView):
     template_name = "flowscope/dashboard/page.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url())
         if not may_watch(request.user):
-            raise PermissionDenied("The debugging dashboard is for staff.")
+            return self.refuse(request)
         response = super().dispatch(request, *args, **kwargs)
         response["Content-Security-Policy"] = content_security_policy(request)
         return response
+
+    def refuse(self, request):
+        """To the login page: anonymous visitors, and signed-in users who may not watch
+        when the login is flowscope's own (it tells them why). A host's own login might
+        send a signed-in user straight back here: they get a 403 instead."""
+        if request.user.is_authenticated and flowscope_settings.LOGIN_URL:
+            raise PermissionDenied("The debugging dashboard is for staff.")
+        return redirect_to_login(request.get_full_path(), login_url(request))
 
     def get_context_data(self, **kwargs):
         api_root, socket_root = page_roots(self.request)
@@ -85,6 +89,7 @@ class DashboardPageView(TemplateView):
             "live": "websocket" if uses_websockets(self.request) else "poll",
             "csrf_token_value": get_token(self.request),
             "username": self.request.user.get_username(),
+            "login_url": login_url(self.request),
             # What the host left out: the page says so rather than fail on it.
             "live_updates_off": prerequisites.live_updates(),
             "api_docs_off": prerequisites.api_docs(),

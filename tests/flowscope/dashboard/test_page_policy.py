@@ -1,6 +1,8 @@
 """The dashboard page in Chromium under its Content-Security-Policy: every view works and
 the page reports no violation."""
 
+from django.contrib.auth import get_user_model
+
 from tests.browser import browser_page
 from tests.flowscope.dashboard.conftest import VIOLATIONS
 
@@ -43,5 +45,19 @@ def test_the_api_docs_work_under_their_policy(
         assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
         operation = page.locator(".opblock-summary-path", has_text="/debugging/workflows/")
         playwright_api.expect(operation.first).to_be_visible()
+        assert page.evaluate("window.__violations") == []
+        assert problems == []
+
+
+def test_the_login_page_works_under_its_policy(asgi_live_server, playwright_api, transactional_db):
+    """Its one script (carrying the view's #route into ``next``) is a file of its own."""
+    get_user_model().objects.create_user("ops", password="ops-pass", is_staff=True)
+    with browser_page(playwright_api, init_script=VIOLATIONS) as (page, problems):
+        response = page.goto(f"{asgi_live_server}/debugging/#/reports")
+        assert "script-src 'self';" in response.headers["content-security-policy"]
+        page.get_by_label("Username").fill("ops")
+        page.get_by_label("Password").fill("ops-pass")
+        page.get_by_role("button", name="Log in").click()
+        playwright_api.expect(page.locator('.view[data-view="reports"]')).to_be_visible()
         assert page.evaluate("window.__violations") == []
         assert problems == []

@@ -33,7 +33,7 @@ const ROUTES = {
 };
 const LABELS = {
   live: "live", connecting: "connecting", reconnecting: "reconnecting…", polling: "polling", offline: "offline",
-  off: "live updates off",
+  off: "live updates off", "signed-out": "signed out",
 };
 
 const bus = new Bus();
@@ -77,6 +77,7 @@ function showState(state) {
       : "This server has no WebSockets (WSGI): refreshing over HTTP every few seconds.",
     off: `${app.dataset.liveOffFix || "The server has no live updates."} Meanwhile the page polls over HTTP every few seconds.`,
     offline: "Neither the WebSocket nor the API answers.",
+    "signed-out": "The session has ended: log in again to see live data.",
   }[state] || "";
 }
 

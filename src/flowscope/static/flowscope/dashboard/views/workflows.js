@@ -109,7 +109,7 @@ function layerTimes(analysis) {
   const entries = Object.entries(analysis.time_per_layer || {});
   if (!entries.length) return h("p", { class: "muted", text: "No steps yet." });
   const max = Math.max(...entries.map(([, e]) => e.self_ms), 1);
-  return h("ul", { class: "bars" }, entries.sort((a, b) => b[1].self_ms - a[1].self_ms).map(([layer, e]) => h("li", {},
+  return h("ul", { class: "bars", "data-testid": "time-per-layer" }, entries.sort((a, b) => b[1].self_ms - a[1].self_ms).map(([layer, e]) => h("li", {},
     h("span", { class: "bar-label", text: layer }),
     h("span", { class: "bar-track" }, h("span", { class: `bar-fill layer-${layer}`, style: { width: `${(e.self_ms / max) * 100}%` } })),
     h("span", { class: "bar-value", text: `${fmt.ms(e.self_ms)} · ${e.count}` }))));
@@ -166,6 +166,8 @@ export async function renderDetail(container, { id }, ctx) {
       if (message.type === "workflow_trace") {
         if (message.data.workflow) replace(summaryBox, summary(message.data.workflow));
         waterfall.setSteps(message.data.steps);
+        // Steps written before the socket opened: the analysis beside them follows too.
+        if (message.data.steps.length) soon();
       } else if (message.type === "trace_step") {
         waterfall.addStep(message.step);
         soon(); // the analysis (time per layer, queries, N+1) follows the new steps
