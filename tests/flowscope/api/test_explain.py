@@ -123,26 +123,16 @@ def test_asking_too_often_is_told_to_wait(client, steps, settings):
     assert [explain(client, select).status_code for _ in range(3)] == [200, 200, 429]
 
 
-def database_step(sql, params, alias="default"):
-    """A stored database step as capture would have left it, prepared by the writer."""
-    from flowscope.records.preparation import _prepare_query
-
-    span = make_span("database", sql, vendor=connection.vendor, alias=alias, params=params)
-    _prepare_query(span)
-    return span
-
-
-@pytest.mark.postgres
-def test_even_a_write_past_the_check_cannot_change_postgresql(db):
-    """The read-only transaction is the second guard: a statement stacked behind the
-    EXPLAIN (which the check refuses first) fails there instead of writing."""
-    from django.db import DatabaseError
-
-    from flowscope.analysis.explain import _run
-
-    with pytest.raises(DatabaseError, match="read-only transaction"):
-        _run(connection, "SELECT 1; CREATE TABLE explain_wrote (id int)", None)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass('explain_wrote')")
-        assert cursor.fetchone() == (None,)
-    assert get_user_model().objects.create_user("still-writable").pk  # rolled back, not stuck
+def database_step(statement, params, alias="default"):
+    """A database step as the writer stores one (see ``records.preparation``)."""
+    operation = statement.split()[0]
+    return make_span(
+        "database",
+        statement,
+        vendor=connection.vendor,
+        alias=alias,
+        operation=operation,
+        sql=statement.replace("%s", "?"),
+        params=params,
+        **({"statement": statement} if operation == "SELECT" else {}),
+    )
