@@ -5,8 +5,8 @@ recorder's thread (or before a batch leaves the process for the Redis stream), a
 leaf steps get their ids and wall-clock starts, SQL is normalized, its parameters scrubbed
 (``records.sql_params``) and its call site named, repeated queries are flagged, cache keys,
 errors and the host's own metadata are scrubbed, and the request is described from its
-``RequestFacts``. Nothing leaves the process, for the
-store, the stream or the spool, before it went through ``prepare``.
+``RequestFacts``. Nothing leaves the process, for the store, the stream or the spool,
+before it went through ``prepare``.
 """
 
 import functools

@@ -116,8 +116,15 @@ def _stored(value):
     return stored, stored == text and isinstance(value, EXACT_TYPES)
 
 
-@functools.lru_cache(maxsize=1024)  # Django sends the same SQL text again and again
 def _shape(sql):
+    keys = flowscope_settings.SCRUB_KEYS or ()
+    return _shape_with(sql, (keys,) if isinstance(keys, str) else tuple(keys))
+
+
+# Django sends the same SQL text again and again; SCRUB_KEYS is in the key, so that a change
+# of them is seen.
+@functools.lru_cache(maxsize=1024)
+def _shape_with(sql, scrub_keys):
     insert = _INSERT.match(sql)
     target = _TARGET.match(sql)
     table = target[1] if target else None

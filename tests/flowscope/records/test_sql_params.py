@@ -91,3 +91,10 @@ def test_a_tuple_is_kept_as_it_is():
 )
 def test_a_statement_is_kept_for_explain_only_when_no_literal_would_be_masked(sql, kept):
     assert (sql_params.explainable(sql) == sql) is kept
+
+
+def test_a_column_named_in_scrub_keys_is_masked(settings):
+    sql = 'SELECT 1 FROM "shop_customer" WHERE "shop_customer"."loyalty_code" = %s'
+    assert stored(sql, ("L-1",))["params"] == ["L-1"]
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "SCRUB_KEYS": ["loyalty_code"]}
+    assert stored(sql, ("L-1",))["params"] == [FILTERED]
