@@ -1,5 +1,6 @@
 """A database step's details in the page: its parameters beside its SQL (masked ones
-marked), and for a SELECT an Explain button that shows the plan, or the API's reason."""
+marked), and for a SELECT an Explain button that shows the plan, or the API's reason and,
+for a masked parameter, a field for its real value."""
 
 import re
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_parameters_and_the_plan_of_a_select(
-    live_server, shop_data, staff_session, real_recorder, playwright_api
+    live_server, shop_data, alice, staff_session, real_recorder, playwright_api
 ):
     answer, _ = call(
         live_server.url,
@@ -45,8 +46,11 @@ def test_parameters_and_the_plan_of_a_select(
         expect(details.get_by_test_id("sql-params")).to_contain_text("not stored as sent")
         details.get_by_test_id("explain-button").click()
         expect(details.get_by_test_id("explain-error")).to_contain_text(
-            "EXPLAIN needs the real value of parameter"
+            "EXPLAIN needs the real value of parameter 1"
         )
+        details.get_by_label("Parameter 1").fill(str(alice.pk))
+        details.get_by_role("button", name="Explain with these values").click()
+        expect(details.get_by_test_id("explain-plan")).to_contain_text("authtoken_token")
 
         rows.filter(has_text=writes[0][:30]).first.click()
         expect(details).to_contain_text(writes[0][:30])

@@ -84,7 +84,10 @@ function explainBox(step, plan, onExplain) {
   }, plan && plan.loading ? "Explaining…" : "Explain");
   let outcome = null;
   if (plan && plan.error) {
-    outcome = h("p", { class: "alert", role: "alert", "data-testid": "explain-error", text: plan.error });
+    outcome = [
+      h("p", { class: "alert", role: "alert", "data-testid": "explain-error", text: plan.error }),
+      plan.code === "param_withheld" ? suppliedValues(step, plan, onExplain) : null,
+    ];
   } else if (plan && plan.result) {
     const { result } = plan;
     outcome = h("div", { "data-testid": "explain-plan" },
@@ -96,6 +99,21 @@ function explainBox(step, plan, onExplain) {
           h("tbody", {}, result.rows.map((row) => h("tr", {}, row.map((cell) => h("td", { text: cell === null ? "—" : String(cell) }))))))));
   }
   return [h("h4", { text: "Plan" }), h("p", {}, button), outcome];
+}
+
+// The real values of parameters stored masked, typed by the person asking for the plan;
+// kept in the plan's state, so a redraw (a live step arriving) does not lose them.
+function suppliedValues(step, plan, onExplain) {
+  const withheld = (step.metadata.params_withheld || []).map(String);
+  return h("form", {
+    class: "explain-values", "data-testid": "explain-values",
+    onsubmit: (event) => { event.preventDefault(); onExplain(step, plan.supplied); },
+  },
+  withheld.map((key) => h("label", {}, `Parameter ${key} `, h("input", {
+    type: "text", name: key, autocomplete: "off", value: plan.supplied[key] ?? "",
+    oninput: (event) => { plan.supplied[key] = event.target.value; },
+  }))),
+  h("button", { type: "submit", class: "button small", text: "Explain with these values" }));
 }
 
 function details(step, critical, plan, onExplain) {
@@ -212,19 +230,19 @@ export class Waterfall {
     this.fresh.clear();
     if (this.selected && this.steps.has(this.selected)) {
       const step = this.steps.get(this.selected);
-      replace(this.detailBox, details(step, critical.has(this.selected), this.plans.get(this.selected), (s) => this.explain(s)));
+      replace(this.detailBox, details(step, critical.has(this.selected), this.plans.get(this.selected), (s, supplied) => this.explain(s, supplied)));
     }
   }
 
-  async explain(step) {
+  async explain(step, supplied = {}) {
     this.plans.set(step.span_id, { loading: true });
     this.draw();
     try {
-      const result = await api(`steps/${step.id}/explain/`, { method: "POST", body: {} });
+      const result = await api(`steps/${step.id}/explain/`, { method: "POST", body: { params: supplied } });
       this.plans.set(step.span_id, { result });
     } catch (error) {
-      const detail = error.body && error.body.detail;
-      this.plans.set(step.span_id, { error: detail || error.message });
+      const body = error.body && typeof error.body === "object" ? error.body : {};
+      this.plans.set(step.span_id, { error: body.detail || error.message, code: body.code, supplied });
     }
     this.draw();
   }
