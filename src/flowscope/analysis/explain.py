@@ -57,9 +57,14 @@ def explain(step, supplied=None):
 def _statement(step, meta):
     if step.layer != "database":
         raise Refused(f"Only a database step can be explained; this is a {step.layer} step.")
-    operation = meta.get("operation", "")
+    operation = meta.get("operation")
+    if operation is None:
+        raise Refused(
+            "Only a query flowscope's database collector captured can be explained; this step "
+            "was ingested (OpenTelemetry)."
+        )
     if operation != "SELECT":
-        raise Refused(f"Only a SELECT can be explained; this step is {operation or 'not one'}.")
+        raise Refused(f"Only a SELECT can be explained; this step is {operation}.")
     statement = meta.get("statement")
     if not statement:
         raise Refused(

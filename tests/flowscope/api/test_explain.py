@@ -67,6 +67,14 @@ def test_a_delete_is_refused(client, db):
     assert "this step is DELETE" in answer.json()["detail"]
 
 
+def test_an_ingested_database_step_is_refused(client, db):
+    sent = make_span("database", "SELECT 1", attributes={"db.statement": "SELECT 1"})
+    writer.write([make_trace(spans=[sent])])
+    answer = explain(client, TraceStep.objects.get(layer="database"))
+    assert answer.status_code == 400
+    assert "this step was ingested" in answer.json()["detail"]
+
+
 def test_a_statement_stacked_behind_a_select_is_refused(client, steps):
     stacked = step_like(steps, "DELETE")
     assert stacked.metadata["operation"] == "SELECT"  # the step is a SELECT, by its head
