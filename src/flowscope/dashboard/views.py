@@ -7,15 +7,12 @@ the WebSockets, so there is one source of truth for what the dashboard knows. It
 inline script or style, so its Content-Security-Policy allows neither.
 """
 
-from urllib.parse import urlsplit
-
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.wsgi import WSGIRequest
 from django.middleware.csrf import get_token
-from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -24,6 +21,7 @@ from django.views.generic import TemplateView
 from flowscope import mount, prerequisites
 from flowscope.access import may_watch
 from flowscope.conf import flowscope_settings
+from flowscope.page_policy import content_security_policy
 
 SECTIONS = [
     ("overview", "Overview"),
@@ -46,32 +44,6 @@ def login_url():
         except NoReverseMatch:
             pass
     return settings.LOGIN_URL
-
-
-def content_security_policy(request):
-    """Code, styles and data from this origin (and the static files' own, when they are
-    served from elsewhere); the sockets of this host; no inline code, plugins or framing."""
-    static_origin = _origin(static("flowscope/"))
-    own = f"'self' {static_origin}".strip()
-    host = request.get_host()
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"script-src {own}",
-            f"style-src {own}",
-            f"img-src {own} data:",
-            f"connect-src 'self' ws://{host} wss://{host}",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
-def _origin(url):
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
 def page_roots(request):

@@ -29,6 +29,7 @@ from flowscope.models import (
     TraceStep,
     WorkflowSession,
 )
+from flowscope.recording import commit_gate
 from flowscope.recording.fingerprints import fingerprint_of
 from flowscope.records.scrubbing import storable
 from flowscope.records.trace import CapturedError, ExternalSpans, Trace
@@ -100,13 +101,14 @@ def write(items):
     """Write traces, external spans and standalone errors in one transaction; return what
     was written. Records whose idempotency key was written before are skipped."""
     batch = CommittedBatch()
-    with transaction.atomic():
+    with commit_gate.current().commit(len(items)) as claim, transaction.atomic():
         items, batch.duplicates = _first_deliveries(items)
         traces = [i for i in items if isinstance(i, Trace | ExternalSpans) and is_stored(i)]
         standalone = [item for item in items if isinstance(item, CapturedError)]
         workflow_ids = _upsert_workflows(traces, batch)
         batch.step_rows = _insert_steps(traces, workflow_ids)
         batch.errors = _insert_errors(traces, standalone, workflow_ids)
+        claim()  # the COMMIT, as the block ends, only while shutdown has not given up
     return batch
 
 

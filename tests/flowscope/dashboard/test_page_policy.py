@@ -1,6 +1,9 @@
 """The dashboard page in Chromium under its Content-Security-Policy: every view works and
 the page reports no violation."""
 
+from tests.browser import browser_page
+from tests.flowscope.dashboard.conftest import VIOLATIONS
+
 
 def test_every_view_works_under_the_policy(asgi_live_server, page_with_traffic, playwright_api):
     expect = playwright_api.expect
@@ -27,3 +30,18 @@ def test_every_view_works_under_the_policy(asgi_live_server, page_with_traffic, 
         expect(page.locator(f'.view[data-view="{section}"]')).to_be_visible()
     assert page.evaluate("window.__violations") == []
     assert problems == []
+
+
+def test_the_api_docs_work_under_their_policy(
+    asgi_live_server, staff_session, playwright_api, transactional_db
+):
+    """Swagger UI runs no inline code: its set-up script is a request of its own."""
+    with browser_page(playwright_api, init_script=VIOLATIONS) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": asgi_live_server}])
+        response = page.goto(f"{asgi_live_server}/debugging/schema/docs/")
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
+        operation = page.locator(".opblock-summary-path", has_text="/debugging/workflows/")
+        playwright_api.expect(operation.first).to_be_visible()
+        assert page.evaluate("window.__violations") == []
+        assert problems == []
