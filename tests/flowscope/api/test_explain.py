@@ -3,9 +3,10 @@ anything but one SELECT, a masked parameter and anyone but staff are refused."""
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.urls import reverse
 
+from flowscope.analysis.explain import _run
 from flowscope.models import TraceStep
 from flowscope.recording import writer
 from tests.flowscope.capture.sql_views import PLAIN_PASSWORD, store_requests
@@ -144,3 +145,15 @@ def database_step(statement, params, alias="default"):
         params=params,
         **({"statement": statement} if operation == "SELECT" else {}),
     )
+
+
+@pytest.mark.postgres
+def test_even_a_write_past_the_check_cannot_change_postgresql(db):
+    """The read-only transaction is the second guard: a statement stacked behind the
+    EXPLAIN (which the check refuses first) fails there instead of writing."""
+    with pytest.raises(DatabaseError, match="read-only transaction"):
+        _run(connection, "SELECT 1; CREATE TABLE explain_wrote (id int)", None)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('explain_wrote')")
+        assert cursor.fetchone() == (None,)
+    assert get_user_model().objects.create_user("still-writable").pk  # rolled back, not stuck
