@@ -28,6 +28,17 @@ DEFAULTS = {
     "WORKFLOW_TIMEOUT_SECONDS": 1800,
     # The same normalized SQL run this many times in one request is flagged as N+1.
     "N_PLUS_ONE_THRESHOLD": 5,
+    # Store each query's parameters beside its SQL (scrubbed: by column name where the SQL
+    # names it, by value through the scrubber) and a SELECT's statement, for EXPLAIN.
+    "CAPTURE_SQL_PARAMS": True,
+    # Parameters stored per query (more are counted, not stored), and characters per value
+    # (a longer one is stored cut).
+    "SQL_PARAMS_MAX_COUNT": 50,
+    "SQL_PARAM_MAX_LENGTH": 200,
+    # EXPLAIN of a stored SELECT from the dashboard: the longest it may run (ms), and how
+    # often a user may ask, as a DRF throttle rate ("30/min"); beyond it: 429.
+    "EXPLAIN_TIMEOUT_MS": 2000,
+    "EXPLAIN_RATE": "30/min",
     # Steps kept per request; more are counted in the API step's metadata, not stored.
     "MAX_STEPS_PER_REQUEST": 500,
     # Extra key names whose values are masked everywhere (headers, bodies, logs, ...).

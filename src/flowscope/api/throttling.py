@@ -1,6 +1,7 @@
 """How often manual tests may run: ``MANUAL_TESTING_RATE`` per user, and no run at all
 while every slot of the run pool is taken; no report made or exported while every slot of
-``REPORTS_MAX_CONCURRENT`` is. Each answers 429 with ``Retry-After``."""
+``REPORTS_MAX_CONCURRENT`` is; EXPLAINs ``EXPLAIN_RATE`` per user. Each answers 429 with
+``Retry-After``."""
 
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import UserRateThrottle
@@ -45,3 +46,13 @@ class ReportPoolFull(Throttled):
             f"{limit} reports are being made or exported (REPORTS_MAX_CONCURRENT). "
             "Try again shortly.",
         )
+
+
+class ExplainThrottle(UserRateThrottle):
+    """EXPLAINs of stored queries per user (``EXPLAIN_RATE``): each runs on the host's
+    database, so a script cannot hammer it from the dashboard."""
+
+    scope = "flowscope_explain"
+
+    def get_rate(self):
+        return flowscope_settings.EXPLAIN_RATE

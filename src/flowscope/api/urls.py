@@ -22,6 +22,7 @@ from flowscope.api.views import (
     manual_testing,
     performance,
     reports,
+    steps,
     workflows,
 )
 from flowscope.page_policy import content_security_policy
@@ -105,6 +106,7 @@ urlpatterns = [
         workflows.WorkflowCompareView.as_view(),
         name="workflow-compare",
     ),
+    path("steps/<int:pk>/explain/", steps.ExplainView.as_view(), name="step-explain"),
     path("journeys/<str:journey_id>/", journeys.JourneyView.as_view(), name="journey-detail"),
     path("errors/", errors.ErrorListView.as_view(), name="error-list"),
     path("errors/<int:pk>/", errors.ErrorDetailView.as_view(), name="error-detail"),

@@ -5,8 +5,10 @@ those already open when the collector is installed. Outside a traced request it 
 through, so the recorder's own writes (in its own thread, with no trace) are never traced.
 
 On the request path a query costs one small record: the SQL text as Django sent it, the
-clock, and the call site as a code object and line. Normalizing the SQL, naming the call
-site and spotting repeated queries wait for ``records.preparation``.
+clock, the call site as a code object and line, and a reference to its parameters (a list
+or dict copied, as the host may change it afterwards: ``records.sql_params.held``).
+Normalizing the SQL, scrubbing the parameters, naming the call site and spotting repeated
+queries wait for ``records.preparation``.
 """
 
 import sys
@@ -17,7 +19,9 @@ from django.db.backends.signals import connection_created
 from flowscope.capture import context
 from flowscope.capture.collectors import Collector
 from flowscope.capture.stacktrace import call_site
+from flowscope.conf import flowscope_settings
 from flowscope.internal_errors import capture_internal_errors
+from flowscope.records.sql_params import held
 from flowscope.records.trace import describe_exception
 
 MAX_UNKEPT_QUERIES = 10_000
@@ -28,7 +32,7 @@ def trace_query(execute, query, params, many, execution_context):
     if trace is None or _sets_up_connection(query):
         return execute(query, params, many, execution_context)
     trace.query_count += 1
-    span = _start_span(trace, query, many, execution_context) if trace.sampled else None
+    span = _start_span(trace, query, params, many, execution_context) if trace.sampled else None
     if span is None:
         return execute(query, params, many, execution_context)
     try:
@@ -41,10 +45,13 @@ def trace_query(execute, query, params, many, execution_context):
     return result
 
 
-def _start_span(trace, query, many, execution_context):
+def _start_span(trace, query, params, many, execution_context):
     with capture_internal_errors():
         connection = execution_context["connection"]
         metadata = {"vendor": connection.vendor, "alias": connection.alias, "many": many}
+        # executemany's rows may be an iterator the driver consumes: never kept.
+        if params is not None and not many and flowscope_settings.CAPTURE_SQL_PARAMS:
+            metadata["params"] = held(params)
         site = call_site(skip=3)
         span = context.start_leaf_span(trace, "database", query, metadata, site)
         if span is None and len(trace.unkept_queries) < MAX_UNKEPT_QUERIES:

@@ -2,11 +2,11 @@
 
 Capture keeps only what cannot be had later (see ``records.trace``). Here, in the
 recorder's thread (or before a batch leaves the process for the Redis stream), a trace's
-leaf steps get their ids and wall-clock starts, SQL is normalized and its call site named,
-repeated queries are flagged, cache keys, errors and the host's own metadata are scrubbed,
-errors' frames get their source lines and scrubbed locals, and the request is described
-from its ``RequestFacts``. Nothing leaves the process, for the store, the stream or the
-spool, before it went through ``prepare``.
+leaf steps get their ids and wall-clock starts, SQL is normalized, its parameters scrubbed
+(``records.sql_params``) and its call site named, repeated queries are flagged, cache keys,
+errors and the host's own metadata are scrubbed, errors' frames get their source lines and
+scrubbed locals, and the request is described from its ``RequestFacts``. Nothing leaves the
+process, for the store, the stream or the spool, before it went through ``prepare``.
 """
 
 import functools
@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.http.request import HttpHeaders
 
 from flowscope.conf import flowscope_settings
-from flowscope.records import sql, storable
+from flowscope.records import sql, sql_params, storable
 from flowscope.records.frame_context import prepare_frames
 from flowscope.records.frames import call_site_dict
 from flowscope.records.scrubbing import (
@@ -87,14 +87,24 @@ def _prepare_steps(trace):
 
 
 def _prepare_query(span):
-    normalized = sql.normalize(span.name)
+    sent = span.name
+    normalized = sql.normalize(sent)
+    operation = sql.operation(normalized)
     span.name = normalized[:500]
     span.metadata.update(
         sql=normalized,
-        operation=sql.operation(normalized),
+        operation=operation,
         call_site=call_site_dict(span.call_site) if span.call_site else None,
     )
     span.call_site = None
+    if span.metadata.get("params") is not None:
+        sql_params.store(sent, span.metadata)
+    else:
+        span.metadata.pop("params", None)
+    if operation == "SELECT" and flowscope_settings.CAPTURE_SQL_PARAMS:
+        statement = sql_params.explainable(sent)
+        if statement is not None:
+            span.metadata["statement"] = statement
 
 
 @functools.lru_cache(maxsize=4096)  # the same keys come back request after request

@@ -363,14 +363,14 @@ def _scrub_text(text: str, extras: tuple) -> str:
     return mask_card_codes(mask_card_numbers(text))
 
 
-def scrub_text(text: str) -> str:
+def scrub_text(text: str, limit: int | None = None) -> str:
     """Free text (log and exception messages) with card numbers, verification codes and
-    secret pairs masked, at most MAX_TEXT_LENGTH characters of it.
+    secret pairs masked, at most ``limit`` (MAX_TEXT_LENGTH) characters of it.
 
     ``password=hunter2``, ``"token": "abc"`` and ``Authorization: Bearer abc`` keep their
     key and lose their value; ``cvv 123`` keeps its word and loses its digits.
     """
-    return _scrub_capped(text, _extra_keys())
+    return _scrub_capped(text, _extra_keys(), limit)
 
 
 # --- length ------------------------------------------------------------------------------
@@ -378,12 +378,12 @@ def scrub_text(text: str) -> str:
 _NUMBER_TAIL = "0123456789 -"
 
 
-def _scrub_capped(text: str, extras: tuple) -> str:
-    """``text`` scrubbed, or its first MAX_TEXT_LENGTH characters scrubbed and how many more
-    there were. Cut before scrubbing (a megabyte of text is not worth its regex time), the
-    cut moves back over a trailing number: no part of a card number or code is left too
-    short to be masked."""
-    limit = flowscope_settings.MAX_TEXT_LENGTH
+def _scrub_capped(text: str, extras: tuple, limit: int | None = None) -> str:
+    """``text`` scrubbed, or its first ``limit`` (MAX_TEXT_LENGTH) characters scrubbed and
+    how many more there were. Cut before scrubbing (a megabyte of text is not worth its
+    regex time), the cut moves back over a trailing number: no part of a card number or
+    code is left too short to be masked."""
+    limit = flowscope_settings.MAX_TEXT_LENGTH if limit is None else limit
     if len(text) <= limit:
         return _scrub_text(text, extras)
     head = text_head(text, limit)

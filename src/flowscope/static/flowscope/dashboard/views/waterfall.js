@@ -1,7 +1,9 @@
 // A workflow's trace as a waterfall: one bar per step on a shared time axis, nested by
 // parent, coloured by layer, the critical path marked, N+1 and slow steps flagged; a
-// step's details (SQL, cache key, HTTP, scrubbed payloads) on click.
+// step's details (SQL and its parameters, cache key, HTTP, scrubbed payloads) on click,
+// and a SELECT's plan on demand (EXPLAIN on the database it ran on).
 
+import { api } from "../api.js";
 import { badge, fmt, h, json, replace } from "../dom.js";
 
 const SLOW_MS = { api: 500, frontend: 1000, task: 1000, default: 100 };
@@ -54,7 +56,67 @@ function flags(step, nPlusOne) {
   return out;
 }
 
-function details(step, critical) {
+// The stored parameters beside the SQL: $1, $2... (or their names), masked ones marked.
+function sqlParams(meta) {
+  if (meta.params === undefined) return null;
+  const withheld = new Set((meta.params_withheld || []).map(String));
+  const entries = Array.isArray(meta.params)
+    ? meta.params.map((value, index) => [String(index + 1), value])
+    : Object.entries(meta.params);
+  return [
+    h("h4", { text: `Parameters (${entries.length}${meta.params_cut ? "+, the rest not kept" : ""})` }),
+    entries.length
+      ? h("ol", { class: "sql-params", "data-testid": "sql-params" }, entries.map(([key, value]) =>
+        h("li", { dataset: { param: key }, class: withheld.has(key) ? "withheld" : null },
+          h("span", { class: "muted", text: Array.isArray(meta.params) ? `$${key}` : key }), " ",
+          h("code", { text: JSON.stringify(value) }),
+          withheld.has(key) ? h("span", { class: "muted small", text: " not stored as sent" }) : null)))
+      : h("p", { class: "muted small", text: "None." }),
+  ];
+}
+
+function explainBox(step, plan, onExplain) {
+  const meta = step.metadata || {};
+  if (step.layer !== "database" || meta.operation !== "SELECT") return null;
+  const button = h("button", {
+    type: "button", class: "button ghost small", "data-testid": "explain-button",
+    disabled: plan && plan.loading ? true : null, onclick: () => onExplain(step),
+  }, plan && plan.loading ? "Explaining…" : "Explain");
+  let outcome = null;
+  if (plan && plan.error) {
+    outcome = [
+      h("p", { class: "alert", role: "alert", "data-testid": "explain-error", text: plan.error }),
+      plan.code === "param_withheld" ? suppliedValues(step, plan, onExplain) : null,
+    ];
+  } else if (plan && plan.result) {
+    const { result } = plan;
+    outcome = h("div", { "data-testid": "explain-plan" },
+      h("p", { class: "muted small", text: `${result.vendor}, database “${result.alias}”` }),
+      result.text !== null
+        ? h("pre", { class: "sql", text: result.text })
+        : h("div", { class: "table-wrap" }, h("table", {},
+          h("thead", {}, h("tr", {}, result.columns.map((c) => h("th", { scope: "col", text: c })))),
+          h("tbody", {}, result.rows.map((row) => h("tr", {}, row.map((cell) => h("td", { text: cell === null ? "—" : String(cell) }))))))));
+  }
+  return [h("h4", { text: "Plan" }), h("p", {}, button), outcome];
+}
+
+// The real values of parameters stored masked, typed by the person asking for the plan;
+// kept in the plan's state, so a redraw (a live step arriving) does not lose them.
+function suppliedValues(step, plan, onExplain) {
+  const withheld = (step.metadata.params_withheld || []).map(String);
+  return h("form", {
+    class: "explain-values", "data-testid": "explain-values",
+    onsubmit: (event) => { event.preventDefault(); onExplain(step, plan.supplied); },
+  },
+  withheld.map((key) => h("label", {}, `Parameter ${key} `, h("input", {
+    type: "text", name: key, autocomplete: "off", value: plan.supplied[key] ?? "",
+    oninput: (event) => { plan.supplied[key] = event.target.value; },
+  }))),
+  h("button", { type: "submit", class: "button small", text: "Explain with these values" }));
+}
+
+function details(step, critical, plan, onExplain) {
   const meta = step.metadata || {};
   const fields = [
     ["Layer", step.layer], ["Status", step.status], ["Started", fmt.time(step.started_at)],
@@ -68,6 +130,8 @@ function details(step, critical) {
     critical ? h("p", { class: "muted small", text: "On the critical path: it decided when the workflow ended." }) : null,
     h("dl", { class: "kv" }, fields.map(([k, v]) => h("div", {}, h("dt", { text: k }), h("dd", { text: String(v) })))),
     meta.sql ? [h("h4", { text: "SQL" }), h("pre", { class: "sql", text: meta.sql })] : null,
+    sqlParams(meta),
+    explainBox(step, plan, onExplain),
     meta.key !== undefined ? [h("h4", { text: "Cache key" }), h("pre", { class: "sql", text: String(meta.key) })] : null,
     http ? [h("h4", { text: "HTTP" }), h("pre", { class: "sql", text: http })] : null,
     h("h4", { text: "Metadata (scrubbed)" }), json(meta));
@@ -78,6 +142,7 @@ export class Waterfall {
     this.steps = new Map();
     this.analysis = analysis || {};
     this.selected = null;
+    this.plans = new Map(); // span id -> {loading} | {result} | {error}, kept across redraws
     this.fresh = new Set();
     this.body = h("div", { class: "wf-body", role: "list", "data-testid": "waterfall" });
     this.axis = h("div", { class: "wf-axis", "aria-hidden": "true" });
@@ -164,8 +229,22 @@ export class Waterfall {
     }));
     this.fresh.clear();
     if (this.selected && this.steps.has(this.selected)) {
-      replace(this.detailBox, details(this.steps.get(this.selected), critical.has(this.selected)));
+      const step = this.steps.get(this.selected);
+      replace(this.detailBox, details(step, critical.has(this.selected), this.plans.get(this.selected), (s, supplied) => this.explain(s, supplied)));
     }
+  }
+
+  async explain(step, supplied = {}) {
+    this.plans.set(step.span_id, { loading: true });
+    this.draw();
+    try {
+      const result = await api(`steps/${step.id}/explain/`, { method: "POST", body: { params: supplied } });
+      this.plans.set(step.span_id, { result });
+    } catch (error) {
+      const body = error.body && typeof error.body === "object" ? error.body : {};
+      this.plans.set(step.span_id, { error: body.detail || error.message, code: body.code, supplied });
+    }
+    this.draw();
   }
 
   select(spanId) {

@@ -1,0 +1,163 @@
+"""A query's parameters as they are stored: scrubbed and capped, beside its normalized SQL.
+
+Capture keeps a reference to what the driver got (``capture.database``); here, off the
+request path, each value becomes JSON. A value is masked when the SQL names its column and
+the column's name, or its table's, is sensitive (``"auth_user"."password" = %s``,
+``INSERT INTO "authtoken_token" ("key", ...)``); every other value passes the scrubber
+(card numbers, secret pairs) and is cut past SQL_PARAM_MAX_LENGTH. The positions of values
+stored otherwise than the driver got them (masked, cut, bytes, objects) are listed, so that
+EXPLAIN asks for those instead of planning with a mask.
+
+A SELECT's statement, as sent with its placeholders, is kept for EXPLAIN only when no
+literal written into it would be masked: the stored statement is exact or absent.
+"""
+
+import datetime
+import decimal
+import functools
+import re
+import uuid
+from typing import NamedTuple
+
+from flowscope.conf import flowscope_settings
+from flowscope.records.scrubbing import (
+    FILTERED,
+    is_sensitive_key,
+    mask_card_numbers,
+    scrub,
+    scrub_text,
+)
+
+# A string literal, an escaped percent sign, a positional or a named placeholder.
+_VALUE = re.compile(r"'(?:[^']|'')*'|%%|%s|%\((\w+)\)s")
+_NAME = r'["`]?(\w+)["`]?'
+# What stands before a value compared with a column: `"t"."col" = `, `col IN (%s, `.
+_COMPARED = re.compile(
+    rf"(?:{_NAME}\.)?{_NAME}\s*(?:=|!=|<>|<=|>=|<|>|\bI?LIKE|\bIN\s*\((?:[^()]*,)?)\s*$",
+    re.IGNORECASE,
+)
+_INSERT = re.compile(
+    rf"^\s*INSERT\s+(?:IGNORE\s+)?INTO\s+{_NAME}\s*\(([^)]*)\)\s*VALUES\s*", re.IGNORECASE
+)
+_TARGET = re.compile(rf"^\s*(?:UPDATE|INSERT\s+(?:IGNORE\s+)?INTO|DELETE\s+FROM)\s+{_NAME}", re.I)
+_LOOK_BACK = 200  # characters before a value searched for its column
+EXACT_TYPES = (str, datetime.date, datetime.time, decimal.Decimal, uuid.UUID)
+
+
+class Shape(NamedTuple):
+    """What the SQL says of its values: whether each placeholder's column is sensitive
+    (by position, and by name for ``%(name)s``) and the literals written into it."""
+
+    secret_positions: tuple
+    secret_names: frozenset
+    literals: tuple
+    secret_literal: bool
+
+
+def held(params):
+    """The driver's parameters as kept until the writer, on the request path: a tuple
+    (what Django's ORM passes; its items are ints, strings, dates...) is kept as is; a list
+    or dict, which the host may change after the query, is copied shallowly — a list only
+    as far as it will be stored (one more, to know that there were more)."""
+    if type(params) is tuple:
+        return params
+    if isinstance(params, list):
+        return tuple(params[: flowscope_settings.SQL_PARAMS_MAX_COUNT + 1])
+    if isinstance(params, dict):
+        return dict(params)
+    return None  # an iterator or anything else is not worth the risk of consuming it
+
+
+def store(sql, metadata):
+    """``metadata["params"]`` (as ``held`` kept them) replaced by what is stored, with
+    ``params_withheld`` (1-based positions or names EXPLAIN cannot use as stored) and
+    ``params_cut`` (more were sent than SQL_PARAMS_MAX_COUNT) when there are any."""
+    params, shape = metadata["params"], _shape(sql)
+    if isinstance(params, dict):
+        pairs = [(name, name in shape.secret_names) for name in params]
+    else:
+        cap = flowscope_settings.SQL_PARAMS_MAX_COUNT
+        if len(params) > cap:
+            params, metadata["params_cut"] = params[:cap], True
+        secret = shape.secret_positions
+        pairs = [(i, i < len(secret) and secret[i]) for i in range(len(params))]
+    stored, withheld = {}, []
+    for key, secret in pairs:
+        value, exact = (FILTERED, False) if secret else _stored(params[key])
+        stored[key] = value
+        if not exact:
+            withheld.append(key if isinstance(key, str) else key + 1)
+    metadata["params"] = stored if isinstance(params, dict) else list(stored.values())
+    if withheld:
+        metadata["params_withheld"] = withheld
+
+
+def explainable(sql):
+    """The statement as sent, when every literal written into it may be stored as is."""
+    if len(sql) > flowscope_settings.MAX_TEXT_LENGTH:
+        return None
+    shape = _shape(sql)
+    if shape.secret_literal or mask_card_numbers(sql) != sql:
+        return None
+    if any(scrub_text(literal) != literal for literal in shape.literals):
+        return None
+    return sql
+
+
+def _stored(value):
+    """``(stored value, whether it is the value the driver got)``."""
+    if value is None or isinstance(value, bool | int | float):
+        stored = scrub(value)  # a card number sent as an int; NaN as text
+        return stored, stored == value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"[{len(bytes(value))} bytes]", False
+    text = value if isinstance(value, str) else str(value)
+    stored = scrub_text(text, limit=flowscope_settings.SQL_PARAM_MAX_LENGTH)
+    return stored, stored == text and isinstance(value, EXACT_TYPES)
+
+
+def _shape(sql):
+    keys = flowscope_settings.SCRUB_KEYS or ()
+    return _shape_with(sql, (keys,) if isinstance(keys, str) else tuple(keys))
+
+
+# Django sends the same SQL text again and again; SCRUB_KEYS is in the key, so that a change
+# of them is seen.
+@functools.lru_cache(maxsize=1024)
+def _shape_with(sql, scrub_keys):
+    insert = _INSERT.match(sql)
+    target = _TARGET.match(sql)
+    table = target[1] if target else None
+    columns = [c.strip(' "`') for c in insert[2].split(",")] if insert else []
+    positions, names, literals, secret_literal = [], set(), [], False
+    inserted = 0
+    for value in _VALUE.finditer(sql):
+        text = value[0]
+        if text == "%%":
+            continue
+        column = _compared_column(sql, value.start(), table)
+        if column is None and insert and value.start() >= insert.end() and columns:
+            column = (table, columns[inserted % len(columns)])
+        if insert and value.start() >= insert.end():
+            inserted += 1
+        secret = column is not None and any(map(_is_secret_name, column))
+        if text.startswith("'"):
+            literals.append(text[1:-1])
+            secret_literal = secret_literal or secret
+        elif value[1]:
+            names.update([value[1]] if secret or _is_secret_name(value[1]) else [])
+        else:
+            positions.append(secret)
+    return Shape(tuple(positions), frozenset(names), tuple(literals), secret_literal)
+
+
+def _compared_column(sql, position, table):
+    """``(table, column)`` a value at ``position`` is compared with or set to, if named."""
+    found = _COMPARED.search(sql, max(0, position - _LOOK_BACK), position)
+    if found is None:
+        return None
+    return (found[1] or table, found[2])
+
+
+def _is_secret_name(name):
+    return bool(name) and is_sensitive_key(name)
