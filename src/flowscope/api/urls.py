@@ -17,6 +17,7 @@ from flowscope.api.views import (
     journeys,
     manual_testing,
     performance,
+    replay,
     reports,
     workflows,
 )
@@ -96,6 +97,16 @@ urlpatterns = [
         "workflows/<str:correlation_id>/compare/",
         workflows.WorkflowCompareView.as_view(),
         name="workflow-compare",
+    ),
+    path(
+        "workflows/<str:correlation_id>/replay/",
+        replay.ReplayView.as_view(),
+        name="workflow-replay",
+    ),
+    path(
+        "workflows/<str:correlation_id>/replay-diff/",
+        replay.ReplayDiffView.as_view(),
+        name="workflow-replay-diff",
     ),
     path("journeys/<str:journey_id>/", journeys.JourneyView.as_view(), name="journey-detail"),
     path("errors/", errors.ErrorListView.as_view(), name="error-list"),
