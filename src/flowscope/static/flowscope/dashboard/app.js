@@ -8,6 +8,7 @@ import * as alerts from "./views/alerts.js";
 import * as errors from "./views/errors.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
+import * as replay from "./views/replay.js";
 import * as reports from "./views/reports.js";
 import * as settings from "./views/settings.js";
 import * as testing from "./views/testing.js";
@@ -22,6 +23,7 @@ const WINDOW_KEY = "flowscope.window";
 const ROUTES = {
   overview: { list: overview.render },
   workflows: { list: workflows.renderList, detail: workflows.renderDetail, one: "Workflow" },
+  replay: { list: workflows.renderList, detail: replay.render, one: "Workflow" },
   errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
   performance: { list: performance.render },
   testing: { list: testing.render },

@@ -189,7 +189,9 @@ export async function renderDetail(container, { id }, ctx) {
     h("div", { class: "view-head" },
       h("p", { class: "crumbs" }, h("a", { href: "#/workflows", text: "Workflows" }), " / "),
       h("h1", { class: "mono", "data-testid": "workflow-id", text: id }),
-      h("div", { class: "actions" }, liveNote, h("button", {
+      h("div", { class: "actions" }, liveNote,
+        h("a", { class: "button ghost small", href: `#/replay/${encodeURIComponent(id)}`, "data-testid": "replay-button", text: "Replay" }),
+        h("button", {
         type: "button",
         class: "button ghost small",
         text: "Generate a report",
