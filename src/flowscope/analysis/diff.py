@@ -22,11 +22,13 @@ MAX_SHAPE_ITEMS = 20  # elements of a list whose shapes are merged into the list
 BODIES_NOT_STORED = "Response bodies were not stored (CAPTURE_RESPONSE_BODIES): status only."
 
 
-def diff(original, original_steps, replay, replay_steps):
-    """The replay (``replay`` and its stored steps) against ``original``."""
+def diff(original, original_steps, replay, replay_steps, query=None):
+    """The replay (``replay`` and its stored steps) against ``original``; with ``query``
+    (normalized SQL, a recommendation's), whether the replay still runs it."""
     theirs, mine = _compared(original_steps), _compared(replay_steps)
     rows = matched_steps(theirs, mine, _details(original_steps), _details(replay_steps))
     return {
+        "query": query_verdict(query, original_steps, replay_steps) if query else None,
         "original": original.correlation_id,
         "replay": replay.correlation_id,
         "status": {"original": original.status, "replay": replay.status},
@@ -163,6 +165,19 @@ def _type(value):
     if isinstance(value, int | float):
         return "number"
     return {dict: "object", list: "array"}.get(type(value), "string")
+
+
+def query_verdict(sql, original_steps, replay_steps):
+    """How often the original and the replay ran ``sql``, and what that says of a fix."""
+    before, after = (
+        sum(1 for s in steps if s.layer == "database" and s.metadata.get("sql", s.name) == sql)
+        for steps in (original_steps, replay_steps)
+    )
+    if after == 0:
+        verdict = "gone" if before else "never ran"
+    else:
+        verdict = "fewer" if after < before else "still there"
+    return {"sql": sql, "original": before, "replay": after, "verdict": verdict}
 
 
 def layer_times(original_steps, replay_steps):

@@ -1,6 +1,6 @@
 """A replay against its original, step by step: built in memory, as the store returns them."""
 
-from flowscope.analysis.diff import BODIES_NOT_STORED, diff, payload_change, shape
+from flowscope.analysis.diff import BODIES_NOT_STORED, diff, payload_change, query_verdict, shape
 from flowscope.models import WorkflowSession
 from tests.flowscope.factories import make_step as step
 
@@ -142,3 +142,20 @@ def test_shape_merges_the_elements_of_a_list():
         "$.results[].b": "null",
         "$.ok": "boolean",
     }
+
+
+def test_a_named_query_is_said_gone_fewer_or_still_there():
+    def verdict(sql, replay):
+        return query_verdict(sql, original_steps(), replay)["verdict"]
+
+    fixed = replay_steps()
+    assert query_verdict("SELECT product", original_steps(), fixed) == {
+        "sql": "SELECT product", "original": 5, "replay": 0, "verdict": "gone",
+    }  # fmt: skip
+    fewer = [query(f"q{i}", "r2", i, "SELECT product") for i in range(2)]
+    assert verdict("SELECT product", fewer) == "fewer"
+    assert verdict("SELECT product", fixed[:2] + [query("q", "r2", 1, "SELECT product")] * 5) == (
+        "still there"
+    )
+    assert verdict("SELECT nothing", fixed) == "never ran"
+    assert replay_diff()["query"] is None

@@ -176,6 +176,28 @@ def test_after_the_n_plus_one_is_fixed_the_replay_shows_the_query_count_fall(
     assert diff["summary"]["queries"] == {"original": before, "replay": after}
 
 
+def test_the_diff_says_whether_the_replay_still_runs_a_recommended_query(
+    live_server, staff_client, real_recorder, catalogue, monkeypatch
+):
+    browser = Browser(live_server.url, "product_fetch", correlation_id="wf-related")
+    browser.call("GET", f"/api/v1/products/{catalogue[0].pk}/related/", complete=True)
+    captured(real_recorder, "wf-related")
+    steps = WorkflowSession.objects.get(correlation_id="wf-related").steps
+    (flagged,) = steps.get(layer="api").metadata["n_plus_one"]
+
+    def verdict():
+        replay = replay_diff(staff_client, real_recorder, replayed(staff_client, "wf-related"))
+        response = staff_client.get(
+            f"{WORKFLOWS}{replay['replay']}/replay-diff/", {"query": flagged["sql"]}
+        )
+        return response.json()["query"]
+
+    still = verdict()
+    assert still["verdict"] == "still there" and still["replay"] == flagged["count"]
+    monkeypatch.setattr(RelatedProductsView, "get", fixed_related_products)
+    assert verdict() == {**still, "replay": 0, "verdict": "gone"}
+
+
 def test_a_workflow_that_is_no_replay_has_no_replay_diff(live_server, staff_client, real_recorder):
     Browser(live_server.url, correlation_id="wf-plain").call("GET", "/api/v1/products/")
     captured(real_recorder, "wf-plain")

@@ -86,3 +86,27 @@ def test_after_the_n_plus_one_is_fixed_its_replay_shows_the_query_count_fall(
     before, after = (int(n) for n in queries.inner_text().split(" → "))
     assert after == before - limit
     expect(page.get_by_test_id("diff-summary")).to_contain_text(f"queries {before} → {after}")
+
+
+def test_an_n_plus_one_recommendation_replays_to_confirm_the_fix(
+    page, live_server, shop_data, real_recorder, playwright_api, monkeypatch
+):
+    """Before the fix the replay says the repeated query is still there; after, gone."""
+    expect = playwright_api.expect
+    browser = Browser(live_server.url, "product_fetch", correlation_id="wf-related")
+    browser.call("GET", f"/api/v1/products/{shop_data[0].pk}/related/", complete=True)
+    assert real_recorder.flush(10)
+
+    page.goto(f"{live_server.url}/debugging/#/overview")
+    recommendation = page.locator("[data-testid=recommendations] li", has_text="N+1")
+    recommendation.get_by_test_id("replay-to-confirm").click()
+    form = page.get_by_test_id("replay-form")
+    form.get_by_role("button", name="Replay now").click()
+    verdict = page.get_by_test_id("query-verdict")
+    expect(verdict).to_have_attribute("data-verdict", "still there", timeout=30_000)
+    expect(verdict).to_contain_text("shop_category")
+
+    monkeypatch.setattr(RelatedProductsView, "get", fixed_related_products)
+    form.get_by_role("button", name="Replay now").click()
+    expect(verdict).to_have_attribute("data-verdict", "gone", timeout=30_000)
+    expect(verdict).to_contain_text(f"{RelatedProductsView.limit} → 0 times")

@@ -5,11 +5,12 @@ needs; ``POST`` runs it (as a manual test run: in-process, synthetic, rolled bac
 by ``MANUAL_TESTING_RATE`` and ``MANUAL_TESTING_MAX_CONCURRENT``) under a new correlation
 ID whose workflow names the original (``metadata.replay_of``).
 ``GET workflows/<replay id>/replay-diff/`` is the replay against its original, step by
-step; the replay's requests are written a moment after they ran, so a client asks until
-``requests_stored`` reaches the ``sent`` the replay answered.
+step (with ``?query=<SQL>``, whether the replay still runs that query: a recommendation's
+"replay to confirm the fix"); the replay's requests are written a moment after they ran,
+so a client asks until ``requests_stored`` reaches the ``sent`` the replay answered.
 """
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
@@ -26,6 +27,8 @@ from flowscope.json_types import JsonTypesMixin
 from flowscope.manual_testing import dispatch, replay
 from flowscope.manual_testing.environ import Origin
 from flowscope.records.scrubbing import scrub
+
+MAX_QUERY_LENGTH = 10000  # as much SQL as a step's metadata keeps
 
 
 class ReplayRequest(JsonTypesMixin, serializers.Serializer):
@@ -67,6 +70,7 @@ REPLAY_DIFF = inline_serializer(
         "steps": serializers.ListField(child=serializers.DictField()),
         "time_per_layer": serializers.DictField(),
         "browser_steps_left_out": serializers.IntegerField(),
+        "query": serializers.DictField(allow_null=True),
     },
 )
 
@@ -157,7 +161,18 @@ class ReplayDiffView(DashboardAPIView):
     queries added or removed and cache hits that became misses, status and answer shape,
     time per layer."""
 
-    @extend_schema(parameters=[CORRELATION_ID_PARAMETER], responses=REPLAY_DIFF)
+    @extend_schema(
+        parameters=[
+            CORRELATION_ID_PARAMETER,
+            OpenApiParameter(
+                "query",
+                str,
+                description="A normalized SQL query (a recommendation's): whether the "
+                "replay still runs it.",
+            ),
+        ],
+        responses=REPLAY_DIFF,
+    )
     def get(self, request, correlation_id):
         replayed = workflow_or_404(correlation_id)
         original_id = replayed.metadata.get("replay_of")
@@ -166,7 +181,10 @@ class ReplayDiffView(DashboardAPIView):
         original = workflows.find(original_id)
         if original is None:
             raise NotFound(f"The replayed workflow {original_id} is no longer stored.")
+        query = request.query_params.get("query")
+        if query is not None and not 0 < len(query) <= MAX_QUERY_LENGTH:
+            raise ValidationError({"query": [f"1 to {MAX_QUERY_LENGTH} characters of SQL."]})
         result = diff.diff(
-            original, workflows.steps_of(original), replayed, workflows.steps_of(replayed)
+            original, workflows.steps_of(original), replayed, workflows.steps_of(replayed), query
         )
         return Response({**result, "requests_stored": replayed.request_count})

@@ -12,6 +12,26 @@ function workflowHref(id) {
   return `#/workflows/${encodeURIComponent(id)}`;
 }
 
+// A replay of one workflow that says whether it still runs ``sql`` (a recommendation's).
+export function replayHref(id, sql) {
+  const target = sql ? `${id}?${new URLSearchParams({ query: sql })}` : id;
+  return `#/replay/${encodeURIComponent(target)}`;
+}
+
+const VERDICTS = {
+  gone: "The query the recommendation named is gone",
+  fewer: "The query the recommendation named runs fewer times",
+  "still there": "The query the recommendation named is still there",
+  "never ran": "Neither run ran the query the recommendation named",
+};
+
+function verdict(query) {
+  if (!query) return null;
+  return h("p", { class: query.verdict === "gone" || query.verdict === "fewer" ? "" : "alert", "data-testid": "query-verdict", dataset: { verdict: query.verdict } },
+    h("strong", { text: `${VERDICTS[query.verdict]}: ${query.original} → ${query.replay} times.` }), " ",
+    h("code", { class: "sql-inline", text: query.sql }));
+}
+
 function maskedForm(plan, onSubmit) {
   const inputs = plan.masked.map((field) => {
     const hint = field.configured ? "configured (REPLAY_VALUES)" : field.where === "header" ? "left out if empty" : "required";
@@ -124,28 +144,30 @@ function headline(diff) {
 }
 
 function diffView(diff) {
-  return h("div", { "data-testid": "replay-diff" }, headline(diff),
+  return h("div", { "data-testid": "replay-diff" }, verdict(diff.query), headline(diff),
     h("h3", { text: "Step by step" }), stepsTable(diff),
     h("h3", { text: "Time per layer (self)" }), layerTable(diff));
 }
 
 // The diff once every request the replay sent is stored. Asked through the list first: a
 // 404 for a workflow not written yet would be logged on the browser's console as an error.
-async function waitForDiff(ctx, result, stillHere) {
+async function waitForDiff(ctx, result, query, stillHere) {
   const deadline = Date.now() + WAIT_MS;
   const id = result.correlation_id;
   for (;;) {
     const found = await ctx.api("workflows/", { query: { q: id, page_size: 50 } });
     const replayed = found.results.find((w) => w.correlation_id === id);
     if (replayed && replayed.request_count >= result.sent) {
-      return ctx.api(`workflows/${encodeURIComponent(id)}/replay-diff/`);
+      return ctx.api(`workflows/${encodeURIComponent(id)}/replay-diff/`, { query: { query } });
     }
     if (Date.now() > deadline || !stillHere()) return null;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
 }
 
-export async function render(container, { id }, ctx) {
+export async function render(container, params, ctx) {
+  const [id, search] = params.id.split("?");
+  const query = new URLSearchParams(search || "").get("query");
   const plan = await ctx.api(`workflows/${encodeURIComponent(id)}/replay/`);
   container.dataset.title = `Replay ${fmt.short(id)}`;
   let here = true;
@@ -156,7 +178,7 @@ export async function render(container, { id }, ctx) {
     try {
       const result = await ctx.api(`workflows/${encodeURIComponent(id)}/replay/`, { method: "POST", body: { values } });
       replace(out, sentList(result), h("p", { class: "muted", text: "Waiting for the replay's trace…" }));
-      const diff = await waitForDiff(ctx, result, () => here);
+      const diff = await waitForDiff(ctx, result, query, () => here);
       if (!here) return;
       replace(out, sentList(result), diff ? diffView(diff) : h("p", { class: "alert", text: "The replay's trace was not written in time." }));
     } catch (error) {
@@ -169,6 +191,7 @@ export async function render(container, { id }, ctx) {
     h("div", { class: "view-head" },
       h("p", { class: "crumbs" }, h("a", { href: "#/workflows", text: "Workflows" }), " / ", h("a", { href: workflowHref(id), class: "mono", text: fmt.short(id) }), " / "),
       h("h1", { text: `Replay a ${plan.workflow_type} workflow` })),
+    query ? h("p", { class: "muted", text: "After the replay, this page says whether the recommendation's query still runs:" }, " ", h("code", { class: "sql-inline", text: query })) : null,
     panel("Requests sent again", requestList(plan), { wide: true }),
     panel("Masked values", maskedForm(plan, run), { wide: true }),
     panel("Replay against the original", out, { wide: true, testid: "replay-panel" }));
