@@ -20,6 +20,7 @@ from flowscope.conf import flowscope_settings
 from flowscope.manual_testing import payloads, proxy_headers, response_body, safety
 from flowscope.manual_testing.environ import ManualRequest
 from flowscope.manual_testing.templates import MissingValue, render
+from flowscope.manual_testing.workflow_run import StepRefused
 from flowscope.records.scrubbing import FILTERED, FILTERED_CARD, scrub_text
 
 # Headers of the original request the replay sets itself, or that belong to a transport.
@@ -165,7 +166,7 @@ def run(requests, values, origin, correlation_id, workflow_type, worker):
             reports.append(_report(request, error=request.problem, skipped=True))
             continue
         if request is sendable[-1]:
-            headers["X-Workflow-Complete"] = "true"  # ends the replay as the original ended
+            headers["X-Workflow-Complete"] = "true"  # the replay ends, rather than times out
         reports.append(_send(request, values, answers, origin, headers, worker))
     return reports
 
@@ -173,7 +174,7 @@ def run(requests, values, origin, correlation_id, workflow_type, worker):
 def _send(request, values, answers, origin, headers, worker):
     try:
         tested, left_out = _tested(request, values, answers)
-    except (MissingValue, ValueError) as exc:
+    except (MissingValue, StepRefused) as exc:
         return _report(request, error=str(exc))
     response = worker.send(
         tested, origin, timeout_ms=flowscope_settings.MANUAL_TESTING_TIMEOUT_MS, headers=headers
@@ -215,7 +216,7 @@ def _tested(request, values, answers):
     encoded, content_type = payloads.encode(body, request.content_type)
     problems = safety.target_problems(request.path) + safety.header_problems(headers)
     if problems:
-        raise ValueError(" ".join(problems))
+        raise StepRefused(" ".join(problems))
     tested = ManualRequest(
         method=request.method,
         path=request.path,

@@ -59,7 +59,10 @@ def test_a_declined_checkout_replayed_from_the_page_shows_the_declined_payment(
     expect(page.get_by_test_id("diff-summary")).to_contain_text("0 gone")
     expect(page.get_by_test_id("diff-layers")).to_contain_text("external")
     page.get_by_test_id("replay-trace").click()
-    expect(page.get_by_test_id("workflow-summary")).to_contain_text("checkout")
+    summary = page.get_by_test_id("workflow-summary")
+    expect(summary).to_contain_text("checkout")
+    summary.get_by_role("link", name="wf-declined").click()  # "Replay of": the original
+    expect(page.get_by_test_id("workflow-id")).to_have_text("wf-declined")
 
 
 def test_after_the_n_plus_one_is_fixed_its_replay_shows_the_query_count_fall(

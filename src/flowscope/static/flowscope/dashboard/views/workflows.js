@@ -82,7 +82,8 @@ function summary(workflow) {
     item("Duration", workflowDuration(workflow)),
     item("Requests", String(workflow.request_count)),
     item("Steps", String(workflow.step_count)),
-    item("Errors", String(workflow.error_count)));
+    item("Errors", String(workflow.error_count)),
+    workflow.metadata && workflow.metadata.replay_of ? item("Replay of", workflowLink(workflow.metadata.replay_of)) : null);
 }
 
 function errorList(errors) {
