@@ -28,6 +28,13 @@ def open_replay(page, base, correlation_id):
     return page.get_by_test_id("replay-form")
 
 
+def related_products_browsed(live_server, product, recorder):
+    """A customer opens the related products of ``product``: the shop's N+1, stored."""
+    browser = Browser(live_server.url, "product_fetch", correlation_id="wf-related")
+    browser.call("GET", f"/api/v1/products/{product.pk}/related/", complete=True)
+    assert recorder.flush(10)
+
+
 def diff_row(page, name):
     return page.locator("[data-testid=diff-steps] tr", has_text=name)
 
@@ -69,9 +76,7 @@ def test_after_the_n_plus_one_is_fixed_its_replay_shows_the_query_count_fall(
     page, live_server, shop_data, real_recorder, playwright_api, monkeypatch
 ):
     expect = playwright_api.expect
-    browser = Browser(live_server.url, "product_fetch", correlation_id="wf-related")
-    browser.call("GET", f"/api/v1/products/{shop_data[0].pk}/related/", complete=True)
-    assert real_recorder.flush(10)
+    related_products_browsed(live_server, shop_data[0], real_recorder)
     monkeypatch.setattr(RelatedProductsView, "get", fixed_related_products)
 
     form = open_replay(page, live_server.url, "wf-related")
@@ -96,9 +101,7 @@ def test_an_n_plus_one_recommendation_replays_to_confirm_the_fix(
 ):
     """Before the fix the replay says the repeated query is still there; after, gone."""
     expect = playwright_api.expect
-    browser = Browser(live_server.url, "product_fetch", correlation_id="wf-related")
-    browser.call("GET", f"/api/v1/products/{shop_data[0].pk}/related/", complete=True)
-    assert real_recorder.flush(10)
+    related_products_browsed(live_server, shop_data[0], real_recorder)
 
     page.goto(f"{live_server.url}/debugging/#/overview")
     recommendation = page.locator("[data-testid=recommendations] li", has_text="N+1")
