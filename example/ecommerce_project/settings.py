@@ -308,6 +308,15 @@ FLOWSCOPE = {
     },
     # The same four, step by step, for the dashboard's manual testing.
     "WORKFLOW_DEFINITIONS": SHOP_WORKFLOWS,
+    # A replay's test identity: what the scrubber masked, supplied again. The simulated
+    # customers share one password; each request after the login carries the replay's own
+    # token; the checkout pays with the gateway's test card (type another on the page).
+    "REPLAY_VALUES": {
+        "password": "shopper-demo-pass",
+        "authorization": "Token {token}",
+        "card_number": "4242424242424242",
+        "cvv": "123",
+    },
     # With Redis, requests go to a Redis stream and `manage.py flowscope_writer` processes
     # write them (`make demo` starts one); FLOWSCOPE_TRANSPORT=thread keeps the writer
     # in-process. FLOWSCOPE_STREAM_URL puts the stream on a Redis of its own.

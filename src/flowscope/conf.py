@@ -184,6 +184,10 @@ DEFAULTS = {
     # Runs a user may start (test_endpoint, test_workflow, a re-run), as a DRF throttle
     # rate ("30/min"); None: no limit. Beyond it: 429.
     "MANUAL_TESTING_RATE": "30/min",
+    # The test identity a replay runs as: values for what the scrubber masked, by field or
+    # header name ({"password": "...", "authorization": "Token {token}"}); "{name}" is a
+    # field of an earlier answer of the replay. Values sent with a replay win.
+    "REPLAY_VALUES": {},
     # Reports generated or exported at once per process (each holds a server thread for up
     # to seconds over a long period); beyond it: 429, so reports never starve the host.
     "REPORTS_MAX_CONCURRENT": 2,

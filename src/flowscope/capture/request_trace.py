@@ -19,7 +19,7 @@ from flowscope.conf import flowscope_settings
 from flowscope.records import correlation
 from flowscope.records.scrubbing import scrub
 from flowscope.records.trace import RequestFacts, Span, Trace
-from flowscope.synthetic import is_synthetic
+from flowscope.synthetic import is_synthetic, synthetic_marks
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_ERROR_DETAIL = 500
@@ -75,7 +75,7 @@ def begin(request):
         "user_agent": meta.get("HTTP_USER_AGENT", "")[:300],
     }
     if is_synthetic():  # a manual test run: told apart from real traffic where stored
-        trace.workflow_metadata["synthetic"] = True
+        trace.workflow_metadata.update(synthetic=True, **synthetic_marks())
     if problem:
         trace.workflow_metadata.update(scrub(problem))
     root.metadata["raw_body"] = _read_body(request)

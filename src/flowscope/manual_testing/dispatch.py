@@ -77,15 +77,16 @@ def running_workers():
     return [worker for worker in list(_slots.workers) if worker.is_alive()]
 
 
-def start_run():
+def start_run(**marks):
     """A new ``RunWorker`` to send a run's requests through, used as a context manager;
     ``PoolFull`` when every slot is taken. Its transaction is rolled back when the block
-    ends (or, after a timeout, when the request still running ends)."""
+    ends (or, after a timeout, when the request still running ends). ``marks`` are stored
+    with the run's workflows (``synthetic``)."""
     try:
         semaphore = _slots.acquire()
     except NoSlotFree as exc:
         raise PoolFull(exc.limit) from None
-    return RunWorker(semaphore)
+    return RunWorker(semaphore, marks)
 
 
 def dispatch(tested, origin, *, timeout_ms, headers):
@@ -104,7 +105,8 @@ class _Job:
 class RunWorker:
     """One run's worker thread and its queue of requests."""
 
-    def __init__(self, semaphore):
+    def __init__(self, semaphore, marks=None):
+        self._marks = marks or {}
         self._jobs = queue.SimpleQueue()
         self._stuck = False
         self._worker = threading.Thread(
@@ -142,7 +144,7 @@ class RunWorker:
 
     def _work(self, semaphore):
         try:
-            with synthetic(), rolled_back():
+            with synthetic(**self._marks), rolled_back():
                 self._serve_jobs()
         except Exception as exc:  # a transaction could not be opened or rolled back
             logger.exception("A manual test run failed outside its requests")

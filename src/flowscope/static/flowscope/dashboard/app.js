@@ -9,6 +9,7 @@ import * as errors from "./views/errors.js";
 import * as journeys from "./views/journeys.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
+import * as replay from "./views/replay.js";
 import * as reports from "./views/reports.js";
 import * as settings from "./views/settings.js";
 import * as testing from "./views/testing.js";
@@ -24,6 +25,7 @@ const ROUTES = {
   overview: { list: overview.render },
   workflows: { list: workflows.renderList, detail: workflows.renderDetail, one: "Workflow" },
   journeys: { list: journeys.renderList, detail: journeys.renderDetail, one: "Journey" },
+  replay: { list: workflows.renderList, detail: replay.render, one: "Workflow" },
   errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
   performance: { list: performance.render },
   testing: { list: testing.render },

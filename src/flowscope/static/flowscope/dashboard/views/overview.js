@@ -3,6 +3,7 @@
 
 import { lineChart } from "../charts.js";
 import { badge, code, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
+import { replayHref } from "./replay.js";
 
 const LAYERS = ["frontend", "api", "database", "cache", "external"];
 const ERRORS_RELOAD_MS = 300; // errors often come in bursts: one read for the burst
@@ -79,6 +80,9 @@ export function recommendationList(recommendations, { evidence = false } = {}) {
       { class: `rec severity-${r.severity}` },
       h("div", { class: "rec-head" }, badge(r.severity, "severity"), h("strong", { text: r.title })),
       h("p", { class: "muted", text: r.suggestion }),
+      r.evidence.sql && (r.evidence.examples || []).length
+        ? h("a", { class: "button ghost small", href: replayHref(r.evidence.examples[0], r.evidence.sql), "data-testid": "replay-to-confirm", text: "Replay to confirm the fix" })
+        : null,
       evidence ? h("details", {},
         h("summary", { text: "Evidence" }),
         h("p", { text: r.explanation }),

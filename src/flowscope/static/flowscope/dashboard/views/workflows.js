@@ -85,7 +85,8 @@ function summary(workflow) {
     item("Duration", workflowDuration(workflow)),
     item("Requests", String(workflow.request_count)),
     item("Steps", String(workflow.step_count)),
-    item("Errors", String(workflow.error_count)));
+    item("Errors", String(workflow.error_count)),
+    workflow.metadata && workflow.metadata.replay_of ? item("Replay of", workflowLink(workflow.metadata.replay_of)) : null);
 }
 
 function errorList(errors) {
@@ -194,7 +195,9 @@ export async function renderDetail(container, { id }, ctx) {
     h("div", { class: "view-head" },
       h("p", { class: "crumbs" }, h("a", { href: "#/workflows", text: "Workflows" }), " / "),
       h("h1", { class: "mono", "data-testid": "workflow-id", text: id }),
-      h("div", { class: "actions" }, liveNote, h("button", {
+      h("div", { class: "actions" }, liveNote,
+        h("a", { class: "button ghost small", href: `#/replay/${encodeURIComponent(id)}`, "data-testid": "replay-button", text: "Replay" }),
+        h("button", {
         type: "button",
         class: "button ghost small",
         text: "Generate a report",

@@ -1,0 +1,258 @@
+"""Replay a captured workflow: its requests again, in order, as one manual run.
+
+The requests are rebuilt from what was stored of them (method, path, query, headers and
+body, all scrubbed) and sent through a run's worker (``dispatch.start_run``): in-process,
+synthetic, rolled back, through the same safety checks as a manual test. What the scrubber
+masked is supplied again by name, from ``FLOWSCOPE["REPLAY_VALUES"]`` (the test identity)
+or from the values sent with the replay, which win. A value may name fields of earlier
+answers of the replay (``"Token {token}"``: the token its own login got back).
+
+A masked body or query value without a value is refused before anything is sent (400,
+naming it); a masked header without one is left out (a cookie of the original browser,
+say), and the result says so. The headers a proxy sets are never replayed: the replay
+arrives from the tester, as a manual test does.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from flowscope.conf import flowscope_settings
+from flowscope.manual_testing import payloads, proxy_headers, response_body, safety
+from flowscope.manual_testing.environ import ManualRequest
+from flowscope.manual_testing.templates import MissingValue, render
+from flowscope.manual_testing.workflow_run import StepRefused
+from flowscope.records.scrubbing import FILTERED, FILTERED_CARD, scrub_text
+
+# Headers of the original request the replay sets itself, or that belong to a transport.
+OWN_HEADERS = frozenset(
+    {
+        "host",
+        "content-length",
+        "content-type",
+        "user-agent",
+        "x-correlation-id",
+        "x-workflow-type",
+        "x-workflow-complete",
+        "x-flowscope-journey",
+        "traceparent",
+        "tracestate",
+        "connection",
+        "accept-encoding",
+    }
+)
+# Bodies the scrubber kept only as a note of their size: there is nothing to send again.
+UNSTORED_BODY = ("[multipart ", "[binary ", "[truncated ", "[body not readable]")
+
+
+class MissingValues(Exception):
+    """Masked values with nothing to fill them: ``{name: why}``."""
+
+    def __init__(self, missing):
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+@dataclass
+class Request:
+    """One request of the original, as stored; ``problem`` says why it cannot be sent."""
+
+    name: str
+    method: str
+    path: str
+    query: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)
+    body: object = None
+    content_type: str = ""
+    problem: str = ""
+
+
+def is_masked(value):
+    return isinstance(value, str) and (FILTERED in value or FILTERED_CARD in value)
+
+
+def requests_of(steps):
+    """The original's requests, in order, from its stored steps."""
+    return [_request(step) for step in steps if step.layer == "api" and "method" in step.metadata]
+
+
+def _request(step):
+    meta = step.metadata
+    headers = {name.lower(): value for name, value in (meta.get("request_headers") or {}).items()}
+    content_type = headers.get("content-type", "")
+    dropped = OWN_HEADERS | proxy_headers.refused()
+    request = Request(
+        name=step.name,
+        method=meta["method"],
+        path=meta.get("path", ""),
+        query=meta.get("query") or {},
+        headers={k: v for k, v in headers.items() if k not in dropped},
+        body=meta.get("request_body"),
+        content_type=content_type,
+    )
+    request.problem = _unsendable(request)
+    return request
+
+
+def _unsendable(request):
+    if is_masked(request.path):
+        return "Its path was masked when stored."
+    body = request.body
+    if isinstance(body, str):
+        if body.startswith(UNSTORED_BODY):
+            return f"Its body was not stored ({body})."
+        if payloads.JSON in request.content_type or payloads.FORM in request.content_type:
+            return "Its body was stored cut short."
+    return ""
+
+
+def masked_fields(requests):
+    """Every masked value of the requests: ``{"name", "where", "request"}``, ``name`` being
+    what supplies it (the last key of its path in the body, the query parameter, the
+    header), in the order met."""
+    found = []
+    for request in requests:
+        if request.problem:
+            continue
+        found += [("body", name) for name in _masked_names(request.body)]
+        found += [("query", name) for name, value in request.query.items() if _any_masked(value)]
+        found += [("header", name) for name, value in request.headers.items() if is_masked(value)]
+    seen, fields = set(), []
+    for where, name in found:
+        if (where, name) not in seen:
+            seen.add((where, name))
+            fields.append({"name": name, "where": where})
+    return fields
+
+
+def _masked_names(value, key=None):
+    if isinstance(value, dict):
+        return [name for k, item in value.items() for name in _masked_names(item, str(k).lower())]
+    if isinstance(value, list):
+        return [name for item in value for name in _masked_names(item, key)]
+    return [key or "body"] if is_masked(value) else []
+
+
+def _any_masked(value):
+    return any(is_masked(v) for v in value) if isinstance(value, list) else is_masked(value)
+
+
+def supplied_values(given):
+    """The configured values under those ``given`` (names compared in lowercase)."""
+    values = {str(k).lower(): v for k, v in flowscope_settings.REPLAY_VALUES.items()}
+    values.update({str(k).lower(): v for k, v in given.items()})
+    return values
+
+
+def missing_values(requests, values):
+    """``{name: why}`` for masked body and query values that nothing supplies."""
+    return {
+        f["name"]: f"Masked when stored ({f['where']}); send it in values or set REPLAY_VALUES."
+        for f in masked_fields(requests)
+        if f["where"] != "header" and f["name"] not in values
+    }
+
+
+def run(requests, values, origin, correlation_id, workflow_type, worker):
+    """Send ``requests`` with the masked ``values`` filled in, through ``worker``; the
+    result per request. ``MissingValues`` before anything is sent if one is lacking."""
+    missing = missing_values(requests, values)
+    if missing:
+        raise MissingValues(missing)
+    headers = {"X-Correlation-ID": correlation_id, "X-Workflow-Type": workflow_type}
+    answers, reports = {}, []
+    sendable = [r for r in requests if not r.problem]
+    for request in requests:
+        if request.problem:
+            reports.append(_report(request, error=request.problem, skipped=True))
+            continue
+        if request is sendable[-1]:
+            headers["X-Workflow-Complete"] = "true"  # the replay ends, rather than times out
+        reports.append(_send(request, values, answers, origin, headers, worker))
+    return reports
+
+
+def _send(request, values, answers, origin, headers, worker):
+    try:
+        tested, left_out = _tested(request, values, answers)
+    except (MissingValue, StepRefused) as exc:
+        return _report(request, error=str(exc))
+    response = worker.send(
+        tested, origin, timeout_ms=flowscope_settings.MANUAL_TESTING_TIMEOUT_MS, headers=headers
+    )
+    document = response_body.parsed_json(response)
+    if isinstance(document, dict):  # what later values may name: "Token {token}"
+        answers.update({k: v for k, v in document.items() if not isinstance(v, dict | list)})
+    return _report(
+        request,
+        status_code=response.status_code,
+        response_time_ms=round(response.elapsed_ms, 1),
+        left_out=left_out,
+        error=scrub_text(response.error) if response.error else "",
+    )
+
+
+def _report(request, *, error="", skipped=False, **sent):
+    report = {"name": request.name, "method": request.method, "path": scrub_text(request.path)}
+    report.update(status_code=None, response_time_ms=None, left_out=[], skipped=skipped)
+    report.update(sent)
+    if error:
+        report["error"] = error
+    return report
+
+
+def _tested(request, values, answers):
+    """The ``ManualRequest`` to send, and the masked headers left out for want of a value."""
+    fill = _filler(values, answers)
+    headers, left_out = {}, []
+    for name, value in request.headers.items():
+        if not is_masked(value):
+            headers[name] = value
+        elif name in values:
+            headers[name] = str(fill(name))
+        else:
+            left_out.append(name)
+    query = {name: _filled(value, name, fill) for name, value in request.query.items()}
+    body = _filled(request.body, "body", fill)
+    encoded, content_type = payloads.encode(body, request.content_type)
+    problems = safety.target_problems(request.path) + safety.header_problems(headers)
+    if problems:
+        raise StepRefused(" ".join(problems))
+    tested = ManualRequest(
+        method=request.method,
+        path=request.path,
+        query_string=urlencode(query, doseq=True),
+        headers=headers,
+        body=encoded,
+        content_type=content_type,
+    )
+    return tested, left_out
+
+
+def _filler(values, answers):
+    def fill(name):
+        value = values[name]
+        return render(value, answers) if isinstance(value, str) else value
+
+    return fill
+
+
+def _filled(value, key, fill):
+    if isinstance(value, dict):
+        return {k: _filled(item, str(k).lower(), fill) for k, item in value.items()}
+    if isinstance(value, list):
+        return [_filled(item, key, fill) for item in value]
+    return fill(key) if is_masked(value) else value
+
+
+def describe(requests):
+    """What the replay would send, for the page's form: scrubbed as stored."""
+    return [
+        {
+            "name": r.name,
+            "method": r.method,
+            "path": r.path,
+            "body": r.body,
+            "problem": r.problem,
+        }
+        for r in requests
+    ]

@@ -1,0 +1,213 @@
+"""Replay a captured workflow and diff the replay against it: the shop's real traffic,
+sent by the simulator's browser to a live server, replayed in-process (synthetic, rolled
+back) and read back from the store."""
+
+import time
+
+import pytest
+from rest_framework.response import Response
+
+from flowscope.models import WorkflowSession
+from shop import payments
+from shop.models import Order, Product
+from shop.simulation.browser import Browser
+from shop.views.products import RelatedProductsView
+from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, buy
+
+WORKFLOWS = "/api/v1/debugging/workflows/"
+ALICE_IDENTITY = {"password": ALICE_PASSWORD, "authorization": "Token {token}", "cvv": "123"}
+
+
+@pytest.fixture(autouse=True)
+def _instant_gateway(settings):
+    settings.SHOP_PAYMENT_GATEWAY = {"LATENCY_MS": 0, "FAILURE_RATE": 0.0}
+
+
+@pytest.fixture
+def alice_identity(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REPLAY_VALUES": ALICE_IDENTITY}
+
+
+def captured(recorder, correlation_id):
+    assert recorder.flush(10)
+    return WorkflowSession.objects.get(correlation_id=correlation_id)
+
+
+def replayed(client, correlation_id, values=None):
+    response = client.post(
+        f"{WORKFLOWS}{correlation_id}/replay/", {"values": values or {}}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def replay_diff(client, recorder, replay):
+    """The diff, once every request the replay sent is stored."""
+    deadline = time.monotonic() + 30
+    while True:
+        assert recorder.flush(10)
+        response = client.get(f"{WORKFLOWS}{replay['correlation_id']}/replay-diff/")
+        assert response.status_code == 200, response.json()
+        if response.json()["requests_stored"] >= replay["sent"]:
+            return response.json()
+        assert time.monotonic() < deadline, response.json()
+        time.sleep(0.1)
+
+
+def row(diff, name):
+    return next(r for r in diff["steps"] if r["name"] == name)
+
+
+def declined_checkout(live_server, recorder, product):
+    browser = Browser(live_server.url, "checkout", correlation_id="wf-declined")
+    assert buy(browser, product, DECLINED_CARD).status == 402
+    return captured(recorder, "wf-declined")
+
+
+def test_the_plan_lists_what_was_masked_and_what_is_configured(
+    live_server, staff_client, real_recorder, novel, alice, alice_identity
+):
+    declined_checkout(live_server, real_recorder, novel)
+    plan = staff_client.get(f"{WORKFLOWS}wf-declined/replay/").json()
+    assert [r["name"] for r in plan["requests"]] == [
+        "POST /api/v1/auth/login/",
+        "POST /api/v1/cart/items/",
+        "POST /api/v1/orders/checkout/",
+    ]
+    masked = {(f["name"], f["where"]): f["configured"] for f in plan["masked"]}
+    assert masked == {
+        ("password", "body"): True,
+        ("authorization", "header"): True,
+        ("card_number", "body"): False,
+        ("cvv", "body"): True,
+    }
+    assert DECLINED_CARD not in str(plan) and ALICE_PASSWORD not in str(plan)
+
+
+def test_a_declined_checkout_replayed_with_its_card_shows_the_declined_payment(
+    live_server, staff_client, real_recorder, novel, alice, alice_identity, monkeypatch
+):
+    original = declined_checkout(live_server, real_recorder, novel)
+    monkeypatch.setattr(payments, "send_to_gateway", pytest.fail)  # never for real
+    stock = Product.objects.get(pk=novel.pk).stock
+
+    replay = replayed(staff_client, "wf-declined", {"card_number": DECLINED_CARD})
+    assert [r["status_code"] for r in replay["requests"]] == [200, 201, 402]
+    assert replay["sent"] == 3
+    diff = replay_diff(staff_client, real_recorder, replay)
+
+    new = WorkflowSession.objects.get(correlation_id=replay["correlation_id"])
+    assert new.metadata["synthetic"] is True and new.metadata["replay_of"] == "wf-declined"
+    assert (new.workflow_type, new.status) == (original.workflow_type, "failed")
+    assert diff["status"] == {"original": "failed", "replay": "failed"}
+    payment = row(diff, "payment_gateway.charge")
+    assert payment["change"] == "same" and payment["layer"] == "external"
+    assert payment["original"]["status"] == payment["replay"]["status"] == "error"
+    assert "declined" in payment["replay"]["error"]
+    checkout = row(diff, "POST /api/v1/orders/checkout/")
+    assert checkout["original"]["status_code"] == checkout["replay"]["status_code"] == 402
+    assert checkout["payload"]["compared"] is True  # error answers are stored: shapes match
+    assert diff["browser_steps_left_out"] == 0
+    assert {"api", "database", "external"} <= set(diff["time_per_layer"])
+    assert not Order.objects.exists() and Product.objects.get(pk=novel.pk).stock == stock
+
+
+def test_replayed_with_the_configured_card_the_checkout_succeeds_and_the_diff_says_so(
+    live_server, staff_client, real_recorder, novel, alice, settings
+):
+    declined_checkout(live_server, real_recorder, novel)
+    identity = {**ALICE_IDENTITY, "card_number": payments.VALID_CARD_NUMBER}
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REPLAY_VALUES": identity}
+    diff = replay_diff(staff_client, real_recorder, replayed(staff_client, "wf-declined"))
+    checkout = row(diff, "POST /api/v1/orders/checkout/")
+    assert checkout["change"] == "changed" and checkout["status_changed"] is True
+    assert (checkout["original"]["status_code"], checkout["replay"]["status_code"]) == (402, 201)
+    assert checkout["payload"]["compared"] is False  # a 201's body is not stored by default
+    assert "status only" in checkout["payload"]["note"]
+    assert row(diff, "payment_gateway.charge")["replay"]["status"] == "ok"
+    assert checkout["queries"]["added"]  # the order and its lines, written this time
+    assert not Order.objects.exists()
+
+
+def test_a_masked_value_nothing_supplies_is_refused_before_anything_is_sent(
+    live_server, staff_client, real_recorder, novel, alice, settings
+):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REPLAY_VALUES": {}}
+    declined_checkout(live_server, real_recorder, novel)
+    before = WorkflowSession.objects.count()
+    response = staff_client.post(
+        f"{WORKFLOWS}wf-declined/replay/", {"values": {"cvv": "1"}}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()["errors"]["values"]) == {"password", "card_number"}
+    assert WorkflowSession.objects.count() == before
+
+
+def fixed_related_products(self, request, pk):
+    """The shop's RelatedProductsView.get with the N+1 fixed: categories joined."""
+    product = Product.objects.filter(pk=pk).first()
+    related = Product.objects.filter(category_id=product.category_id).exclude(pk=pk)
+    results = [
+        {"id": p.id, "name": p.name, "price": f"{p.price:.2f}", "category": p.category.name}
+        for p in related.select_related("category")[: self.limit]
+    ]
+    return Response({"product_id": pk, "results": results})
+
+
+def test_after_the_n_plus_one_is_fixed_the_replay_shows_the_query_count_fall(
+    live_server, staff_client, real_recorder, catalogue, monkeypatch
+):
+    product = catalogue[0]
+    browser = Browser(live_server.url, "product_fetch", correlation_id="wf-related")
+    browser.call("GET", f"/api/v1/products/{product.pk}/related/", complete=True)
+    captured(real_recorder, "wf-related")
+
+    monkeypatch.setattr(RelatedProductsView, "get", fixed_related_products)
+    diff = replay_diff(staff_client, real_recorder, replayed(staff_client, "wf-related"))
+
+    related = row(diff, "GET /api/v1/products/<int:pk>/related/")
+    before, after = related["original"]["query_count"], related["replay"]["query_count"]
+    assert after == before - RelatedProductsView.limit
+    missing = related["queries"]["missing"]
+    per_product = next(q for q in missing if q["count"] == RelatedProductsView.limit)
+    assert "shop_category" in per_product["sql"].split("FROM")[1]  # a category a product: gone
+    (joined,) = related["queries"]["added"]
+    assert "INNER JOIN" in joined["sql"] and joined["count"] == 1
+    assert diff["summary"]["queries"] == {"original": before, "replay": after}
+
+
+def test_the_diff_says_whether_the_replay_still_runs_a_recommended_query(
+    live_server, staff_client, real_recorder, catalogue, monkeypatch
+):
+    browser = Browser(live_server.url, "product_fetch", correlation_id="wf-related")
+    browser.call("GET", f"/api/v1/products/{catalogue[0].pk}/related/", complete=True)
+    captured(real_recorder, "wf-related")
+    steps = WorkflowSession.objects.get(correlation_id="wf-related").steps
+    (flagged,) = steps.get(layer="api").metadata["n_plus_one"]
+
+    def verdict():
+        replay = replay_diff(staff_client, real_recorder, replayed(staff_client, "wf-related"))
+        response = staff_client.get(
+            f"{WORKFLOWS}{replay['replay']}/replay-diff/", {"query": flagged["sql"]}
+        )
+        return response.json()["query"]
+
+    still = verdict()
+    assert still["verdict"] == "still there" and still["replay"] == flagged["count"]
+    monkeypatch.setattr(RelatedProductsView, "get", fixed_related_products)
+    assert verdict() == {**still, "replay": 0, "verdict": "gone"}
+
+
+def test_a_workflow_that_is_no_replay_has_no_replay_diff(live_server, staff_client, real_recorder):
+    Browser(live_server.url, correlation_id="wf-plain").call("GET", "/api/v1/products/")
+    captured(real_recorder, "wf-plain")
+    response = staff_client.get(f"{WORKFLOWS}wf-plain/replay-diff/")
+    assert response.status_code == 404 and "not a replay" in response.json()["detail"]
+
+
+def test_replay_is_staff_only(live_server, customer_client, real_recorder):
+    Browser(live_server.url, correlation_id="wf-plain").call("GET", "/api/v1/products/")
+    captured(real_recorder, "wf-plain")
+    replay = f"{WORKFLOWS}wf-plain/replay/"
+    assert customer_client.post(replay, {}, format="json").status_code == 403
+    assert customer_client.get(replay).status_code == 403
