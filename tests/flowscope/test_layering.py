@@ -41,6 +41,7 @@ ALLOWED = {
     "ingest": {"records", "recording", "api.exceptions", "api.parsers", "api.schema"},
     "analysis": {"wire"},
     "alerts": set(),
+    "invariants": {"records", "recording"},
     "wire": set(),
     "access": set(),
     "manual_testing": {"records", "recording", "wire"},
