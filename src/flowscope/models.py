@@ -387,6 +387,9 @@ class InvariantCheck(models.Model):
     Inserted in the transaction that stores its violations, and unique per workflow: a
     workflow is checked once, whichever process, or how many, saw it end."""
 
+    # The error type of a broken rule's ErrorLog (one error group per rule).
+    ERROR_TYPE = "InvariantViolation"
+
     workflow = models.OneToOneField(
         WorkflowSession, on_delete=models.CASCADE, related_name="invariant_check"
     )

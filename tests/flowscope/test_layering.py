@@ -47,7 +47,7 @@ ALLOWED = {
     "manual_testing": {"records", "recording", "wire"},
     "reports": {"analysis", "records", "wire"},
     "realtime": {"analysis", "records", "wire", "access"},
-    "api": {"analysis", "records", "wire", "access", "manual_testing", "reports"},
+    "api": {"analysis", "records", "wire", "access", "manual_testing", "reports", "invariants"},
     "dashboard": {"access"},
     "management": {"analysis", "recording", "records"},
     # System checks look at everything the host configures, so they sit above it all.

@@ -28,7 +28,7 @@ from flowscope.recording.writer import CommittedBatch
 
 logger = logging.getLogger("flowscope.invariants")
 
-ERROR_TYPE = "InvariantViolation"
+ERROR_TYPE = InvariantCheck.ERROR_TYPE
 LAYER = "custom"  # the project's own rules, like its own steps
 CHECKED = (WorkflowSession.Status.COMPLETED.value, WorkflowSession.Status.FAILED.value)
 
