@@ -58,7 +58,8 @@ def check_committed(batch):
 
 def check_workflows(ended, at=None):
     """Check each ``(id, type, status)`` not checked before; one transaction. Return the
-    violations written, as a ``CommittedBatch``."""
+    violations written, as a ``CommittedBatch`` with the workflows they were counted on
+    (their status unchanged: no sink takes them for workflows that just ended)."""
     rules, at = rulebook(), at or timezone.now()
     errors = []
     with transaction.atomic():
@@ -71,7 +72,12 @@ def check_workflows(ended, at=None):
             if pk not in done:
                 errors += _check(pk, status, rules.get(workflow_type, []), at)
                 done.add(pk)
-    return CommittedBatch(errors=errors)
+        counted = list(WorkflowSession.objects.filter(pk__in={e.workflow_id for e in errors}))
+    return CommittedBatch(
+        errors=errors,
+        updated_workflows=counted,
+        previous_status={w.correlation_id: w.status for w in counted},
+    )
 
 
 def _check(pk, status, rules, at):

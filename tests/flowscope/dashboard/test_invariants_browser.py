@@ -53,3 +53,23 @@ def test_a_workflow_page_lists_the_rules_it_broke_and_those_that_held(
         expect(groups).to_contain_text("InvariantViolation")
         expect(groups.locator("tr", has_text="InvariantViolation")).to_have_count(1)
     assert [p for p in problems if "WebSocket connection to" not in p] == []
+
+
+def test_an_open_workflow_page_shows_the_rule_broken_when_the_workflow_ends(
+    asgi_live_server, shop_data, staff_session, real_recorder, playwright_api
+):
+    novel = shop_data[0]
+    related = Browser(asgi_live_server, "product_fetch")
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": asgi_live_server}])
+        page.goto(f"{asgi_live_server}/debugging/#/workflows/{related.correlation_id}")
+        expect(page.get_by_test_id("trace-connection")).to_have_attribute("data-state", "live")
+        listed = page.get_by_test_id("invariants-panel")
+        expect(listed).to_contain_text("Not checked")
+        related.call("GET", f"/api/v1/products/{novel.pk}/")
+        related.call("GET", f"/api/v1/products/{novel.pk}/related/", complete=True)
+        broken = listed.locator('li[data-state="broken"]')
+        expect(broken).to_contain_text(N_PLUS_ONE_RULE, timeout=30_000)
+        expect(page.get_by_test_id("workflow-summary")).to_contain_text("Errors1")
+    assert [p for p in problems if "WebSocket connection to" not in p] == []

@@ -141,8 +141,13 @@ def test_violations_reach_the_sinks_and_a_new_rule_broken_notifies_once(
     assert alert.message.startswith(
         "New error: InvariantViolation: checkout invariant 'one order row' broken: observed 2"
     )
-    violations = [e for batch in committed for e in batch.errors]
-    assert [e.workflow.correlation_id for e in violations] == ["wf-a", "wf-b"]
+    [first, second] = [batch for batch in committed if batch.errors]
+    # Each names its workflow, with the error counted and its status as it was: the live
+    # feed routes the error to the workflow's page; no rule takes it for a new ending.
+    assert [w.correlation_id for w in first.workflows] == ["wf-a"]
+    assert first.workflows[0].error_count == 1
+    assert first.previous_status == {"wf-a": "completed"}
+    assert second.errors[0].workflow.correlation_id == "wf-b"
 
 
 def test_a_pipeline_writes_the_check_after_the_batch_that_ended_the_workflow():
