@@ -101,8 +101,16 @@ def _no_server_errors(rule, steps):
 
 
 def _status(step):
-    code = step.metadata.get("status_code")
-    return code if isinstance(code, int) else 0
+    return _whole_number(step, "status_code")
+
+
+def _queries(step):
+    return _whole_number(step, "query_count")
+
+
+def _whole_number(step, key):
+    value = step.metadata.get(key)
+    return value if isinstance(value, int) else 0
 
 
 def _queries_per_request(rule, steps):
@@ -113,11 +121,6 @@ def _queries_per_request(rule, steps):
     worst = max(requests, key=_queries)
     detail = f"{worst.name}; {len(requests)} of the workflow's requests over"
     return Violation(rule, f"{_queries(worst)} queries", f"at most {limit}", detail, worst)
-
-
-def _queries(step):
-    count = step.metadata.get("query_count")
-    return count if isinstance(count, int) else 0
 
 
 def _cache_write_only_on_miss(rule, steps):
