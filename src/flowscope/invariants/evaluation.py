@@ -47,7 +47,8 @@ def evaluate(rules, status, steps):
 
 
 def _compared(rule, steps):
-    observed = _value(rule.options.get("value") or Count(rule.options["steps"]), steps)
+    subject = rule.options["value"] if rule.kind == "value" else Count(rule.options["steps"])
+    observed = _value(subject, steps)
     comparison, operand = rule.expected
     expected = _value(operand, steps)
     if observed is ABSENT or expected is ABSENT:

@@ -156,3 +156,14 @@ def test_a_hit_in_one_request_does_not_forbid_a_write_in_another():
     writing = steps.add("api", "POST /api/v1/orders/checkout/")
     cache_call(steps, writing, "set", "catalog:product:5")
     assert broken([CACHE_RULE], steps) == {}
+
+
+def test_a_value_rule_may_compare_a_count_with_a_number_on_either_side():
+    gateway = {"count": {"layer": "external"}}
+    at_least_once = {"name": "charged", "kind": "value", "value": gateway, "at_least": 1}
+    nothing_charged = {"name": "free", "kind": "value", "value": 0, "equals": gateway}
+    found = broken([at_least_once, nothing_charged], checkout_steps())
+    assert list(found) == ["free"]
+    assert "observed 0, expected equal to 1 (steps matching {layer: 'external'})" in (
+        found["free"].message
+    )
