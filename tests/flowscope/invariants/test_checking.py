@@ -11,6 +11,7 @@ from flowscope.invariants.checking import check_workflows
 from flowscope.models import AlertEvent, ErrorLog, InvariantCheck, WorkflowSession
 from flowscope.recording.losses import Losses
 from flowscope.recording.store_pipeline import StorePipeline
+from flowscope.reports import workflow as workflow_report
 from tests.flowscope.alerts.conftest import committed, record  # noqa: F401
 from tests.flowscope.factories import T0, make_error, make_span, make_trace
 
@@ -160,3 +161,17 @@ def test_a_pipeline_writes_the_check_after_the_batch_that_ended_the_workflow():
     ]
     assert pipeline.snapshot()["written"] == 1  # the check is not counted as a record
     pipeline.finish()
+
+
+def test_the_workflow_report_lists_the_rules_broken_and_held():
+    report = workflow_report.build(checkout("wf-report", order_rows=2))
+    [section] = [s for s in report["sections"] if s["key"] == "invariants"]
+    assert section["rows"] == [
+        ["one order row", "broken", "checkout invariant 'one order row' broken: observed 2, "
+         "expected equal to 1"],
+        ["no 5xx", "held", ""],
+    ]  # fmt: skip
+    assert section["note"] == "Checked when it completed."
+    unchecked = workflow_report.build(WorkflowSession.objects.create(
+        correlation_id="wf-open", started_at=T0, last_activity_at=T0))  # fmt: skip
+    assert [s["kind"] for s in unchecked["sections"] if s["key"] == "invariants"] == ["text"]
