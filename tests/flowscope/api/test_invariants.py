@@ -7,6 +7,7 @@ import pytest
 
 from flowscope.records.trace import now
 from tests.flowscope.alerts.conftest import record
+from tests.flowscope.api.test_schema import fetch_schema
 from tests.flowscope.factories import make_error, make_span, make_trace
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -103,3 +104,14 @@ def test_a_workflows_detail_lists_the_rules_it_broke(staff_client):
     assert [b["rule"] for b in detail["invariants"]["violated"]] == ["no 5xx"]
     record([make_trace("wf-untyped", complete=True)])
     assert staff_client.get("/api/v1/debugging/workflows/wf-untyped/").json()["invariants"] is None
+
+
+def test_the_schema_describes_the_rules_and_a_workflows_check():
+    schema = fetch_schema()
+    components = schema["components"]["schemas"]
+    answer = schema["paths"]["/debugging/invariants/"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"]["$ref"].endswith("/Invariants")
+    rule = components["InvariantRule"]["properties"]
+    assert {"name", "workflow_type", "checked", "violations", "fingerprint"} <= set(rule)
+    detail = components["WorkflowAnalysis"]["properties"]["invariants"]
+    assert "WorkflowInvariants" in str(detail)
