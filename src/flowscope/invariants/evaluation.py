@@ -98,7 +98,11 @@ def _no_server_errors(rule, steps):
         return None
     first = failed[0]
     detail = f"{first.name} answered {_status(first)}"
-    return Violation(rule, f"{len(failed)} answers of 5xx", "none", detail, first)
+    return Violation(rule, _plural(len(failed), "5xx answer"), "none", detail, first)
+
+
+def _plural(count, one, many=None):
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _status(step):
@@ -143,7 +147,8 @@ def _cache_write_only_on_miss(rule, steps):
         return None
     first = written_over[0]
     detail = f"key {first.metadata['key']!r}"
-    return Violation(rule, f"{len(written_over)} writes after a hit", "none", detail, first)
+    observed = _plural(len(written_over), "write after a hit", "writes after a hit")
+    return Violation(rule, observed, "none", detail, first)
 
 
 def _requests(steps):

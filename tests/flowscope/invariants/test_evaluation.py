@@ -109,7 +109,7 @@ def test_no_5xx_names_the_first_request_that_answered_one():
     steps.add("frontend", "fetch", status_code=500)  # the browser's view of the same answer
     found = broken([{"name": "no 5xx", "kind": "no_server_errors"}], steps)["no 5xx"]
     assert found.step.span_id == failed
-    assert "observed 1 answers of 5xx, expected none" in found.message
+    assert "observed 1 5xx answer, expected none" in found.message
     assert "GET /api/v1/shipping/estimate/ answered 500" in found.message
 
 
@@ -146,7 +146,7 @@ def test_a_cache_write_after_a_miss_is_fine_after_a_hit_it_is_not():
     cache_call(steps, view, "set", "sessions:1")  # not a key the rule watches
     found = broken([CACHE_RULE], steps)["read-through"]
     assert found.step.span_id == written
-    assert "1 writes after a hit" in found.message and "'catalog:product:5'" in found.message
+    assert "1 write after a hit" in found.message and "'catalog:product:5'" in found.message
 
 
 def test_a_hit_in_one_request_does_not_forbid_a_write_in_another():
