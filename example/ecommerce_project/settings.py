@@ -284,6 +284,71 @@ LOGGING = {
     "loggers": {"flowscope": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
 
+# The shop's business rules, checked on every login, product fetch, cart update and
+# checkout that completes or fails (docs/invariants.md walks through them). The shop's
+# deliberate bugs break two: the N+1 of related products (queries a request) and the
+# shipping estimate's 500 (no 5xx); a declined card or a refused cart breaks none.
+NO_5XX = {"name": "no 5xx", "kind": "no_server_errors"}
+CACHE_READ_THROUGH = {
+    "name": "catalog cache written only on a miss",
+    "kind": "cache_write_only_on_miss",
+    "keys": "catalog:*",
+}
+AT_MOST_15_QUERIES = {
+    "name": "at most 15 queries a request",
+    "kind": "queries_per_request",
+    "at_most": 15,
+}
+PLACED_ORDER = {"name": "checkout.place_order"}
+SHOP_INVARIANTS = {
+    # A login workflow may go on to fill a cart: the same bound as a cart update's.
+    "login": [NO_5XX, AT_MOST_15_QUERIES],
+    "product_fetch": [
+        NO_5XX,
+        {"name": "at most 8 queries a request", "kind": "queries_per_request", "at_most": 8},
+        CACHE_READ_THROUGH,
+    ],
+    "cart_update": [NO_5XX, AT_MOST_15_QUERIES],
+    "checkout": [
+        NO_5XX,
+        {"name": "at most 25 queries a request", "kind": "queries_per_request", "at_most": 25},
+        CACHE_READ_THROUGH,
+        {
+            "name": "one order row",
+            "kind": "count",
+            "steps": {"sql": "INSERT INTO shop_order *"},
+            "equals": 1,
+            "when": "completed",
+        },
+        {
+            "name": "one stock update per line",
+            "kind": "count",
+            "steps": {"sql": "UPDATE shop_product SET stock *"},
+            "equals": {"metadata": "line_count", "of": PLACED_ORDER},
+            "when": "completed",
+        },
+        {
+            "name": "payment gateway called once",
+            "kind": "count",
+            "steps": {"layer": "external", "name": "payment_gateway.charge"},
+            "equals": 1,
+            "when": "completed",
+        },
+        {
+            "name": "charged the order total",
+            "kind": "value",
+            "value": {"metadata": "amount", "of": {"name": "payment_gateway.charge"}},
+            "equals": {"metadata": "order_total", "of": PLACED_ORDER},
+        },
+        {
+            "name": "order total is the cart total",
+            "kind": "value",
+            "value": {"metadata": "order_total", "of": PLACED_ORDER},
+            "equals": {"metadata": "cart_total", "of": {"name": "cart.price"}},
+        },
+    ],
+}
+
 # Flowscope's options and their defaults: docs/configuration.md.
 FLOWSCOPE = {
     "INGEST_KEYS": [FLOWSCOPE_INGEST_KEY],
@@ -317,6 +382,7 @@ FLOWSCOPE = {
         "card_number": "4242424242424242",
         "cvv": "123",
     },
+    "INVARIANTS": SHOP_INVARIANTS,
     # With Redis, requests go to a Redis stream and `manage.py flowscope_writer` processes
     # write them (`make demo` starts one); FLOWSCOPE_TRANSPORT=thread keeps the writer
     # in-process. FLOWSCOPE_STREAM_URL puts the stream on a Redis of its own.

@@ -3,18 +3,21 @@
 from django.db import transaction
 from django.db.models import F
 
+import flowscope
 from shop import catalog, payments
 from shop.exceptions import EmptyCart, OutOfStock
 from shop.models import Cart, Order, OrderItem, Product
 
 
+@flowscope.step("checkout.place_order")
 def checkout(user, shipping_address, card_number):
     """Place the user's cart as an order and return it.
 
     Products are locked in id order (no deadlock between two checkouts), stock is checked
     and decremented, and the card is charged last, still inside the transaction: a decline
     or gateway error raises and rolls everything back, so no order exists without payment
-    and no stock is taken for an unpaid order.
+    and no stock is taken for an unpaid order. The step carries the order's total and
+    number of lines, which the shop's invariants check the queries and the charge against.
     """
     with transaction.atomic():
         cart = Cart.objects.select_for_update().filter(user=user).first()
@@ -25,6 +28,7 @@ def checkout(user, shipping_address, card_number):
         products = products.in_bulk([line.product_id for line in lines])
         _check_stock(lines, products)
         total = sum(products[line.product_id].price * line.quantity for line in lines)
+        flowscope.annotate(order_total=f"{total:.2f}", line_count=len(lines))
         order = Order.objects.create(
             user=user,
             shipping_address=shipping_address,

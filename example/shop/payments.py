@@ -41,6 +41,7 @@ class Charge:
 @flowscope.step("payment_gateway.charge", layer="external")
 def charge(amount, card_number, *, rng=random):
     """Charge ``amount`` to the card; return a ``Charge`` or raise a payment error."""
+    flowscope.annotate(amount=f"{amount:.2f}")
     if flowscope.is_synthetic():
         return simulate(amount, card_number)
     return send_to_gateway(amount, card_number, rng)

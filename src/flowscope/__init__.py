@@ -1,7 +1,7 @@
 """Flowscope: end-to-end workflow debugging for Django applications."""
 
-from flowscope.capture.steps import step
+from flowscope.capture.steps import annotate, step
 from flowscope.synthetic import is_synthetic
 
-__all__ = ["is_synthetic", "step"]
+__all__ = ["annotate", "is_synthetic", "step"]
 __version__ = "0.1.0"

@@ -191,6 +191,9 @@ DEFAULTS = {
     # Reports generated or exported at once per process (each holds a server thread for up
     # to seconds over a long period); beyond it: 429, so reports never starve the host.
     "REPORTS_MAX_CONCURRENT": 2,
+    # Business invariants per workflow type, checked once on each workflow that completes
+    # or fails, off the request path: {type: [rule, ...]}. Rules: docs/invariants.md.
+    "INVARIANTS": {},
     # Alert rules, evaluated after each committed batch (never on the request path); []
     # turns alerting off. Kinds and their fields: docs/configuration.md, "Alerts".
     "ALERT_RULES": [

@@ -383,3 +383,25 @@ class AlertEvent(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class InvariantCheck(models.Model):
+    """A workflow's invariants (``FLOWSCOPE["INVARIANTS"]``) were checked when it ended.
+    Inserted in the transaction that stores its violations, and unique per workflow: a
+    workflow is checked once, whichever process, or how many, saw it end."""
+
+    # The error type of a broken rule's ErrorLog (one error group per rule).
+    ERROR_TYPE = "InvariantViolation"
+
+    workflow = models.OneToOneField(
+        WorkflowSession, on_delete=models.CASCADE, related_name="invariant_check"
+    )
+    checked_at = models.DateTimeField()
+    # The status it was checked in (completed or failed).
+    status = models.CharField(max_length=20)
+    # Names of the rules that applied to it, and of those it broke.
+    rules = models.JSONField(default=list, blank=True)
+    violated = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"invariants of {self.workflow_id}: {len(self.violated)} broken"

@@ -3,14 +3,19 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import flowscope
 from shop import cart
 from shop.serializers import AddCartItemSerializer, CartItemSerializer, UpdateCartItemSerializer
 
 
+@flowscope.step("cart.price")
 def cart_data(user):
+    """The cart as the customer sees it; its step carries the total shown (what the
+    checkout must charge, an invariant of the shop's)."""
     items = cart.cart_for(user).items.select_related("product__category")
     lines = CartItemSerializer(items, many=True).data
     total = sum(item.product.price * item.quantity for item in items)
+    flowscope.annotate(cart_total=f"{total:.2f}")
     return {
         "items": lines,
         "item_count": sum(line["quantity"] for line in lines),

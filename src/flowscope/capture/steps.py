@@ -82,6 +82,17 @@ class step:
         return run
 
 
+def annotate(**metadata):
+    """Add ``metadata`` to the innermost ``flowscope.step`` open in this context: facts
+    known only once the work is done (an order's total, its number of lines), for the
+    trace and for invariants to read (docs/invariants.md). Scrubbed with the step's own
+    metadata, off the request path. With no step open (or outside a traced request) it
+    does nothing."""
+    with capture_internal_errors():
+        if entries := _open_steps.get():
+            entries[-1][1].metadata.update(metadata)
+
+
 class StepCollector(Collector):
     """The steps of one's own code, marked with ``flowscope.step``."""
 

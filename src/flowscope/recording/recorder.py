@@ -27,12 +27,26 @@ from flowscope.diagnostics import Counters
 from flowscope.internal_errors import capture_internal_errors, internal_errors
 from flowscope.recording import spool
 from flowscope.recording.losses import Losses
-from flowscope.recording.store_pipeline import StorePipeline, add_sink, remove_sink
+from flowscope.recording.store_pipeline import (
+    StorePipeline,
+    add_follow_up,
+    add_sink,
+    remove_follow_up,
+    remove_sink,
+)
 from flowscope.recording.stream_producer import StreamProducer
 from flowscope.recording.worker import Worker
 from flowscope.records.preparation import prepare
 
-__all__ = ["Recorder", "add_sink", "get_recorder", "remove_sink", "set_recorder"]
+__all__ = [
+    "Recorder",
+    "add_follow_up",
+    "add_sink",
+    "get_recorder",
+    "remove_follow_up",
+    "remove_sink",
+    "set_recorder",
+]
 
 logger = logging.getLogger("flowscope.recorder")
 

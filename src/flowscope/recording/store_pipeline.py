@@ -4,7 +4,9 @@
 Each batch is written under the ``WritePolicy`` (one transaction, retries, record by
 record when the batch keeps failing), each commit is handed to the sinks (realtime's live
 publisher is one, added by the app's ``ready()``), and the batch is shown to the jobs
-(rollups count every request, stored or not). Then the jobs run: closed rollup windows,
+(rollups count every request, stored or not). A follow-up (invariant checks are one) may
+answer a commit with a write of its own, which runs after the batch through the same
+policy, so that its commit reaches the sinks too. Then the jobs run: closed rollup windows,
 process metrics, the idle-workflow sweep. With ``keep_when_down`` a batch the store could
 not take raises ``StoreUnavailable`` before the jobs see it, so that offering it again
 counts it once.
@@ -18,11 +20,19 @@ from flowscope.recording.jobs import ProcessMetrics, Rollups, TimeoutSweep
 from flowscope.recording.write_policy import StoreUnavailable, WritePolicy
 from flowscope.signals import batch_committed
 
-__all__ = ["StorePipeline", "StoreUnavailable", "add_sink", "remove_sink"]
+__all__ = [
+    "StorePipeline",
+    "StoreUnavailable",
+    "add_follow_up",
+    "add_sink",
+    "remove_follow_up",
+    "remove_sink",
+]
 
 logger = logging.getLogger("flowscope.recorder")
 
 _sinks = []
+_follow_ups = []
 
 
 def add_sink(sink):
@@ -38,6 +48,21 @@ def remove_sink(sink):
         _sinks.remove(sink)
 
 
+def add_follow_up(follow_up):
+    """Call ``follow_up(batch)`` with every committed ``writer.CommittedBatch``, after the
+    sinks (idempotent). It returns None, or a write to make: a callable that runs one
+    transaction and returns the ``CommittedBatch`` it wrote. The write is made after the
+    batch, retried and counted like any, and its commit reaches the sinks (and the
+    follow-ups) in turn. Keep the call itself quick: the work belongs in the write."""
+    if follow_up not in _follow_ups:
+        _follow_ups.append(follow_up)
+
+
+def remove_follow_up(follow_up):
+    if follow_up in _follow_ups:
+        _follow_ups.remove(follow_up)
+
+
 class StorePipeline:
     def __init__(self, source, losses, process_metrics=True):
         """``source`` names this writer in rollups and process metrics; ``losses`` counts
@@ -48,6 +73,7 @@ class StorePipeline:
         if process_metrics:
             jobs.append(ProcessMetrics(source))
         self.jobs = tuple(jobs)
+        self._follow_up_writes = []
 
     def handle(self, records, keep_when_down=False):
         if records:
@@ -55,6 +81,7 @@ class StorePipeline:
             if duplicates:  # delivered again: counted in the rollups the first time
                 skipped = {id(record) for record in duplicates}
                 records = [record for record in records if id(record) not in skipped]
+            self._write_follow_ups()
         for job in self.jobs:
             with capture_internal_errors():  # a bug in a job is logged; the writer goes on
                 job.observe(records)
@@ -65,6 +92,7 @@ class StorePipeline:
     def finish(self):
         """Write the open rollup windows; close the store connection of this thread."""
         try:
+            self._write_follow_ups()
             for job in self.jobs:
                 with capture_internal_errors():
                     job.finish(self.policy.write)
@@ -77,11 +105,18 @@ class StorePipeline:
             "late_rollup_observations": self.rollups.buffer.late,
         }
 
-    @staticmethod
-    def _committed(batch):
+    def _committed(self, batch):
         for sink in list(_sinks):
             with capture_internal_errors():
                 sink(batch)
         for receiver, result in batch_committed.send_robust(sender=StorePipeline, batch=batch):
             if isinstance(result, Exception):
                 logger.error("batch_committed receiver %r failed: %r", receiver, result)
+        for follow_up in list(_follow_ups):
+            with capture_internal_errors():
+                if (write := follow_up(batch)) is not None:
+                    self._follow_up_writes.append(write)
+
+    def _write_follow_ups(self):
+        while self._follow_up_writes:  # a follow-up's commit may bring another
+            self.policy.write(self._follow_up_writes.pop(0))

@@ -7,7 +7,7 @@ Bounded whatever the workflow: its first ``MAX_STEPS`` steps and ``MAX_ERRORS`` 
 import statistics
 from datetime import timedelta
 
-from flowscope.analysis import timing, workflows
+from flowscope.analysis import invariants, timing, workflows
 from flowscope.analysis.recommendations import recommend
 from flowscope.models import Layer
 from flowscope.reports.sections import fields, ms, ratio, table, text
@@ -48,6 +48,7 @@ def build(workflow):
                 },
             ),
             error_table(errors, _first_of(len(errors), workflow.error_count, errors_cut)),
+            invariant_table(workflow),
             frontend(steps),
             advice(workflow, steps),
             comparison(workflow, steps),
@@ -155,6 +156,24 @@ def stack_text(frames):
         f"{'*' if f.get('in_app') else ' '} {f['file']}:{f['line']} in {f['function']}"
         for f in frames
     )
+
+
+def invariant_table(workflow):
+    """The business rules it was held to when it ended: broken ones first, with what was
+    seen, then those that held."""
+    check = invariants.of_workflow(workflow)
+    if check is None:
+        return text(
+            "invariants",
+            "Invariants",
+            "Not checked: it has not completed or failed, or its type has no invariants.",
+        )
+    broken = {item["rule"]: item["message"] for item in check["violated"]}
+    held = [rule for rule in check["rules"] if rule not in broken]
+    rows = [[rule, "broken", message] for rule, message in broken.items()]
+    rows += [[rule, "held", ""] for rule in held]
+    note = f"Checked when it {check['status']}."
+    return table("invariants", "Invariants", ["Rule", "Result", "What was seen"], rows, note)
 
 
 def error_table(errors, note=""):

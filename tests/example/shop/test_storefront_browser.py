@@ -14,8 +14,9 @@ import json
 import re
 
 import pytest
+from django.conf import settings
 
-from flowscope.models import ErrorLog, WorkflowSession
+from flowscope.models import ErrorLog, InvariantCheck, WorkflowSession
 from tests import storefront
 from tests.browser import browser_page
 from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed, make_catalogue
@@ -123,10 +124,16 @@ def test_checkout_click_through_is_one_workflow(
     assert [f.name for f in search] == ["GET /api/v1/products/"]
     charge = next(s for s in steps if s.layer == "external")
     assert charge.name == "payment_gateway.charge"
-    assert charge.parent_span_id == checkout_api.span_id
+    # The charge runs inside the checkout's own step, which runs inside the request.
+    placing = next(s for s in steps if s.span_id == charge.parent_span_id)
+    assert (placing.name, placing.parent_span_id) == ("checkout.place_order", checkout_api.span_id)
     assert [
         s.name for s in steps if s.layer == "frontend" and s.metadata.get("kind") == "workflow"
     ] == ["workflow.complete"]
+    # The shop's checkout invariants all held (the order total is the cart total shown).
+    check = InvariantCheck.objects.get(workflow=workflow)
+    assert len(check.rules) == len(settings.FLOWSCOPE["INVARIANTS"]["checkout"])
+    assert "order total is the cart total" in check.rules and check.violated == []
 
 
 def test_one_visit_is_one_journey_and_the_page_load_joins_its_render(
@@ -193,6 +200,8 @@ def test_declined_card_shows_the_error_and_fails_the_workflow(
     assert [(e.layer, e.message) for e in errors] == [
         ("api", "402 Payment Required: The card was declined by its issuer.")
     ]
+    # A declined card is a failed checkout, not a broken invariant.
+    assert InvariantCheck.objects.get(workflow=workflow).violated == []
 
 
 def test_a_declined_checkout_and_the_retry_that_paid_are_one_completed_workflow(

@@ -254,6 +254,15 @@ def test_an_unhandled_exception_is_recorded_and_the_500_is_unchanged():
     assert error.request_context["path"] == "/crash/"
 
 
+def test_annotate_adds_facts_to_the_open_step_scrubbed():
+    with capture_traces() as traces:
+        Client().get("/annotated/")
+    trace = only(traces)
+    (step,) = trace.spans
+    assert step.metadata == {"order_total": "46.75", "password": "[Filtered]"}
+    assert "outside" not in trace.root.metadata
+
+
 def test_a_5xx_answer_without_exception_is_an_error():
     with capture_traces() as traces:
         Client().get("/unavailable/")

@@ -84,11 +84,14 @@ def test_checkout_workflow_spans_every_layer(live_server, shop, real_recorder):
     workflow, steps = recorded(real_recorder, "wf-checkout")
     assert (workflow.workflow_type, workflow.status) == ("checkout", "completed")
     assert workflow.duration_ms > 0
-    assert {s.layer for s in steps} == {"api", "database", "cache", "external"}
+    assert {s.layer for s in steps} == {"api", "database", "cache", "external", "custom"}
     (payment,) = [s for s in steps if s.layer == "external"]
     checkout_step = next(s for s in steps if s.name == "POST /api/v1/orders/checkout/")
+    placing = next(s for s in steps if s.name == "checkout.place_order")
     assert payment.name == "payment_gateway.charge"
-    assert payment.parent_span_id == checkout_step.span_id
+    assert payment.parent_span_id == placing.span_id  # the shop's own step, in the request
+    assert placing.parent_span_id == checkout_step.span_id
+    assert payment.metadata == {"amount": placing.metadata["order_total"]}
     assert payment.duration_ms >= 5
     assert_tree(steps)
 

@@ -39,6 +39,13 @@ def crash_view(request):
         raise RuntimeError(f"inventory service exploded for order {request.GET.get('o', '7')}")
 
 
+def annotated_view(request):
+    flowscope.annotate(outside="no step is open: dropped")
+    with flowscope.step("order.place"):
+        flowscope.annotate(order_total="46.75", password="hunter2")
+    return JsonResponse({"ok": True})
+
+
 def warn_view(request):
     logger.warning("stock low for product %s", 42)
     return JsonResponse({"ok": True})
@@ -102,6 +109,7 @@ urlpatterns = [
     path("card-crash/", card_crash_view),
     path("token-crash/", token_crash_view),
     path("async-crash/", async_crash_view),
+    path("annotated/", annotated_view),
     path("warn/", warn_view),
     path("unavailable/", server_error_view),
     path("n-plus-one/", many_queries_view),

@@ -7,7 +7,7 @@ import threading
 from flowscope.capture import context
 from flowscope.manual_testing.dispatch import dispatch
 from flowscope.manual_testing.environ import ManualRequest, Origin
-from flowscope.models import TestRun, WorkflowSession
+from flowscope.models import InvariantCheck, TestRun, WorkflowSession
 from flowscope.testing import capture_traces
 from shop.models import Order
 from tests.flowscope.factories import make_trace
@@ -44,9 +44,15 @@ def test_a_checkout_run_is_one_complete_workflow(staff_client, shop, real_record
     assert [step.name for step in api] == CHECKOUT_ROUTES
     assert {"api", "database", "cache", "external"} <= {step.layer for step in steps}
     checkout = api[-1]
-    children = {step.layer for step in steps if step.parent_span_id == checkout.span_id}
-    assert {"database", "external"} <= children  # the payment, under the checkout request
+    under = {checkout.span_id}
+    for step in steps:  # in the order they started: a parent before its children
+        if step.parent_span_id in under:
+            under.add(step.span_id)
+    layers_under = {step.layer for step in steps if step.span_id in under - {checkout.span_id}}
+    assert {"database", "custom", "external"} <= layers_under  # the payment, in the checkout
     assert TestRun.objects.get(pk=result["test_run_id"]).correlation_id == workflow.correlation_id
+    # A run from the dashboard is held to the shop's invariants too, and keeps them.
+    assert InvariantCheck.objects.get(workflow=workflow).violated == []
 
 
 def test_a_failed_run_is_a_failed_workflow(staff_client, shop, real_recorder):

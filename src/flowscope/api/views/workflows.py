@@ -7,16 +7,24 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from flowscope.analysis import compare, timing, workflows
+from flowscope.analysis import compare, invariants, timing, workflows
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
 from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter
 from flowscope.api.schema import extend_schema
 from flowscope.api.serializers.errors import ErrorSerializer
+from flowscope.api.serializers.invariants import WorkflowInvariantsSerializer
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 from flowscope.records.correlation import CORRELATION_ID
 from flowscope.wire import StepSerializer, WorkflowSerializer
 
-ANY_OBJECT = inline_serializer("WorkflowAnalysis", {"workflow": WorkflowSerializer()})
+ANY_OBJECT = inline_serializer(
+    "WorkflowAnalysis",
+    {
+        "workflow": WorkflowSerializer(),
+        # The invariants it was checked against when it ended; null: not checked.
+        "invariants": WorkflowInvariantsSerializer(allow_null=True),
+    },
+)
 CORRELATION_ID_PATTERN = rf"^{CORRELATION_ID.pattern}$"
 CORRELATION_ID_PARAMETER = OpenApiParameter(
     "correlation_id", str, OpenApiParameter.PATH, pattern=CORRELATION_ID_PATTERN
@@ -120,8 +128,14 @@ class WorkflowDetailView(DashboardAPIView):
                 "errors": ErrorSerializer(errors, many=True).data,
                 "errors_truncated": workflows.errors_truncated(workflow, errors),
                 "analysis": timing.analyze(steps),
+                "invariants": _invariants(workflow),
             }
         )
+
+
+def _invariants(workflow):
+    check = invariants.of_workflow(workflow)
+    return WorkflowInvariantsSerializer(check).data if check is not None else None
 
 
 class WorkflowCompareView(DashboardAPIView):

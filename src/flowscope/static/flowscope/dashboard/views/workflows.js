@@ -97,6 +97,23 @@ function errorList(errors) {
     h("span", { class: "muted", text: ` · ${e.layer}${e.step ? ` · in ${e.step.name}` : ""}` }))));
 }
 
+// The business rules it was checked against when it ended: broken ones first, each linked
+// to its error (one error group per rule), then those that held.
+function invariantList(check) {
+  if (!check) {
+    return h("p", { class: "muted", "data-testid": "workflow-invariants", text: "Not checked: it has not completed or failed yet, or its type has no invariants." });
+  }
+  const broken = new Set(check.violated.map((v) => v.rule));
+  const held = check.rules.filter((rule) => !broken.has(rule));
+  const brokenItem = (v) => h("li", { dataset: { rule: v.rule, state: "broken" } },
+    badge("broken", "status"), " ",
+    v.error_id ? h("a", { href: `#/errors/${v.error_id}` }, h("strong", { text: v.rule })) : h("strong", { text: v.rule }),
+    h("span", { class: "muted", text: ` · ${v.message}` }));
+  const heldItem = (rule) => h("li", { dataset: { rule, state: "held" } }, badge("held", "status"), " ", rule);
+  if (!check.rules.length) return h("p", { class: "muted", "data-testid": "workflow-invariants", text: `No rule of its type applies to a ${check.status} workflow.` });
+  return h("ul", { class: "plain-list", "data-testid": "workflow-invariants" }, [...check.violated.map(brokenItem), ...held.map(heldItem)]);
+}
+
 function flatten(nodes, out = []) {
   for (const node of nodes) {
     const { children, offset_ms: ignored, ...step } = node;
@@ -143,11 +160,13 @@ export async function renderDetail(container, { id }, ctx) {
   const liveNote = h("span", { class: "connection small", dataset: { state: "connecting" }, "data-testid": "trace-connection" },
     h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "text", text: "connecting" }));
   const errorsBox = h("div", {}, errorList(data ? data.errors : []));
+  const invariantsBox = h("div", {}, invariantList(data ? data.invariants : null));
   const refresh = async () => {
     const fresh = await loadWorkflow(ctx, id);
     if (!fresh) return;
     replace(summaryBox, summary(fresh.workflow));
     replace(errorsBox, errorList(fresh.errors));
+    replace(invariantsBox, invariantList(fresh.invariants));
     waterfall.setAnalysis(fresh.analysis);
     waterfall.setSteps(flatten(fresh.steps));
     replace(analysisBox, analysisBlock(fresh.analysis));
@@ -215,6 +234,7 @@ export async function renderDetail(container, { id }, ctx) {
     panel("Summary", summaryBox, { wide: true }),
     panel("Trace", waterfall.element, { id: "trace-panel", wide: true, testid: "waterfall-panel" }),
     panel("Errors", errorsBox, { wide: true }),
+    panel("Invariants", invariantsBox, { wide: true, testid: "invariants-panel" }),
     panel("Where the time went", analysisBox, { wide: true }));
   return () => { socket.stop(); clearTimeout(refreshTimer); };
 }
