@@ -34,6 +34,7 @@ from flowscope.records.scrubbing import storable
 from flowscope.records.trace import CapturedError, ExternalSpans, Trace
 
 Status = WorkflowSession.Status
+Kind = WorkflowSession.Kind
 FAILING = {"error", "critical"}
 
 
@@ -287,7 +288,8 @@ def _new_workflow(correlation_id, traces, marker):
         complete = complete or trace.complete
     started = first.started_at
     status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
-    if failed or complete:
+    kind = Kind.REQUEST.value if _request_trace(traces) else Kind.WORKFLOW.value
+    if failed or complete or kind == Kind.REQUEST:
         status = Status.FAILED.value if failed else Status.COMPLETED.value
         ended_at, duration_ms = last, (last - started).total_seconds() * 1000
     return _session_values(
@@ -306,7 +308,29 @@ def _new_workflow(correlation_id, traces, marker):
             "error_count": errors,
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
+            "kind": kind,
         }
+    )
+
+
+def _request_trace(traces):
+    """Whether a new row's traces are one request outside any workflow (with what joined
+    it: its page's load timings, its tasks), to be stored ended at once. A request that came
+    with its correlation ID stays a workflow in progress: later requests may continue it."""
+    return any(_outside(t) for t in traces) and not any(_joins_workflow(t) for t in traces)
+
+
+def _outside(trace):
+    return isinstance(trace, Trace) and trace.outside_workflows
+
+
+def _joins_workflow(trace):
+    """A request that makes its correlation ID's row a workflow: one of a configured type
+    (its route or X-Workflow-Type), or one that came with the ID."""
+    return (
+        isinstance(trace, Trace)
+        and trace.root.layer == "api"
+        and bool(trace.workflow_type or trace.correlation_given)
     )
 
 
@@ -338,11 +362,16 @@ def _apply(session, traces):
             When(journey_id="", then=Value(journey_id)), default=F("journey_id")
         )
     session.started_at = min(session.started_at, first)
-    updates.update(_status_updates(session, traces, last, last_value))
+    # A request trace that a workflow's request joins becomes that workflow, running again.
+    becomes_workflow = session.kind == Kind.REQUEST and any(_joins_workflow(t) for t in traces)
+    reopened = Q(status=Status.TIMED_OUT) | Q(kind=Kind.REQUEST) if becomes_workflow else None
+    updates.update(_status_updates(session, traces, last, last_value, reopened))
+    if becomes_workflow:  # last: MySQL assigns in order, and the status reads the kind
+        updates["kind"] = Value(Kind.WORKFLOW.value)
     WorkflowSession.objects.filter(pk=session.pk).update(**updates)
 
 
-def _status_updates(session, traces, last, last_value):
+def _status_updates(session, traces, last, last_value, reopened=None):
     duration = (last - session.started_at).total_seconds() * 1000
     if any(e.severity in FAILING for t in traces for e in t.errors):
         return {"status": Status.FAILED, "ended_at": last_value, "duration_ms": duration}
@@ -356,13 +385,13 @@ def _status_updates(session, traces, last, last_value):
             ),
         }
     # Activity after a timeout means the workflow was only slow: it is running again, with no
-    # end or duration yet. The status is set last: MySQL assigns in order, and the other two
-    # read the status as it was.
-    timed_out = Q(status=Status.TIMED_OUT)
+    # end or duration yet (so is a request trace that becomes a workflow: ``reopened``). The
+    # status is set last: MySQL assigns in order, and the other two read the status as it was.
+    reopen = reopened or Q(status=Status.TIMED_OUT)
     return {
-        "ended_at": Case(When(timed_out, then=Value(None)), default=F("ended_at")),
-        "duration_ms": Case(When(timed_out, then=Value(None)), default=F("duration_ms")),
-        "status": Case(When(timed_out, then=Value(Status.IN_PROGRESS)), default=F("status")),
+        "ended_at": Case(When(reopen, then=Value(None)), default=F("ended_at")),
+        "duration_ms": Case(When(reopen, then=Value(None)), default=F("duration_ms")),
+        "status": Case(When(reopen, then=Value(Status.IN_PROGRESS)), default=F("status")),
     }
 
 

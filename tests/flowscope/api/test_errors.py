@@ -77,6 +77,37 @@ def test_search_by_type_words_workflow_and_user(staff_client, errors):
     assert messages({"q": "order 3"}) == ["card declined for order 3"]
 
 
+def test_filters_by_the_workflow_route_status_and_duration(staff_client, errors):
+    slow = make_trace(
+        "wf-slow",
+        at=T0,
+        name="POST /api/v1/orders/checkout/",
+        duration_ms=900,
+        complete=True,
+        errors=[make_error("gateway slow", severity="warning")],
+    )
+    writer.write([slow])
+
+    def messages(query):
+        response = staff_client.get(URL, {**query, "group": "false"})
+        assert response.status_code == 200, response.json()
+        return sorted(error["message"] for error in response.json()["results"])
+
+    assert messages({"route": "POST /api/v1/orders/checkout/"}) == ["gateway slow"]
+    assert messages({"route": "/api/v1/orders/checkout/"}) == ["gateway slow"]
+    assert messages({"status": "completed"}) == ["gateway slow"]
+    assert messages({"min_duration_ms": "500"}) == ["gateway slow"]
+    assert "gateway slow" not in messages({"max_duration_ms": "500"})
+    assert len(messages({"status": "failed"})) == 5
+
+
+@pytest.mark.parametrize("name", ["route", "user", "type", "error_type", "q", "status"])
+def test_a_blank_filter_is_400_naming_it(staff_client, errors, name):
+    response = staff_client.get(URL, {name: ""})
+    assert response.status_code == 400
+    assert name in response.json()["errors"]
+
+
 def test_detail_shows_the_workflow_and_step(staff_client, errors):
     error = ErrorLog.objects.get(workflow__correlation_id="wf-2")
     body = staff_client.get(f"{URL}{error.pk}/").json()
