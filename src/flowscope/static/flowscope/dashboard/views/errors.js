@@ -59,12 +59,14 @@ export async function renderList(container, params, ctx) {
     const until = state.until ? new Date(state.until).getTime() : Date.now();
     return { since: state.since ? new Date(state.since).getTime() : until - WINDOW_MS[ctx.window], until };
   };
-  const show = async (data, { since, until }) => {
+  let latest = 0;
+  const show = async (data, { since, until }, mine) => {
     const groups = data.results;
     const series = new Map(await Promise.all(groups.slice(0, SPARKLINES).map((g) =>
       occurrences(ctx, g.fingerprint)
         .then((list) => [g.fingerprint, buckets(list.map((e) => new Date(e.created_at).getTime()), since, until)])
         .catch(() => [g.fingerprint, []]))));
+    if (mine !== latest) return; // answers can arrive out of order: only the last asked is shown
     if (!groups.length) {
       const filtered = FILTERS.some((name) => name !== "resolved" && state[name]);
       replace(body, emptyState(filtered ? "No error matches these filters"
@@ -92,10 +94,11 @@ export async function renderList(container, params, ctx) {
     const { resolved, ...rest } = state;
     const query = { ...rest, resolved: resolved === "all" ? "" : resolved, since: new Date(times.since).toISOString(), page_size: 50 };
     spanNote.textContent = `Grouped by fingerprint · ${state.since || state.until ? "in the time range given" : `last ${ctx.window}`}`;
+    const mine = ++latest;
     try {
-      await show(await ctx.api("errors/", { query }), times);
+      await show(await ctx.api("errors/", { query }), times, mine);
     } catch (error) {
-      replace(body, refused(error));
+      if (mine === latest) replace(body, refused(error));
     }
   };
   filters.addEventListener("submit", (event) => {

@@ -64,11 +64,14 @@ export async function renderList(container, params, ctx) {
       : emptyState("No workflows yet", h("p", {}, "Open the ", h("a", { href: "/shop/", text: "storefront" }),
         " or run a workflow from the ", h("a", { href: "#/testing", text: "testing console" }), ".")));
   };
+  let latest = 0;
   const load = async () => {
+    const mine = ++latest; // answers can arrive out of order: only the last asked is shown
     try {
-      show(await ctx.api("workflows/", { query: { ...state, page, page_size: 25 } }));
+      const data = await ctx.api("workflows/", { query: { ...state, page, page_size: 25 } });
+      if (mine === latest) show(data);
     } catch (error) {
-      replace(results, refused(error));
+      if (mine === latest) replace(results, refused(error));
     }
   };
   form.addEventListener("submit", (event) => {
