@@ -32,6 +32,13 @@ def errors(db):
     )
 
 
+def messages(client, query):
+    """The messages of every occurrence that ``query`` finds, sorted."""
+    response = client.get(URL, {**query, "group": "false"})
+    assert response.status_code == 200, response.json()
+    return sorted(error["message"] for error in response.json()["results"])
+
+
 def test_errors_are_grouped_by_fingerprint(staff_client, errors):
     body = staff_client.get(URL).json()
     assert body["count"] == 2
@@ -64,17 +71,12 @@ def test_search_by_type_words_workflow_and_user(staff_client, errors):
     trace.user_id = shopper.pk
     writer.write([trace])
 
-    def messages(query):
-        response = staff_client.get(URL, {**query, "group": "false"})
-        assert response.status_code == 200, response.json()
-        return sorted(error["message"] for error in response.json()["results"])
-
-    assert messages({"error_type": "OSError"}) == ["disk full"]
-    assert messages({"q": "DISK"}) == ["disk full"]
-    assert messages({"q": "oserr"}) == ["disk full"]
-    assert messages({"user": "margaret"}) == ["timeout"]
-    assert messages({"type": "checkout"}) == ["timeout"]
-    assert messages({"q": "order 3"}) == ["card declined for order 3"]
+    assert messages(staff_client, {"error_type": "OSError"}) == ["disk full"]
+    assert messages(staff_client, {"q": "DISK"}) == ["disk full"]
+    assert messages(staff_client, {"q": "oserr"}) == ["disk full"]
+    assert messages(staff_client, {"user": "margaret"}) == ["timeout"]
+    assert messages(staff_client, {"type": "checkout"}) == ["timeout"]
+    assert messages(staff_client, {"q": "order 3"}) == ["card declined for order 3"]
 
 
 def test_filters_by_the_workflow_route_status_and_duration(staff_client, errors):
@@ -88,17 +90,12 @@ def test_filters_by_the_workflow_route_status_and_duration(staff_client, errors)
     )
     writer.write([slow])
 
-    def messages(query):
-        response = staff_client.get(URL, {**query, "group": "false"})
-        assert response.status_code == 200, response.json()
-        return sorted(error["message"] for error in response.json()["results"])
-
-    assert messages({"route": "POST /api/v1/orders/checkout/"}) == ["gateway slow"]
-    assert messages({"route": "/api/v1/orders/checkout/"}) == ["gateway slow"]
-    assert messages({"status": "completed"}) == ["gateway slow"]
-    assert messages({"min_duration_ms": "500"}) == ["gateway slow"]
-    assert "gateway slow" not in messages({"max_duration_ms": "500"})
-    assert len(messages({"status": "failed"})) == 5
+    assert messages(staff_client, {"route": "POST /api/v1/orders/checkout/"}) == ["gateway slow"]
+    assert messages(staff_client, {"route": "/api/v1/orders/checkout/"}) == ["gateway slow"]
+    assert messages(staff_client, {"status": "completed"}) == ["gateway slow"]
+    assert messages(staff_client, {"min_duration_ms": "500"}) == ["gateway slow"]
+    assert "gateway slow" not in messages(staff_client, {"max_duration_ms": "500"})
+    assert len(messages(staff_client, {"status": "failed"})) == 5
 
 
 @pytest.mark.parametrize("name", ["route", "user", "type", "error_type", "q", "status"])
