@@ -41,6 +41,15 @@ DEFAULTS = {
     "MAX_TEXT_LENGTH": 10000,
     # Store response bodies: "errors" (status >= 400), "all" or "none".
     "CAPTURE_RESPONSE_BODIES": "errors",
+    # Store the local variables of an exception's in-app frames (as scrubbed text): of the
+    # innermost LOCALS_MAX_FRAMES frames, at most LOCALS_MAX_VARIABLES a frame, each value's
+    # repr cut at LOCALS_MAX_LENGTH characters. Taken only when an exception is recorded.
+    "CAPTURE_LOCALS": True,
+    "LOCALS_MAX_FRAMES": 10,
+    "LOCALS_MAX_VARIABLES": 30,
+    "LOCALS_MAX_LENGTH": 300,
+    # Source lines stored before and after each frame's line of an exception's stack.
+    "SOURCE_CONTEXT_LINES": 5,
     # Log records at this level and above become errors of the current workflow.
     "LOG_LEVEL": "WARNING",
     # Loggers whose records are not captured (flowscope records these events itself).
@@ -95,6 +104,9 @@ DEFAULTS = {
     # How dashboard clients authenticate; None: session, plus token when
     # rest_framework.authtoken is installed.
     "AUTHENTICATION_CLASSES": None,
+    # Where the dashboard page sends whoever must sign in: a URL or URL name (a single
+    # sign-on's); None: flowscope's own login page, login/ under the mount.
+    "LOGIN_URL": None,
     # Page size of the dashboard API's lists, and the most a client may ask for.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 200,

@@ -76,6 +76,9 @@ class WorkflowSession(models.Model):
     request_count = models.PositiveIntegerField(default=0)
     step_count = models.PositiveIntegerField(default=0)
     error_count = models.PositiveIntegerField(default=0)
+    # How many times it failed: a request after a failure continues it (a retry), so a
+    # workflow that failed and then completed is "completed after N failed attempts".
+    failed_attempts = models.PositiveIntegerField(default=0)
     metadata = models.JSONField(default=dict, blank=True)
     # The browser session the workflow belongs to (the SDK's journey id): a person's
     # workflows, in order. Blank for workflows no browser started.

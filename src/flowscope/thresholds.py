@@ -11,6 +11,14 @@ from flowscope.conf import DEFAULTS, flowscope_settings
 
 LEVELS = ("critical", "warning", "info")  # worst first
 ALERT_LEVELS = ("critical", "warning")  # "info" is worth a hint, never an alert
+# Rollup metrics whose thresholds judge a window's p95, not its mean: one slow request in
+# twenty is what a person notices. The others (rates, query counts) judge the value.
+JUDGED_ON_P95 = frozenset({"response_time_ms", "response_size_bytes"})
+
+
+def judged_statistic(metric):
+    """``"p95"`` or ``"value"``: which of a rollup's figures its thresholds judge."""
+    return "p95" if metric in JUDGED_ON_P95 else "value"
 
 
 def levels_of(metric, override=None):

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
+from flowscope.thresholds import judged_statistic
 
 
 class WorkflowSerializer(serializers.ModelSerializer):
@@ -46,10 +47,17 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "request_count",
             "step_count",
             "error_count",
+            "failed_attempts",
             "metadata",
             "journey_id",
             "kind",
         ]
+        extra_kwargs = {
+            "failed_attempts": {
+                "help_text": "How many times it failed: one that then completed recovered "
+                "after this many failed attempts (a retry continues the workflow)."
+            }
+        }
 
     def get_elapsed_ms(self, workflow) -> float:
         return round(workflow.recorded_ms, 3)
@@ -72,6 +80,14 @@ class StepSerializer(serializers.ModelSerializer):
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
+    judged_on = serializers.SerializerMethodField(
+        help_text="Which figure the thresholds judge: p95 (response times and sizes) or "
+        "value (the window's mean, or its rate)."
+    )
+    judged_value = serializers.SerializerMethodField(
+        help_text="That figure: what an alert fired on."
+    )
+
     class Meta:
         model = PerformanceSnapshot
         fields = [
@@ -90,8 +106,16 @@ class SnapshotSerializer(serializers.ModelSerializer):
             "threshold",
             "is_alert",
             "severity",
+            "judged_on",
+            "judged_value",
             "recorded_at",
         ]
+
+    def get_judged_on(self, snapshot) -> str:
+        return judged_statistic(snapshot.metric)
+
+    def get_judged_value(self, snapshot) -> float | None:
+        return getattr(snapshot, judged_statistic(snapshot.metric))
 
 
 def json_ready(data):

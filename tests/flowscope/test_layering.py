@@ -6,8 +6,8 @@
 (capture builds records and hands them to recording; ingest does the same from outside.)
 
 A module may import the base modules (settings, models, signals, the internal-error guard,
-percentiles, thresholds, slots) and the packages its entry lists; anything else is an
-upward or sideways import and fails here, with the line that does it.
+percentiles, thresholds, slots, the pages' policy) and the packages its entry lists;
+anything else is an upward or sideways import and fails here, with the line that does it.
 """
 
 import ast
@@ -23,6 +23,7 @@ BASE = {
     "flowscope.diagnostics",
     "flowscope.fields",
     "flowscope.mount",
+    "flowscope.page_policy",
     "flowscope.models",
     "flowscope.signals",
     "flowscope.synthetic",

@@ -1,8 +1,12 @@
 """Workflows as stored: the list, one by its correlation ID with its steps and errors, the
 one to compare it with, the workflows like it, and those that count in figures."""
 
-from django.db.models import Count, Q, Sum
+import itertools
+from collections import namedtuple
 
+from django.db.models import Count, Q
+
+from flowscope.analysis import timing
 from flowscope.models import TraceStep, WorkflowSession
 
 MAX_STEPS = 5000
@@ -98,17 +102,25 @@ def completed_peers(workflow, period, limit):
     )
 
 
+# What ``timing.time_per_layer`` reads of a step.
+StepTiming = namedtuple("StepTiming", "span_id parent_span_id layer duration_ms started_at pk")
+
+
 def time_per_layer(workflow_ids):
-    """``{workflow id: {layer: total ms}}``."""
-    totals = {}
+    """``{workflow id: {layer: {"count", "total_ms", "self_ms"}}}``, reckoned as
+    ``timing.time_per_layer`` reckons one workflow's steps, so that a workflow's figures
+    compare with its peers'. Self time needs each step's children: the steps are read
+    workflow by workflow, and only one workflow's are held at a time."""
     rows = (
         TraceStep.objects.filter(workflow_id__in=workflow_ids)
-        .values("workflow_id", "layer")
-        .annotate(total=Sum("duration_ms"))
+        .order_by("workflow_id")
+        .values_list("workflow_id", *StepTiming._fields)
+        .iterator(chunk_size=2000)
     )
-    for row in rows:
-        totals.setdefault(row["workflow_id"], {})[row["layer"]] = row["total"]
-    return totals
+    return {
+        workflow_id: timing.time_per_layer([StepTiming(*row[1:]) for row in group])
+        for workflow_id, group in itertools.groupby(rows, key=lambda row: row[0])
+    }
 
 
 def _by_status():

@@ -1,7 +1,11 @@
 from django.http import JsonResponse
 from django.templatetags.static import static
 from django.urls import include, path
-from drf_spectacular.views import SCHEMA_KWARGS, SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SCHEMA_KWARGS,
+    SpectacularAPIView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.routers import SimpleRouter
 
@@ -20,6 +24,7 @@ from flowscope.api.views import (
     reports,
     workflows,
 )
+from flowscope.page_policy import content_security_policy
 
 router = SimpleRouter()
 router.register(
@@ -49,8 +54,9 @@ class SchemaView(DashboardAccessMixin, SpectacularAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
-    """Swagger UI from drf-spectacular-sidecar's static files: no CDN, works offline."""
+class SwaggerView(DashboardAccessMixin, SpectacularSwaggerSplitView):
+    """Swagger UI from drf-spectacular-sidecar's static files: no CDN, works offline. Its
+    set-up script is a request of its own (``?script``), so the page runs no inline code."""
 
     @staticmethod
     def _swagger_ui_resource(filename):
@@ -65,7 +71,9 @@ class SwaggerView(DashboardAccessMixin, SpectacularSwaggerView):
         missing = prerequisites.api_docs()
         if missing is not None:  # its template would be missing: a 500
             return api_docs_off(missing, schema=request.path.removesuffix("docs/"))
-        return super().get(request, *args, **kwargs)
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = content_security_policy(request, inline_styles=True)
+        return response
 
 
 def api_docs_off(missing, schema):

@@ -14,7 +14,7 @@ from flowscope.capture.collectors import Collector
 from flowscope.conf import flowscope_settings
 from flowscope.internal_errors import capture_internal_errors
 from flowscope.recording.recorder import get_recorder
-from flowscope.records.frames import frame_dict
+from flowscope.records.frame_context import RawFrame
 from flowscope.records.scrubbing import scrub_text
 from flowscope.records.trace import CapturedError
 
@@ -180,7 +180,7 @@ def _log_error(record):
         error_type, frames = type_name(exc), stacktrace.from_exception(exc)
     else:
         error_type = f"log:{record.name}"
-        frames = [frame_dict(record.pathname, record.lineno, record.funcName)]
+        frames = [RawFrame(record.pathname, record.lineno, record.funcName)]
     return CapturedError(
         kind="log",
         layer="api" if context.current_trace() else "custom",

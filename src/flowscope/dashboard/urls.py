@@ -8,10 +8,12 @@ include is all a project needs.
 
 from django.urls import path
 
+from flowscope.dashboard.login import DashboardLoginView
 from flowscope.dashboard.views import DashboardPageView
 
 app_name = "flowscope_dashboard"
 
 urlpatterns = [
     path("", DashboardPageView.as_view(), name="page"),
+    path("login/", DashboardLoginView.as_view(), name="login"),
 ]

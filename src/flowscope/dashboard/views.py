@@ -1,22 +1,18 @@
 """The dashboard page. Who may see it is decided by the same ``PERMISSION_CLASSES`` as the
-API and the sockets; an anonymous visitor is sent to the login page (the admin's when the
-admin is installed), a signed-in user without permission gets 403.
+API and the sockets; whoever may not watch is sent to the login page (flowscope's own,
+``login.py``, unless ``FLOWSCOPE["LOGIN_URL"]`` names another).
 
 The page is a shell: everything it shows is read by its ES modules from the REST API and
 the WebSockets, so there is one source of truth for what the dashboard knows. It has no
 inline script or style, so its Content-Security-Policy allows neither.
 """
 
-from urllib.parse import urlsplit
-
-from django.apps import apps
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.wsgi import WSGIRequest
 from django.middleware.csrf import get_token
-from django.templatetags.static import static
-from django.urls import NoReverseMatch, get_script_prefix, reverse
+from django.shortcuts import resolve_url
+from django.urls import get_script_prefix, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
@@ -24,6 +20,7 @@ from django.views.generic import TemplateView
 from flowscope import mount, prerequisites
 from flowscope.access import may_watch
 from flowscope.conf import flowscope_settings
+from flowscope.page_policy import content_security_policy
 
 SECTIONS = [
     ("overview", "Overview"),
@@ -37,41 +34,14 @@ SECTIONS = [
 ]
 
 
-def login_url():
-    """The admin's login page when the admin is there (it checks ``is_staff``), else
-    ``settings.LOGIN_URL``."""
-    if apps.is_installed("django.contrib.admin"):
-        try:
-            return reverse("admin:login")
-        except NoReverseMatch:
-            pass
-    return settings.LOGIN_URL
-
-
-def content_security_policy(request):
-    """Code, styles and data from this origin (and the static files' own, when they are
-    served from elsewhere); the sockets of this host; no inline code, plugins or framing."""
-    static_origin = _origin(static("flowscope/"))
-    own = f"'self' {static_origin}".strip()
-    host = request.get_host()
-    return "; ".join(
-        [
-            "default-src 'self'",
-            f"script-src {own}",
-            f"style-src {own}",
-            f"img-src {own} data:",
-            f"connect-src 'self' ws://{host} wss://{host}",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ]
-    )
-
-
-def _origin(url):
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+def login_url(request):
+    """``FLOWSCOPE["LOGIN_URL"]`` when the host names one (its single sign-on), else
+    flowscope's own login page beside this page. The host's ``LOGIN_URL`` is not used:
+    it is usually its customers' login, which knows nothing of staff."""
+    configured = flowscope_settings.LOGIN_URL
+    if configured:
+        return resolve_url(configured)
+    return reverse(f"{request.resolver_match.namespace}:login")
 
 
 def page_roots(request):
@@ -95,13 +65,19 @@ class DashboardPageView(TemplateView):
     template_name = "flowscope/dashboard/page.html"
 
     def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), login_url())
         if not may_watch(request.user):
-            raise PermissionDenied("The debugging dashboard is for staff.")
+            return self.refuse(request)
         response = super().dispatch(request, *args, **kwargs)
         response["Content-Security-Policy"] = content_security_policy(request)
         return response
+
+    def refuse(self, request):
+        """To the login page: anonymous visitors, and signed-in users who may not watch
+        when the login is flowscope's own (it tells them why). A host's own login might
+        send a signed-in user straight back here: they get a 403 instead."""
+        if request.user.is_authenticated and flowscope_settings.LOGIN_URL:
+            raise PermissionDenied("The debugging dashboard is for staff.")
+        return redirect_to_login(request.get_full_path(), login_url(request))
 
     def get_context_data(self, **kwargs):
         api_root, socket_root = page_roots(self.request)
@@ -113,6 +89,7 @@ class DashboardPageView(TemplateView):
             "live": "websocket" if uses_websockets(self.request) else "poll",
             "csrf_token_value": get_token(self.request),
             "username": self.request.user.get_username(),
+            "login_url": login_url(self.request),
             # What the host left out: the page says so rather than fail on it.
             "live_updates_off": prerequisites.live_updates(),
             "api_docs_off": prerequisites.api_docs(),

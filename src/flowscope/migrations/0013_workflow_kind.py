@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flowscope', '0012_alert_event'),
+        ('flowscope', '0014_workflow_failed_attempts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -12,6 +12,7 @@ import threading
 import time
 
 from flowscope.diagnostics import Counters
+from flowscope.recording import commit_gate
 
 logger = logging.getLogger("flowscope.recorder")
 
@@ -40,6 +41,7 @@ class Losses:
         logged less than ``LOG_EVERY_SECONDS`` ago (then the next line includes it)."""
         if count <= 0:
             return
+        commit_gate.current().settle(count)  # the writer's own losses: shutdown won't recount
         self.counts.add(**{reason: count})
         now = time.monotonic() if now is None else now
         with self._lock:

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from flowscope.models import PerformanceSnapshot
 from flowscope.percentiles import percentile
-from flowscope.thresholds import evaluate
+from flowscope.thresholds import JUDGED_ON_P95, evaluate
 
 RESERVOIR_SIZE = 1000
 MAX_COMPONENT = 255
@@ -194,7 +194,6 @@ class RollupBuffer:
                 series.count,
                 series.total_ms / series.count,
                 durations,
-                alert_on=percentile(durations, 0.95),
             )
         ]
         if layer != "cache":
@@ -218,7 +217,6 @@ class RollupBuffer:
                     series.sizes.seen,
                     series.total_bytes / series.sizes.seen,
                     sizes,
-                    alert_on=percentile(sizes, 0.95),
                 )
             )
         lookups = series.hits + series.misses
@@ -226,10 +224,11 @@ class RollupBuffer:
             rows.append(self._row(key, "cache_hit_ratio", lookups, series.hits / lookups))
         return rows
 
-    def _row(self, key, metric, count, value, sorted_values=None, alert_on=None):
+    def _row(self, key, metric, count, value, sorted_values=None):
         window, layer, component = key
         sorted_values = sorted_values or []
-        threshold, severity = evaluate(metric, value if alert_on is None else alert_on)
+        p95 = percentile(sorted_values, 0.95)
+        threshold, severity = evaluate(metric, p95 if metric in JUDGED_ON_P95 else value)
         return PerformanceSnapshot(
             metric=metric,
             layer=layer,
@@ -240,7 +239,7 @@ class RollupBuffer:
             count=count,
             value=value,
             p50=percentile(sorted_values, 0.50),
-            p95=percentile(sorted_values, 0.95),
+            p95=p95,
             p99=percentile(sorted_values, 0.99),
             threshold=threshold,
             is_alert=bool(severity),

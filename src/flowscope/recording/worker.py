@@ -19,8 +19,11 @@ import time
 from collections import deque
 
 from flowscope.conf import flowscope_settings
+from flowscope.recording.commit_gate import CommitGate, GaveUp
 
 STOPPING_BATCH_SIZE = 100
+# How long shutdown waits, once its time is up, for a commit already under way.
+COMMIT_WAIT_SECONDS = 1.0
 
 
 class Worker:
@@ -42,6 +45,7 @@ class Worker:
         self._done = threading.Condition()
         self._handled = 0  # items handed to the handler so far (written, or dropped by it)
         self._in_flight = 0
+        self._gate = CommitGate()
         self._stopping = self._halted = self._flushing = False
         self._running = False  # the thread is there and takes batches
         self._thread = None
@@ -142,7 +146,9 @@ class Worker:
         self._halted = True  # no batch after the one in hand
         left = self._take_all()
         self._thread.join(timeout * 0.25)
-        return left, (self._in_flight if self._thread.is_alive() else 0)
+        if not self._thread.is_alive():
+            return left, 0
+        return left, self._gate.close(COMMIT_WAIT_SECONDS)
 
     def _take_all(self):
         return self._take(len(self._items) + self._limit)
@@ -160,6 +166,7 @@ class Worker:
     # --- the thread ---------------------------------------------------------------------
 
     def _run(self):
+        self._gate.install()
         try:
             if self._started is not None:
                 self._started()
@@ -169,6 +176,8 @@ class Worker:
                 self._handle_queued()
                 if self._stopping and not self._items:
                     break
+        except GaveUp:
+            pass  # shutdown stopped waiting and counted the batch in hand as lost
         finally:
             self._running = False
             self._stopped()
@@ -185,6 +194,7 @@ class Worker:
             batch = self._take(size)
             due -= len(batch)
             self._in_flight = len(batch)
+            self._gate.took(len(batch))
             try:
                 self._handle(batch)
             finally:

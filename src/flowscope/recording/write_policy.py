@@ -18,6 +18,7 @@ from django.db import connection
 from flowscope.conf import flowscope_settings
 from flowscope.diagnostics import Counters
 from flowscope.recording import writer
+from flowscope.recording.commit_gate import GaveUp
 from flowscope.records.trace import now
 
 logger = logging.getLogger("flowscope.recorder")
@@ -103,6 +104,8 @@ class WritePolicy:
         for attempt in range(retries + 1):
             try:
                 return action()
+            except GaveUp:  # shutdown counted these records: no retry, no second count
+                raise
             except Exception as exc:
                 writer.close_connection()  # the next attempt gets a fresh connection
                 self._last_failure = exc

@@ -14,7 +14,7 @@ import json
 import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from django.db import connection, transaction
@@ -29,6 +29,7 @@ from flowscope.models import (
     TraceStep,
     WorkflowSession,
 )
+from flowscope.recording import commit_gate
 from flowscope.recording.fingerprints import fingerprint_of
 from flowscope.records.scrubbing import storable
 from flowscope.records.trace import CapturedError, ExternalSpans, Trace
@@ -101,13 +102,14 @@ def write(items):
     """Write traces, external spans and standalone errors in one transaction; return what
     was written. Records whose idempotency key was written before are skipped."""
     batch = CommittedBatch()
-    with transaction.atomic():
+    with commit_gate.current().commit(len(items)) as claim, transaction.atomic():
         items, batch.duplicates = _first_deliveries(items)
         traces = [i for i in items if isinstance(i, Trace | ExternalSpans) and is_stored(i)]
         standalone = [item for item in items if isinstance(item, CapturedError)]
         workflow_ids = _upsert_workflows(traces, batch)
         batch.step_rows = _insert_steps(traces, workflow_ids)
         batch.errors = _insert_errors(traces, standalone, workflow_ids)
+        claim()  # the COMMIT, as the block ends, only while shutdown has not given up
     return batch
 
 
@@ -306,6 +308,7 @@ def _new_workflow(correlation_id, traces, marker):
             "request_count": requests,
             "step_count": steps,
             "error_count": errors,
+            "failed_attempts": int(failed),
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
             "kind": kind,
@@ -362,22 +365,48 @@ def _apply(session, traces):
             When(journey_id="", then=Value(journey_id)), default=F("journey_id")
         )
     session.started_at = min(session.started_at, first)
-    # A request trace that a workflow's request joins becomes that workflow, running again.
-    becomes_workflow = session.kind == Kind.REQUEST and any(_joins_workflow(t) for t in traces)
-    reopened = Q(status=Status.TIMED_OUT) | Q(kind=Kind.REQUEST) if becomes_workflow else None
-    updates.update(_status_updates(session, traces, last, last_value, reopened))
-    if becomes_workflow:  # last: MySQL assigns in order, and the status reads the kind
-        updates["kind"] = Value(Kind.WORKFLOW.value)
+    if session.kind == Kind.REQUEST and any(_joins_workflow(t) for t in traces):
+        _become_workflow(session)
+    updates.update(_status_updates(session, traces, last, last_value))
     WorkflowSession.objects.filter(pk=session.pk).update(**updates)
 
 
-def _status_updates(session, traces, last, last_value, reopened=None):
+def _become_workflow(session):
+    """A request trace that a workflow's request joins becomes that workflow, running, with
+    no end or duration yet. Its own statement (rare), so that the update that follows reads
+    the status it sets on every database, as ``_reopen``'s."""
+    WorkflowSession.objects.filter(pk=session.pk, kind=Kind.REQUEST).update(
+        kind=Kind.WORKFLOW, status=Status.IN_PROGRESS, ended_at=None, duration_ms=None
+    )
+    session.kind, session.status, session.ended_at = Kind.WORKFLOW, Status.IN_PROGRESS, None
+
+
+def _status_updates(session, traces, last, last_value):
+    """The status the traces lead to. A failure ends the workflow; a request that starts
+    after it failed is a retry, which continues the workflow: a completing step then
+    completes it, another failure fails it again (one more failed attempt). Anything else
+    (the browser's report of the failed attempt, a completing step sent with it, a late
+    error of it) leaves a failed workflow failed."""
+    outcome = _outcome(session, traces)
+    if outcome.retried_at:
+        _reopen(session, outcome.retried_at)
     duration = (last - session.started_at).total_seconds() * 1000
-    if any(e.severity in FAILING for t in traces for e in t.errors):
-        return {"status": Status.FAILED, "ended_at": last_value, "duration_ms": duration}
-    failed = When(status=Status.FAILED, then=F("status"))
-    if any(t.complete for t in traces):
+    attempts = (
+        {"failed_attempts": F("failed_attempts") + outcome.failures} if outcome.failures else {}
+    )
+    if outcome.failed:
         return {
+            **attempts,
+            "status": Status.FAILED,
+            "ended_at": last_value,
+            "duration_ms": duration,
+        }
+    if outcome.still_failed:
+        return {}
+    failed = When(status=Status.FAILED, then=F("status"))
+    if outcome.complete:
+        return {
+            **attempts,
             "status": Case(failed, default=Value(Status.COMPLETED)),
             "ended_at": Case(When(status=Status.FAILED, then=F("ended_at")), default=last_value),
             "duration_ms": Case(
@@ -385,14 +414,55 @@ def _status_updates(session, traces, last, last_value, reopened=None):
             ),
         }
     # Activity after a timeout means the workflow was only slow: it is running again, with no
-    # end or duration yet (so is a request trace that becomes a workflow: ``reopened``). The
-    # status is set last: MySQL assigns in order, and the other two read the status as it was.
-    reopen = reopened or Q(status=Status.TIMED_OUT)
+    # end or duration yet. The status is set last: MySQL assigns in order, and the other two
+    # read the status as it was.
+    timed_out = Q(status=Status.TIMED_OUT)
     return {
-        "ended_at": Case(When(reopen, then=Value(None)), default=F("ended_at")),
-        "duration_ms": Case(When(reopen, then=Value(None)), default=F("duration_ms")),
-        "status": Case(When(reopen, then=Value(Status.IN_PROGRESS)), default=F("status")),
+        **attempts,
+        "ended_at": Case(When(timed_out, then=Value(None)), default=F("ended_at")),
+        "duration_ms": Case(When(timed_out, then=Value(None)), default=F("duration_ms")),
+        "status": Case(When(timed_out, then=Value(Status.IN_PROGRESS)), default=F("status")),
     }
+
+
+@dataclass
+class _Outcome:
+    failures: int = 0  # attempts that failed in the batch
+    failed: bool = False  # the batch's last failure stands: the workflow is failed
+    still_failed: bool = False  # the stored failure stands (nothing retried it)
+    complete: bool = False  # a completing step since the last failure or retry
+    retried_at: datetime | None = None  # when a request retried the stored failure
+
+
+def _outcome(session, traces):
+    """The batch's traces in the order they started, from the workflow as it was read: a
+    retry and its failure or completion may be in the same batch as the failure before."""
+    outcome = _Outcome()
+    stored_failure = session.status == Status.FAILED
+    failed_until = session.ended_at if stored_failure else None
+    for trace in sorted(traces, key=operator.attrgetter("started_at")):
+        if failed_until and trace.request_count and trace.started_at > failed_until:
+            if stored_failure:
+                outcome.retried_at, stored_failure = trace.started_at, False
+            failed_until, outcome.failed, outcome.complete = None, False, False
+        if any(e.severity in FAILING for e in trace.errors):
+            outcome.failures += failed_until is None
+            failed_until = max(failed_until or trace.ended_at, trace.ended_at)
+            outcome.failed, outcome.complete = True, False
+        elif trace.complete and failed_until is None:
+            outcome.complete = True
+    outcome.still_failed = failed_until is not None and not outcome.failed
+    return outcome
+
+
+def _reopen(session, retried_at):
+    """A failed workflow that a request started after its failure continues is running
+    again, with no end or duration yet; its failed attempts stay counted. Its own statement
+    (rare), so that the update that follows reads the status it sets on every database
+    (MySQL assigns in order, the others from the row as it was)."""
+    WorkflowSession.objects.filter(
+        pk=session.pk, status=Status.FAILED, ended_at__lt=retried_at
+    ).update(status=Status.IN_PROGRESS, ended_at=None, duration_ms=None)
 
 
 def _insert_steps(traces, workflow_ids):

@@ -4,8 +4,9 @@ Capture keeps only what cannot be had later (see ``records.trace``). Here, in th
 recorder's thread (or before a batch leaves the process for the Redis stream), a trace's
 leaf steps get their ids and wall-clock starts, SQL is normalized and its call site named,
 repeated queries are flagged, cache keys, errors and the host's own metadata are scrubbed,
-and the request is described from its ``RequestFacts``. Nothing leaves the process, for the
-store, the stream or the spool, before it went through ``prepare``.
+errors' frames get their source lines and scrubbed locals, and the request is described
+from its ``RequestFacts``. Nothing leaves the process, for the store, the stream or the
+spool, before it went through ``prepare``.
 """
 
 import functools
@@ -16,6 +17,7 @@ from django.http.request import HttpHeaders
 
 from flowscope.conf import flowscope_settings
 from flowscope.records import sql, storable
+from flowscope.records.frame_context import prepare_frames
 from flowscope.records.frames import call_site_dict
 from flowscope.records.scrubbing import (
     FILTERED,
@@ -27,7 +29,7 @@ from flowscope.records.scrubbing import (
     scrub_query_string,
     scrub_text,
 )
-from flowscope.records.trace import TaskFacts, Trace, new_span_id
+from flowscope.records.trace import CapturedError, TaskFacts, Trace, new_span_id
 
 MAX_KEY_LENGTH = 200
 ERROR_CONTEXT_KEYS = (
@@ -46,6 +48,8 @@ def prepare(record):
     """The record as it is stored (a request's trace is changed in place); other records
     were scrubbed where they were made. Every record's text is then made storable (NUL and
     lone surrogates replaced, and noted: ``records.storable``)."""
+    for error in _captured_errors(record):
+        prepare_frames(error)
     if isinstance(record, Trace) and record.facts is not None:
         is_task = isinstance(record.facts, TaskFacts)
         _prepare_steps(record)
@@ -55,6 +59,13 @@ def prepare(record):
         _scrub_errors(record, TASK_CONTEXT_KEYS if is_task else ERROR_CONTEXT_KEYS)
         record.facts = None
     return storable.repair(record)
+
+
+def _captured_errors(record):
+    """The errors this process captured: a request's, a task's or one on its own."""
+    if isinstance(record, CapturedError):
+        return [record]
+    return record.errors if isinstance(record, Trace) else []
 
 
 def _prepare_steps(trace):

@@ -386,8 +386,14 @@ def _scrub_capped(text: str, extras: tuple) -> str:
     limit = flowscope_settings.MAX_TEXT_LENGTH
     if len(text) <= limit:
         return _scrub_text(text, extras)
-    head = text[:limit].rstrip(_NUMBER_TAIL)
+    head = text_head(text, limit)
     return f"{_scrub_text(head, extras)}…[{len(text) - len(head)} more characters]"
+
+
+def text_head(text: str, limit: int) -> str:
+    """At most ``limit`` characters of ``text`` from its start, the cut moved back over a
+    trailing number: no part of a card number or code is left too short to be masked."""
+    return text if len(text) <= limit else text[:limit].rstrip(_NUMBER_TAIL)
 
 
 # --- bodies ------------------------------------------------------------------------------

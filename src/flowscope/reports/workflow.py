@@ -203,35 +203,39 @@ def advice(workflow, steps):
     return text("recommendations", "Recommendations", body or "None apply.")
 
 
+COMPARISON_COLUMNS = ["Measure", "This workflow", "Median of similar", "Difference"]
+
+
 def comparison(workflow, steps):
-    """This workflow against the median of completed ones of its type around it."""
+    """This workflow against the median of completed ones of its type around it: its
+    duration end to end, then each layer's self time (a step's own time, less its
+    children's, as in "Time per layer"), reckoned the same way on both sides."""
     peers = workflows.completed_peers(workflow, PEER_PERIOD, PEERS)
+    title = "Compared with similar workflows"
     if not peers:
-        return table(
-            "comparison",
-            "Compared with similar workflows",
-            ["Measure", "This", "Median of similar", "Difference"],
-            [],
-            note=f"No completed {workflow.workflow_type} workflow within 24 hours.",
-        )
-    rows = [_row("Duration (ms)", workflow.duration_ms, [d for _, d in peers if d is not None])]
+        note = f"No completed {workflow.workflow_type} workflow within 24 hours."
+        return table("comparison", title, COMPARISON_COLUMNS, [], note=note)
+    durations = [d for _, d in peers if d is not None]
+    rows = [_row("Total duration, end to end (ms)", workflow.duration_ms, durations)]
     mine = workflows.time_per_layer([workflow.pk]).get(workflow.pk, {})
-    theirs = workflows.time_per_layer([pk for pk, _ in peers])
-    for layer in sorted({layer for totals in theirs.values() for layer in totals} | set(mine)):
+    theirs = workflows.time_per_layer([pk for pk, _ in peers]).values()
+    for layer in sorted({layer for layers in theirs for layer in layers} | set(mine)):
         rows.append(
             _row(
-                f"{layer} time (ms)",
-                mine.get(layer, 0.0),
-                [totals.get(layer, 0.0) for totals in theirs.values()],
+                f"{layer} self time (ms)",
+                _self_ms(mine, layer),
+                [_self_ms(layers, layer) for layers in theirs],
             )
         )
-    return table(
-        "comparison",
-        "Compared with similar workflows",
-        ["Measure", "This", "Median of similar", "Difference"],
-        rows,
-        note=f"{len(peers)} completed {workflow.workflow_type} workflows within 24 h.",
+    note = (
+        f"{len(peers)} completed {workflow.workflow_type} workflows within 24 h. Self time: "
+        "a step's own time, less its children's."
     )
+    return table("comparison", title, COMPARISON_COLUMNS, rows, note=note)
+
+
+def _self_ms(layers, layer):
+    return layers.get(layer, {}).get("self_ms", 0.0)
 
 
 def _row(label, value, values):

@@ -12,20 +12,14 @@ opens the browser and after it has closed it.
 
 import json
 import re
-from datetime import date
 
 import pytest
 
 from flowscope.models import ErrorLog, WorkflowSession
+from tests import storefront
 from tests.browser import browser_page
-from tests.shop_data import (
-    ALICE,
-    ALICE_PASSWORD,
-    DECLINED_CARD,
-    VALID_CARD,
-    as_typed,
-    make_catalogue,
-)
+from tests.shop_data import DECLINED_CARD, VALID_CARD, as_typed, make_catalogue
+from tests.storefront import add_to_cart, check_out, declined_then_paid
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 HEX16 = re.compile(r"[0-9a-f]{16}")
@@ -39,25 +33,8 @@ def catalogue(transactional_db, settings, alice):
     return make_catalogue(novels=2)
 
 
-def future_expiry():
-    return f"12/{(date.today().year + 5) % 100:02d}"
-
-
 def sign_in(page, base_url, expect):
-    page.goto(f"{base_url}/shop/")
-    page.get_by_label("Username").fill(ALICE)
-    page.get_by_label("Password").fill(ALICE_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("product")).to_have_count(3)
-    expect(page.get_by_test_id("session-user")).to_have_text(ALICE)
-
-
-def check_out(page, card):
-    page.get_by_label("Shipping address").fill("1 Main St\nSpringfield")
-    page.get_by_label("Card number").fill(card)
-    page.get_by_label("Expiry (MM/YY)").fill(future_expiry())
-    page.get_by_label("CVV").fill("123")
-    page.get_by_role("button", name="Place order").click()
+    storefront.sign_in(page, base_url, expect, products=3)
 
 
 def shown_correlation_id(page):
@@ -218,6 +195,43 @@ def test_declined_card_shows_the_error_and_fails_the_workflow(
     ]
 
 
+def test_a_declined_checkout_and_the_retry_that_paid_are_one_completed_workflow(
+    live_server, catalogue, real_recorder, playwright_api
+):
+    """The SDK continues the failed checkout for the retry; the store keeps the failed
+    attempt (its error, its red steps) in the workflow the retry completed."""
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        sign_in(page, live_server.url, expect)
+        add_to_cart(page, expect, catalogue[1])
+        declined, paid = declined_then_paid(page, expect)
+        flush_sdk(page)
+        # Paid: the next checkout is a workflow of its own.
+        add_to_cart(page, expect, catalogue[0])
+        expect(page.get_by_test_id("workflow-status")).to_have_text("in progress")
+        next_one = shown_correlation_id(page)
+    assert [p for p in problems if "status of 402" not in p] == []
+    assert HEX32.fullmatch(paid) and paid == declined != next_one
+
+    workflow, steps = recorded(real_recorder, paid)
+    assert (workflow.status, workflow.failed_attempts, workflow.error_count) == (
+        "completed",
+        1,
+        1,
+    )
+    checkouts = [
+        (s.status, s.metadata["status_code"])
+        for s in steps
+        if s.layer == "api" and s.name == "POST /api/v1/orders/checkout/"
+    ]
+    assert checkouts == [("error", 402), ("ok", 201)]
+    error = ErrorLog.objects.get(workflow=workflow)
+    assert error.message == "402 Payment Required: The card was declined by its issuer."
+    assert workflow.duration_ms >= (error.created_at - workflow.started_at).total_seconds() * 1000
+    checkouts = WorkflowSession.objects.filter(workflow_type="checkout")
+    assert set(checkouts.values_list("correlation_id", flat=True)) == {paid, next_one}
+
+
 # Installed before the SDK: hands out (and remembers) the promises the real fetch returns,
 # so the test can tell whether the SDK gives the page exactly those.
 REMEMBER_FETCH_PROMISES = """
@@ -374,3 +388,67 @@ def test_sdk_traces_same_origin_fetches_without_changing_fetch(live_server, play
     assert navigation["workflow_type"] == "page_view" and navigation["complete"] is True
     assert navigation["metadata"]["url"] == "/shop/" and navigation["duration_ms"] > 0
     assert {"ttfb", "dom_content_loaded", "transfer_size"} <= set(navigation["metadata"])
+
+
+RETRY_CHECKS = """async () => {
+  const run = async (type, path) => {
+    const workflow = Flowscope.startWorkflow(type);
+    try { await fetch(path); } catch (error) { /* no answer: a failed fetch too */ }
+    workflow.complete();
+    return [workflow.correlationId, workflow.attempt];
+  };
+  const out = {};
+  out.declined = await run('checkout', '/echo/status-402');
+  out.retried = await run('checkout', '/echo/status-402');
+  out.paid = await run('checkout', '/echo/ok');
+  out.afterSuccess = await run('checkout', '/echo/status-500');
+  out.otherType = await run('login', '/echo/ok');
+  out.afterOtherType = await run('checkout', '/echo/down');
+  Flowscope.endWorkflow();
+  out.afterAbandoned = await run('checkout', '/echo/status-402');
+  Flowscope.init({retryWindowMs: 0});
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  out.tooLate = await run('checkout', '/echo/status-402');
+  Flowscope.init({retryWindowMs: 60000});
+  return out;
+}"""
+
+
+def test_sdk_continues_a_failed_workflow_for_the_retry_of_the_same_type(
+    live_server, playwright_api
+):
+    """Which workflow a retry continues, against a stand-in server (Playwright routes)."""
+
+    def echo(route):
+        status = (
+            int(route.request.url.rsplit("status-", 1)[1])
+            if "status-" in route.request.url
+            else 200
+        )
+        route.fulfill(status=status, json={})
+
+    with browser_page(playwright_api) as (page, problems):
+        page.route("**/echo/**", echo)
+        page.route("**/echo/down", lambda route: route.abort("connectionrefused"))
+        page.route(f"**{INGEST_PATH}**", lambda route: route.fulfill(status=202, json={}))
+        page.goto(f"{live_server.url}/shop/")
+        out = page.evaluate(RETRY_CHECKS)
+        failed_before_reload = out["tooLate"][0]
+        page.reload()
+        after_reload = page.evaluate(
+            "() => { const w = Flowscope.startWorkflow('checkout');"
+            " return [w.correlationId, w.attempt]; }"
+        )
+
+    ids = {name: value[0] for name, value in out.items()}
+    attempts = {name: value[1] for name, value in out.items()}
+    assert ids["declined"] == ids["retried"] == ids["paid"]  # two retries of one workflow
+    assert [attempts[n] for n in ("declined", "retried", "paid")] == [1, 2, 3]
+    assert ids["afterSuccess"] != ids["paid"]  # a success ends it
+    assert ids["afterOtherType"] not in (ids["afterSuccess"], ids["otherType"])  # so does a type
+    assert ids["afterAbandoned"] != ids["afterOtherType"]  # and abandoning it
+    assert ids["tooLate"] != ids["afterAbandoned"]  # and the retry window
+    assert attempts["tooLate"] == 1
+    # A reload keeps the failure for the retry (the browser session's storage).
+    assert after_reload == [failed_before_reload, 2]
+    assert [p for p in problems if "status of" not in p and "CONNECTION_REFUSED" not in p] == []

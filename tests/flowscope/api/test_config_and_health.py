@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 
 from flowscope.models import DashboardConfiguration
 from flowscope.testing import use_recorder
@@ -138,3 +139,42 @@ def test_health_reports_a_dead_writer(staff_client):
 
     with use_recorder(DeadRecorder()):
         assert staff_client.get(HEALTH).status_code == 503
+
+
+def test_a_configuration_reads_back_as_written(staff_client):
+    """A level left out is the project's; written back after a read, it must not turn
+    into ``null``, which turns the level off."""
+    thresholds = {"requests_per_workflow": {"warning": 60}, "slow_query_ms": {"critical": None}}
+    created = staff_client.post(CONFIG, {**VALID, "thresholds": thresholds}, format="json")
+    assert created.json()["thresholds"] == thresholds
+    read = staff_client.get(f"{CONFIG}{created.json()['id']}/").json()
+    assert read["thresholds"] == thresholds
+
+
+def test_misordered_levels_are_named_by_the_level_the_request_set(staff_client):
+    change = {"thresholds": {"response_time_ms": {"warning": 900, "critical": 100}}}
+    errors = staff_client.post(CONFIG, {**VALID, **change}, format="json").json()["errors"]
+    (message,) = errors["thresholds"]["response_time_ms"]["critical"]
+    assert "'critical' (100) must be past 'warning' (900)" in message
+    # Only "info" was set: it is the one at fault, against the default warning (50).
+    change = {"thresholds": {"requests_per_workflow": {"info": 60}}}
+    errors = staff_client.post(CONFIG, {**VALID, **change}, format="json").json()["errors"]
+    assert "info" in errors["thresholds"]["requests_per_workflow"]
+
+
+@override_settings(FLOWSCOPE={"THRESHOLDS": {"response_time_ms": {"warning": 300}}})
+def test_the_defaults_are_the_projects_thresholds_level_by_level(staff_client):
+    defaults = staff_client.get(f"{CONFIG}defaults/").json()
+    assert defaults["thresholds"]["response_time_ms"] == {
+        "warning": 300,  # the project's
+        "critical": 2000,  # flowscope's, which the project left alone
+        "above": True,
+    }
+    assert defaults["thresholds"]["cache_hit_ratio"]["above"] is False
+    assert defaults["thresholds"]["requests_per_workflow"] == {
+        "info": 20,
+        "warning": 50,
+        "above": True,
+    }
+    assert defaults["refresh_interval"] == DashboardConfiguration().refresh_interval
+    assert defaults["widgets"] == list(DashboardConfiguration.WIDGETS)

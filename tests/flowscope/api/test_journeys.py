@@ -50,6 +50,50 @@ def test_a_journey_lists_its_workflows_in_order_and_where_it_failed(shopping, st
     assert WorkflowSession.objects.get(correlation_id="someone-else").journey_id == ""
 
 
+def ingest(settings, *events):
+    headers = {"HTTP_X_FLOWSCOPE_KEY": settings.FLOWSCOPE["INGEST_KEYS"][0]}
+    events = [{"correlation_id": "render-1", "journey_id": JOURNEY, **e} for e in events]
+    response = Client().post(INGEST, {"events": events}, content_type="application/json", **headers)
+    assert response.status_code == 202
+
+
+def test_a_journey_shows_where_each_workflow_failed_and_the_page_loads(
+    shopping, real_recorder, staff_client, settings
+):
+    """The checkout that crashed is retried and paid: recovered after one failed attempt,
+    its failure still shown; the page's load timings are in its render's workflow."""
+    Client().get(
+        "/sync/paid-again/",
+        HTTP_X_CORRELATION_ID="checkout-1",
+        HTTP_X_WORKFLOW_COMPLETE="1",
+        HTTP_X_FLOWSCOPE_JOURNEY=JOURNEY,
+    )
+    navigation = {
+        "type": "step",
+        "name": "page.navigation",
+        "duration_ms": 240.5,
+        "status": "ok",
+        "metadata": {"kind": "navigation", "url": "/sync/page/", "ttfb": 31.2},
+    }
+    ingest(settings, navigation)
+    assert real_recorder.flush(10)
+    body = staff_client.get(URL).json()
+    render, checkout, paid = body["workflows"]
+    assert (checkout["status"], checkout["failed_attempts"]) == ("completed", 1)
+    (failure,) = checkout["failures"]
+    assert (failure["error_type"], failure["layer"], failure["step"]) == (
+        "RuntimeError",
+        "api",
+        "inventory.reserve",
+    )
+    assert failure["message"] == "inventory service exploded for order 7"
+    assert body["first_failure"] == "checkout-1"  # it failed, even though it recovered
+    assert render["failures"] == paid["failures"] == []
+    (load,) = render["page_loads"]
+    assert (load["url"], load["duration_ms"], load["ttfb_ms"]) == ("/sync/page/", 240.5, 31.2)
+    assert checkout["page_loads"] == []
+
+
 def test_browser_events_join_the_journey_of_their_workflow(real_recorder, staff_client, settings):
     Client().get("/sync/render/", HTTP_X_CORRELATION_ID="page-9")  # the render: no cookie yet
     assert real_recorder.flush(10)

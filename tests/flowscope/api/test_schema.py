@@ -75,6 +75,12 @@ def test_the_schema_says_what_the_answers_hold():
         "text/html",
         "application/pdf",
     }
+    stack = components["Error"]["properties"]["stack_trace"]
+    assert stack["items"] == {"$ref": "#/components/schemas/Frame"}
+    frame = components["Frame"]
+    assert set(frame["required"]) == {"file", "line", "function", "in_app"}
+    assert frame["properties"]["locals"]["additionalProperties"]["type"] == "string"
+    assert frame["properties"]["pre_context"]["items"]["type"] == "string"
     ingest = paths["/debugging/ingest/"]["post"]
     assert ingest["security"] == [{"ingestKey": []}, {"ingestKeyQuery": []}]
     refused = ingest["responses"]["400"]["content"]["application/json"]["schema"]

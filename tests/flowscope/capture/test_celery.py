@@ -27,7 +27,8 @@ def count_users():
 @app.task
 def explode():
     get_user_model().objects.exists()
-    raise RuntimeError("confirmation service exploded")
+    service = "confirmation"
+    raise RuntimeError(f"{service} service exploded")
 
 
 def send_view(request):
@@ -114,6 +115,12 @@ def test_a_task_run_eagerly_in_a_request_is_a_step_of_it(client):
     (error,) = trace.errors
     assert (error.layer, error.error_type) == ("task", "RuntimeError")
     assert error.span_id == tasks[1].span_id
+    innermost = error.stack_trace[-1]  # the task's own frame, with its locals
+    assert (innermost["function"], innermost["locals"]) == (
+        "explode",
+        {"service": "'confirmation'"},
+    )
+    assert "raise RuntimeError" in innermost["context_line"]
 
 
 class _Broken:

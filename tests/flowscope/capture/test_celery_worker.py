@@ -154,6 +154,9 @@ def test_a_failing_task_fails_the_workflow(client, worker, real_recorder):
     assert (error.layer, error.error_type, error.severity) == ("task", "RuntimeError", "error")
     assert "could not be rendered" in error.message
     assert error.request_context["task"] == step.name
+    task_frame = next(f for f in error.stack_trace if f["function"] == "fail")
+    assert task_frame["locals"] == {"order": "'7'"}  # as the request's query gave it
+    assert "raise RuntimeError" in task_frame["context_line"]
     render = TraceStep.objects.get(workflow=workflow, name="email.render")
     assert error.step_id == render.pk  # the step it escaped from, inside the task
     assert render.parent_span_id == step.span_id

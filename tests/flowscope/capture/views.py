@@ -1,12 +1,14 @@
 """Views for capture tests: sync and async, touching the database, the cache and logging."""
 
 import asyncio
+import json
 import logging
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, re_path
+from rest_framework.authtoken.models import Token
 
 import flowscope
 
@@ -53,11 +55,53 @@ def many_queries_view(request):
     return JsonResponse({"ok": True})
 
 
+class Unprintable:
+    def __repr__(self):
+        raise RuntimeError("no repr today")
+
+
+def _charge(amount, card):
+    return json.loads(f"{{amount {amount}")  # fails inside the standard library
+
+
+def token_crash_view(request):
+    """Fails with a model instance whose ``str`` is a secret (DRF's token) in its locals."""
+    issued = Token.objects.select_related("user").get(user__username=request.GET["user"])
+    owner = issued.user
+    return _charge(owner.pk, issued)
+
+
+def card_crash_view(request):
+    """Fails with a card number, a password, a huge value and a broken ``repr`` in its
+    locals (and in its source)."""
+    card = "4111 1111 1111 1111"
+    password = "hunter2-in-a-local"
+    order = {"id": 7, "card_number": "4242424242424242", "total": 12.5}
+    huge = "x" * 100_000
+    broken = Unprintable()
+    if not request.GET.get("log"):
+        return _charge(order["total"], card) or broken
+    try:
+        _charge(order["total"], card)
+    except ValueError:
+        logger.exception("charge failed for order %s", order["id"])
+    return JsonResponse({"logged": True, "sizes": [len(huge), len(password)]})
+
+
+async def async_crash_view(request):
+    basket = ["lamp", "tent"]
+    await asyncio.sleep(0)
+    raise LookupError(f"no price for {len(basket)} items")
+
+
 urlpatterns = [
     path("sync/<str:tag>/", sync_view),
     path("async/<str:tag>/", async_view),
     path("echo/", echo_view),
     path("crash/", crash_view),
+    path("card-crash/", card_crash_view),
+    path("token-crash/", token_crash_view),
+    path("async-crash/", async_crash_view),
     path("warn/", warn_view),
     path("unavailable/", server_error_view),
     path("n-plus-one/", many_queries_view),

@@ -22,11 +22,13 @@ def client_as(db):
 def test_anonymous_visitors_are_sent_to_the_login_page(client_as):
     response = client_as().get("/debugging/")
     assert response.status_code == 302
-    assert response["Location"] == "/admin/login/?next=/debugging/"
+    assert response["Location"] == "/debugging/login/?next=/debugging/"
 
 
-def test_signed_in_users_who_are_not_staff_are_refused(client_as):
-    assert client_as(is_staff=False).get("/debugging/").status_code == 403
+def test_signed_in_users_who_are_not_staff_are_sent_to_the_login_page(client_as):
+    response = client_as(is_staff=False).get("/debugging/", follow=True)
+    assert response.redirect_chain == [("/debugging/login/?next=/debugging/", 302)]
+    assert "signed in as someone, which is not a staff account" in response.content.decode()
 
 
 def test_staff_get_the_page_with_the_csrf_token_and_the_api_root(client_as):

@@ -8,17 +8,16 @@ server — which is how real traffic arrives anyway.
 
 import json
 import math
-import os
 import re
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from flowscope.models import PerformanceSnapshot
 from tests.browser import browser_page
+from tests.flowscope.dashboard.shots import Shots
 from tests.flowscope.dashboard.traffic import call, shop_traffic
 
 PAGE_BUDGET_SECONDS = 3.0
@@ -108,19 +107,6 @@ def snapshot(
         is_alert=bool(metric_alert),
         severity=severity,
     )
-
-
-class Shots:
-    """Screenshots of each view: into test-artifacts/, or FLOWSCOPE_SCREENSHOTS (the README's
-    pictures are made with ``make screenshots``)."""
-
-    def __init__(self, page, root):
-        self.page = page
-        self.dir = Path(os.environ.get("FLOWSCOPE_SCREENSHOTS") or root / "test-artifacts")
-        self.dir.mkdir(parents=True, exist_ok=True)
-
-    def __call__(self, name, full_page=True):
-        self.page.screenshot(path=str(self.dir / f"dashboard-{name}.png"), full_page=full_page)
 
 
 def timed(timings, name, action, ready):

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -102,6 +103,29 @@ def test_shutdown_writes_what_is_queued_and_the_open_rollups(real_recorder):
     assert PerformanceSnapshot.objects.filter(
         metric="throughput_rpm", component="*", source=real_recorder.source
     ).exists()
+
+
+def test_a_batch_shutdown_gave_up_on_is_counted_lost_and_never_stored(
+    blocked_writer, transactional_db, caplog
+):
+    """Shutdown's time ran out while the writer held a batch: counted as lost, so the
+    writer's commit, when it comes in the process's last moments, must roll back."""
+    started, release = blocked_writer
+    recorder = Recorder()
+    with use_recorder(recorder):
+        for index in range(3):
+            Client().get(f"/sync/late{index}/")
+        assert started.wait(30)  # the writer holds the batch, uncommitted
+        recorder.shutdown(0.2)
+        release.set()  # the writer goes on to its commit, too late
+        deadline = time.monotonic() + 30
+        while recorder.snapshot()["writer_alive"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+    stats = recorder.snapshot()
+    assert (stats["writer_alive"], stats["dropped"]) == (False, 3)
+    assert stats["dropped_by_reason"]["shutdown"] == 3
+    assert WorkflowSession.objects.count() == 0
+    assert [r.getMessage() for r in caplog.records if "flowscope lost" in r.getMessage()]
 
 
 def test_a_failing_store_is_retried_then_dropped_while_the_app_keeps_serving(

@@ -4,6 +4,7 @@ import pytest
 
 from flowscope.percentiles import percentile
 from flowscope.recording.rollups import RollupBuffer
+from flowscope.wire import SnapshotSerializer
 from tests.flowscope.factories import T0, make_span, make_trace
 
 
@@ -88,6 +89,24 @@ def test_errors_cache_and_alerts(settings):
     assert (latency.p95, latency.severity) == (300, "warning")
     ratio = rows["cache_hit_ratio", "cache", "default"]
     assert (ratio.value, ratio.count, ratio.severity) == (0.4, 5, "warning")
+
+
+def test_an_alert_says_which_figure_fired(settings):
+    """The mean of these requests (190 ms) is under the warning; their p95 (1,000 ms) is
+    past it. Over the wire the alert carries the p95, not the mean."""
+    settings.FLOWSCOPE = {
+        **settings.FLOWSCOPE,
+        "THRESHOLDS": {"response_time_ms": {"warning": 500, "critical": 5000}},
+    }
+    buffer = RollupBuffer("host:1")
+    for ms in [100.0] * 9 + [1000.0] * 1:
+        buffer.add(make_trace(duration_ms=ms, name="GET /r/"))
+    rows = snapshots_by(buffer.take_all())
+    latency = SnapshotSerializer(rows["response_time_ms", "api", "GET /r/"]).data
+    assert (latency["value"], latency["severity"]) == (190.0, "warning")
+    assert (latency["judged_on"], latency["judged_value"]) == ("p95", 1000.0)
+    errors = SnapshotSerializer(rows["error_rate", "api", "GET /r/"]).data
+    assert (errors["judged_on"], errors["judged_value"]) == ("value", 0.0)
 
 
 def test_requests_count_when_they_end_and_late_arrivals_are_left_out():

@@ -4,6 +4,7 @@ import pytest
 
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 from flowscope.recording import writer
+from flowscope.records.trace import ExternalSpans
 from tests.flowscope.factories import T0, make_error, make_span, make_trace
 
 pytestmark = pytest.mark.django_db
@@ -44,12 +45,91 @@ def test_completion_sets_end_and_duration():
     assert session.duration_ms == 1500
 
 
-def test_an_error_fails_the_workflow_for_good():
+def browser_completion(at, correlation_id="wf-1"):
+    """What the browser SDK sends when the page completes the workflow: no request."""
+    return ExternalSpans(
+        correlation_id=correlation_id,
+        spans=[make_span("frontend", "workflow.complete", duration_ms=0, at=at)],
+        complete=True,
+    )
+
+
+def test_an_error_fails_the_workflow_and_what_the_browser_reports_after_keeps_it_failed():
+    # Until issue 17 a failure was for good. The browser's report of the failed attempt
+    # (its fetch steps, the page completing the workflow) still leaves it failed.
     writer.write([make_trace(errors=[make_error()])])
-    writer.write([make_trace(at=T0 + timedelta(seconds=1), complete=True)])
+    writer.write([browser_completion(T0 + timedelta(seconds=1))])
     session = workflow()
-    assert (session.status, session.error_count) == ("failed", 1)
+    assert (session.status, session.error_count, session.failed_attempts) == ("failed", 1, 1)
     assert session.duration_ms == 100
+
+
+def test_a_request_after_a_failure_is_a_retry_that_reopens_and_completes_the_workflow():
+    writer.write([make_trace(errors=[make_error()], status="error")])
+    writer.write([make_trace(at=T0 + timedelta(seconds=1))])  # e.g. the cart changed
+    session = workflow()
+    assert (session.status, session.ended_at, session.duration_ms) == ("in_progress", None, None)
+    assert session.failed_attempts == 1
+    writer.write([make_trace(at=T0 + timedelta(seconds=2), complete=True)])
+    session = workflow()
+    assert (session.status, session.duration_ms) == ("completed", 2100)
+    # The failed attempt stays on record.
+    assert (session.error_count, session.failed_attempts, session.request_count) == (1, 1, 3)
+    assert ErrorLog.objects.get().step.status == "error"
+
+
+def test_a_retry_that_pays_in_the_same_batch_completes_the_workflow():
+    writer.write([make_trace(errors=[make_error()])])
+    writer.write([make_trace(at=T0 + timedelta(seconds=5), duration_ms=200, complete=True)])
+    session = workflow()
+    assert (session.status, session.ended_at) == ("completed", T0 + timedelta(seconds=5.2))
+    assert session.failed_attempts == 1
+
+
+def test_a_failure_and_the_retry_that_paid_in_one_batch_are_one_completed_workflow():
+    writer.write([make_trace()])
+    declined = make_trace(at=T0 + timedelta(seconds=1), errors=[make_error()])
+    paid = make_trace(at=T0 + timedelta(seconds=3), complete=True)
+    writer.write([paid, browser_completion(T0 + timedelta(seconds=1.2)), declined])
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("completed", 1, 1)
+
+
+def test_a_late_error_and_then_a_retry_in_one_batch_reopen_the_stored_failure():
+    writer.write([make_trace(errors=[make_error()])])
+    late = make_trace(at=T0 + timedelta(milliseconds=50), errors=[make_error()])
+    late.root.layer = "task"
+    writer.write([late, make_trace(at=T0 + timedelta(seconds=2), complete=True)])
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("completed", 1, 2)
+
+
+def test_each_failed_retry_is_one_more_failed_attempt():
+    writer.write([make_trace(errors=[make_error()])])
+    writer.write([make_trace(at=T0 + timedelta(seconds=1), errors=[make_error()])])
+    # A late error of the attempt that just failed is not another attempt.
+    late = make_trace(at=T0 + timedelta(seconds=1, milliseconds=50), errors=[make_error()])
+    late.root.layer = "task"  # a background task of that attempt: no request
+    writer.write([late])
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("failed", 2, 3)
+    writer.write([make_trace(at=T0 + timedelta(seconds=2), complete=True)])
+    assert (workflow().status, workflow().failed_attempts) == ("completed", 2)
+
+
+def test_a_request_that_started_before_the_failure_reopens_nothing():
+    """Two requests of one attempt ran at once; the one that did not fail is written last."""
+    writer.write([make_trace(at=T0 + timedelta(milliseconds=50), errors=[make_error()])])
+    writer.write([make_trace(at=T0)])
+    assert workflow().status == "failed"
+
+
+def test_a_retry_left_unfinished_times_out_with_its_failed_attempt():
+    writer.write([make_trace(errors=[make_error()])])
+    writer.write([make_trace(at=T0 + timedelta(seconds=1))])
+    changed = writer.time_out_idle_workflows(T0 + timedelta(minutes=60), timeout_seconds=1800)
+    assert [w.correlation_id for w in changed.timed_out] == ["wf-1"]
+    assert (workflow().status, workflow().failed_attempts) == ("timed_out", 1)
 
 
 def test_a_warning_does_not_fail_the_workflow():

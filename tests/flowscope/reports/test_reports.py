@@ -54,8 +54,13 @@ def test_workflow_report_of_a_failed_checkout(staff_client, checkouts):
     assert "/app/shop/views.py:10 in pay" in error[6]
     comparison = {row[0]: row[1:] for row in section(report, "comparison")["rows"]}
     # good-1 and good-2 both took 1000 + 200 ms; this one 1000 + 300 ms.
-    assert comparison["Duration (ms)"] == [1300.0, 1200.0, 100.0]
-    assert comparison["api time (ms)"] == [400.0, 300.0, 100.0]
+    assert comparison["Total duration, end to end (ms)"] == [1300.0, 1200.0, 100.0]
+    # Self time on both sides, as "Time per layer" counts it: each request's own 95 ms
+    # and 55 ms (150 ms) against 95 ms and 150 ms here; the gateway's 120 ms alike.
+    assert comparison["api self time (ms)"] == [245.0, 150.0, 95.0]
+    assert comparison["api self time (ms)"][0] == section(report, "time_per_layer")["fields"]["api"]
+    assert comparison["external self time (ms)"] == [120.0, 120.0, 0.0]
+    assert section(report, "comparison")["columns"][1:3] == ["This workflow", "Median of similar"]
     assert Report.objects.get().title == "Workflow report: checkout bad-1"
 
 

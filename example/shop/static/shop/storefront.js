@@ -3,7 +3,8 @@
  * shop"). One click-through (sign in, browse, add to the cart, check out) is one flowscope
  * workflow of type "checkout": it starts when the customer signs in (or does the next thing
  * after a finished checkout) and is completed when the checkout has answered. Every fetch
- * in between carries the workflow's correlation ID, added by the flowscope SDK.
+ * in between carries the workflow's correlation ID, added by the flowscope SDK. After a
+ * declined checkout, the SDK continues the same workflow for the retry.
  *
  * Everything the API returns is put on the page as text (textContent), never as HTML.
  */
@@ -90,7 +91,9 @@
       return current;
     }
     state.workflow = flowscope.startWorkflow(WORKFLOW_TYPE);
-    showWorkflow("in progress");
+    // After a failed checkout the SDK continues that workflow: the retry is part of it.
+    const attempt = state.workflow.attempt || 1;
+    showWorkflow(attempt > 1 ? `in progress: attempt ${attempt}` : "in progress");
     return state.workflow;
   }
 

@@ -1,8 +1,14 @@
 from django.db import transaction
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from flowscope.api.access import DashboardAccessMixin
-from flowscope.api.serializers.configuration import DashboardConfigurationSerializer
+from flowscope.api.schema import extend_schema
+from flowscope.api.serializers.configuration import (
+    ConfigurationDefaultsSerializer,
+    DashboardConfigurationSerializer,
+)
 from flowscope.models import DashboardConfiguration
 
 
@@ -16,6 +22,14 @@ class DashboardConfigurationViewSet(DashboardAccessMixin, viewsets.ModelViewSet)
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular, reading the model
             return DashboardConfiguration.objects.none()
         return DashboardConfiguration.objects.filter(user=self.request.user)
+
+    @extend_schema(responses=ConfigurationDefaultsSerializer)
+    @action(detail=False, pagination_class=None, filter_backends=[])
+    def defaults(self, request):
+        """What a configuration holds where it sets nothing, thresholds included: the
+        settings page shows them beside each field, and an emptied field goes back to them."""
+        defaults = ConfigurationDefaultsSerializer.defaults()
+        return Response(ConfigurationDefaultsSerializer(defaults).data)
 
     @transaction.atomic
     def perform_create(self, serializer):

@@ -13,6 +13,12 @@
  *   // W3C traceparent, and is recorded as a frontend step of the workflow ...
  *   workflow.complete();                                   // the workflow is over
  *
+ * A workflow whose last fetch failed (an error status, or no answer) and that the page then
+ * completes failed: the next workflow of its type started in the same journey within
+ * retryWindowMs continues it, under the same correlation ID, so that a retry and the
+ * attempts before it are one workflow. A workflow that succeeds, a workflow of another
+ * type, or Flowscope.endWorkflow() ends that.
+ *
  * What it sends, and the endpoint that takes it: docs/ingest.md. It never throws into the
  * page and never blocks it: every hook is guarded, events wait in a bounded queue and go
  * out in batches; a batch that cannot be delivered is dropped and counted in
@@ -63,6 +69,7 @@
     flushIntervalMs: 2000,
     propagateTo: [],
     pageWorkflowType: "page_view",
+    retryWindowMs: 1800000, // the server's WORKFLOW_TIMEOUT_SECONDS by default
   };
   var ingest = null; // the resolved ingest URL: {href, origin, pathname}
   var queue = [];
@@ -85,6 +92,10 @@
   var JOURNEY_ID = /^[A-Za-z0-9_-]{8,64}$/;
   var CORRELATION_ID = /^[A-Za-z0-9._:-]{1,64}$/;
   var journeyId = journey();
+  // The failed workflow the next one of its type continues: {journey, type, correlationId,
+  // attempt, failedAt}; kept in sessionStorage too, so that a retry after a reload counts.
+  var RETRY_KEY = "flowscope_failed_workflow";
+  var failedWorkflow = null;
   // The page's own workflow: the server render's (named in its Server-Timing), so that the
   // load timings join the request that made the page; else one of the page's own.
   var pageCorrelationId = renderCorrelationId() || randomHex(16);
@@ -204,6 +215,7 @@
     var url = script.getAttribute("data-ingest-url");
     var key = script.getAttribute("data-ingest-key");
     var interval = script.getAttribute("data-flush-interval-ms");
+    var retryWindow = script.getAttribute("data-retry-window-ms");
     var propagate = script.getAttribute("data-propagate-to");
     if (url) {
       options.ingestUrl = url;
@@ -216,6 +228,9 @@
     }
     if (propagate) {
       options.propagateTo = propagate.split(/[\s,]+/).filter(Boolean);
+    }
+    if (retryWindow) {
+      options.retryWindowMs = Number(retryWindow);
     }
     return options;
   }
@@ -267,6 +282,12 @@
     if (options.pageWorkflowType !== undefined) {
       config.pageWorkflowType = cleanWorkflowType(options.pageWorkflowType);
     }
+    if (options.retryWindowMs !== undefined) {
+      var retryWindow = Number(options.retryWindowMs);
+      if (isFinite(retryWindow) && retryWindow >= 0) {
+        config.retryWindowMs = retryWindow;
+      }
+    }
     scheduleFlush();
     return api;
   }
@@ -309,16 +330,85 @@
     return "";
   }
 
+  // ---------------------------------------------------------------- retries
+
+  function sessionStore() {
+    try {
+      return global.sessionStorage || null;
+    } catch (error) {
+      return null; // storage refused (a sandboxed frame, a privacy setting)
+    }
+  }
+
+  function rememberFailure(state) {
+    failedWorkflow = {
+      journey: journeyId,
+      type: state.workflowType,
+      correlationId: state.correlationId,
+      attempt: state.attempt,
+      failedAt: Date.now(),
+    };
+    var store = sessionStore();
+    try {
+      if (store) {
+        store.setItem(RETRY_KEY, JSON.stringify(failedWorkflow));
+      }
+    } catch (error) {
+      // kept in memory only
+    }
+  }
+
+  function forgetFailure() {
+    failedWorkflow = null;
+    var store = sessionStore();
+    try {
+      if (store) {
+        store.removeItem(RETRY_KEY);
+      }
+    } catch (error) {
+      // nothing kept there
+    }
+  }
+
+  /** The failed workflow a new one of ``type`` continues, or null; forgotten either way:
+   * the retry is the workflow now, and it is remembered again if it fails again. */
+  function takeFailure(type) {
+    var failed = failedWorkflow;
+    var store = sessionStore();
+    if (!failed && store) {
+      try {
+        failed = JSON.parse(store.getItem(RETRY_KEY) || "null");
+      } catch (error) {
+        failed = null;
+      }
+    }
+    forgetFailure();
+    if (
+      !failed ||
+      failed.journey !== journeyId ||
+      failed.type !== type ||
+      !CORRELATION_ID.test(text(failed.correlationId)) ||
+      !(Date.now() - failed.failedAt <= config.retryWindowMs)
+    ) {
+      return null;
+    }
+    return failed;
+  }
+
   // ---------------------------------------------------------------- workflows
 
   function handleFor(state) {
     return {
       correlationId: state.correlationId,
       workflowType: state.workflowType,
+      attempt: state.attempt, // 1, or more for a retry continuing a failed workflow
       complete: function (metadata) {
         return completeWorkflow(state, metadata);
       },
       end: function () {
+        if (failedWorkflow && failedWorkflow.correlationId === state.correlationId) {
+          forgetFailure(); // abandoned: not continued
+        }
         endState(state, "ended");
       },
       isActive: function () {
@@ -349,11 +439,15 @@
     if (active) {
       endState(active, "ended"); // abandoned: the server times it out
     }
+    var workflowType = cleanWorkflowType(type);
+    var retried = takeFailure(workflowType);
     var state = {
-      correlationId: randomHex(16),
-      workflowType: cleanWorkflowType(type),
+      correlationId: retried ? retried.correlationId : randomHex(16),
+      workflowType: workflowType,
+      attempt: retried ? (retried.attempt || 1) + 1 : 1,
       startedAt: monotonic(),
       status: "active",
+      lastFetchFailed: false,
     };
     state.handle = handleFor(state);
     active = state;
@@ -376,7 +470,9 @@
     announce(state);
   }
 
+  /** The active workflow is abandoned, and a failed one is not continued. */
   function endWorkflow() {
+    forgetFailure();
     if (active) {
       endState(active, "ended");
     }
@@ -392,6 +488,11 @@
       if (Object.prototype.hasOwnProperty.call(extra, key) && !(key in details)) {
         details[key] = extra[key];
       }
+    }
+    if (state.lastFetchFailed) {
+      rememberFailure(state);
+    } else {
+      forgetFailure();
     }
     enqueue(
       withWorkflow(state, {
@@ -726,6 +827,7 @@
     if (error) {
       metadata.error = text(error ? error.name : "", 100) || "Error";
     }
+    traced.state.lastFetchFailed = failed;
     enqueue(
       withWorkflow(traced.state, {
         type: "step",
@@ -959,7 +1061,9 @@
       } catch (error) {
         stats.internal_errors += 1;
         // A handle that does nothing, so the page's code goes on working.
-        return { correlationId: "", workflowType: "", complete: flush, end: noop, isActive: noop };
+        return {
+          correlationId: "", workflowType: "", attempt: 1, complete: flush, end: noop, isActive: noop,
+        };
       }
     },
     currentWorkflow: guard(currentWorkflow),

@@ -1,5 +1,7 @@
 // The dashboard API, with the session cookie and Django's CSRF token.
 
+import { endsSession, sessionEnded } from "./session.js";
+
 const root = document.getElementById("app").dataset.apiRoot;
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 
@@ -40,6 +42,9 @@ export async function api(path, { method = "GET", query, body, signal } = {}) {
   } catch (ignored) {
     // not JSON: keep the text
   }
-  if (!response.ok) throw new ApiError(response.status, data, response.statusText);
+  if (!response.ok) {
+    if (endsSession(response.status, data)) sessionEnded();
+    throw new ApiError(response.status, data, response.statusText);
+  }
   return data;
 }

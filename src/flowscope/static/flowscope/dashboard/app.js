@@ -6,6 +6,7 @@ import { errorBox, notFound, replace } from "./dom.js";
 import { Bus, LiveConnection } from "./live.js";
 import * as alerts from "./views/alerts.js";
 import * as errors from "./views/errors.js";
+import * as journeys from "./views/journeys.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
 import * as reports from "./views/reports.js";
@@ -22,6 +23,7 @@ const WINDOW_KEY = "flowscope.window";
 const ROUTES = {
   overview: { list: overview.render },
   workflows: { list: workflows.renderList, detail: workflows.renderDetail, one: "Workflow" },
+  journeys: { list: journeys.renderList, detail: journeys.renderDetail, one: "Journey" },
   errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
   performance: { list: performance.render },
   testing: { list: testing.render },
@@ -31,7 +33,7 @@ const ROUTES = {
 };
 const LABELS = {
   live: "live", connecting: "connecting", reconnecting: "reconnecting…", polling: "polling", offline: "offline",
-  off: "live updates off",
+  off: "live updates off", "signed-out": "signed out",
 };
 
 const bus = new Bus();
@@ -75,6 +77,7 @@ function showState(state) {
       : "This server has no WebSockets (WSGI): refreshing over HTTP every few seconds.",
     off: `${app.dataset.liveOffFix || "The server has no live updates."} Meanwhile the page polls over HTTP every few seconds.`,
     offline: "Neither the WebSocket nor the API answers.",
+    "signed-out": "The session has ended: log in again to see live data.",
   }[state] || "";
 }
 

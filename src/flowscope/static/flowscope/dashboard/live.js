@@ -5,10 +5,13 @@
 // States: "connecting", "live" (socket open), "reconnecting" (socket down, no catch-up
 // yet), "polling" (socket down, data still arriving over HTTP), "off" (the server has no
 // live updates, `offReason` says why: data arrives over HTTP, no socket is tried again),
-// "offline" (neither works).
+// "offline" (neither works), "signed-out" (the session ended: nothing is tried again;
+// session.js shows the way back to the login).
 //
 // Where the server has no sockets (served over WSGI), { sockets: false } never opens one
 // and polls from the start.
+
+import { onSessionEnded, sessionEnded, sessionHasEnded } from "./session.js";
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 30000;
@@ -38,7 +41,15 @@ export class LiveConnection {
   }
 
   start() {
+    if (sessionHasEnded()) {
+      this.setState("signed-out");
+      return this;
+    }
     this.stopped = false;
+    this.forgetSession = onSessionEnded(() => {
+      this.stop();
+      this.setState("signed-out");
+    });
     if (this.offReason) this.pollOnly(this.offReason);
     else if (this.sockets) this.connect();
     else this.startPolling();
@@ -61,6 +72,7 @@ export class LiveConnection {
 
   stop() {
     this.stopped = true;
+    if (this.forgetSession) this.forgetSession();
     clearTimeout(this.timers.reconnect);
     clearInterval(this.timers.poll);
     if (this.socket) this.socket.close(1000);
@@ -110,7 +122,7 @@ export class LiveConnection {
       this.socket = null;
       if (this.stopped) return;
       if (event.code === 4401 || event.code === 4403) {
-        this.setState("offline"); // signed out or not allowed: retrying will not help
+        sessionEnded({ refused: event.code === 4403 }); // retrying will not help
         return;
       }
       if (event.code === 4503) {

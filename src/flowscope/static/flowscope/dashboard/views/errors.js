@@ -1,5 +1,6 @@
 // Errors: groups (by fingerprint) with counts, a sparkline of occurrences, first and last
-// seen; a group's page with its stack trace, the workflows it happened in, resolve/reopen.
+// seen; a group's page with its stack trace (each frame's source lines and locals), the
+// workflows it happened in, resolve/reopen.
 
 import { sparkline } from "../charts.js";
 import { badge, emptyState, fmt, h, json, panel, replace, table, timeEl } from "../dom.js";
@@ -118,16 +119,47 @@ export async function renderList(container, params, ctx) {
   return () => { off(); clearTimeout(pending); };
 }
 
-function frame(f) {
-  return h("li", { class: f.in_app ? "frame in-app" : "frame lib" },
-    h("div", { class: "frame-head" },
-      h("span", { class: "frame-fn", text: f.function || "?" }),
-      h("span", { class: "frame-loc", text: ` ${f.file || f.filename || ""}:${f.line ?? f.lineno ?? ""}` }),
-      f.in_app ? badge("app", "flag") : null),
-    f.code ? h("pre", { class: "frame-code", text: f.code }) : null);
+function frameHead(f, tag = "div") {
+  return h(tag, { class: "frame-head" },
+    h("span", { class: "frame-fn", text: f.function || "?" }),
+    h("span", { class: "frame-loc", text: ` ${f.file || f.filename || ""}:${f.line ?? f.lineno ?? ""}` }),
+    f.in_app ? badge("app", "flag") : null);
 }
 
-// The project's own frames stand out; runs of library frames fold into one line each.
+// The lines around the frame's own, numbered as in the file; its own line is marked.
+function sourceContext(f) {
+  const pre = f.pre_context || [];
+  const lines = [...pre, f.context_line, ...(f.post_context || [])];
+  const first = Number(f.line) - pre.length;
+  return h("pre", { class: "frame-source", "data-testid": "frame-source" }, lines.map((text, i) =>
+    h("span", { class: i === pre.length ? "source-line current" : "source-line", "aria-current": i === pre.length ? "true" : null },
+      h("span", { class: "line-no", text: String(first + i) }), h("span", { text: text || " " }))));
+}
+
+function localsTable(f) {
+  const names = Object.keys(f.locals);
+  return h("div", { class: "table-wrap" }, h("table", { class: "frame-locals", "data-testid": "frame-locals" },
+    h("caption", { text: `Local variables${f.more_locals ? ` (${f.more_locals} more not kept)` : ""}` }),
+    h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Name" }), h("th", { scope: "col", text: "Value (scrubbed)" }))),
+    h("tbody", {}, names.length
+      ? names.map((name) => h("tr", {}, h("th", { scope: "row", text: name }), h("td", {}, h("code", { text: f.locals[name] }))))
+      : h("tr", {}, h("td", { colspan: 2, class: "muted", text: "None" })))));
+}
+
+// A frame with its source lines (and, for the project's own code, its locals) opens to
+// show them; one with only its line (a browser's, another service's) shows that line.
+function frame(f, open = false) {
+  const cls = f.in_app ? "frame in-app" : "frame lib";
+  if (typeof f.context_line !== "string") {
+    return h("li", { class: cls }, frameHead(f), f.code ? h("pre", { class: "frame-code", text: f.code }) : null);
+  }
+  return h("li", { class: cls }, h("details", { class: "frame-detail", open },
+    h("summary", {}, frameHead(f, "span"), f.code ? h("code", { class: "frame-code", text: f.code }) : null),
+    sourceContext(f), f.locals ? localsTable(f) : null));
+}
+
+// The project's own frames stand out (the innermost one open); runs of library frames fold
+// into one line each.
 function frames(stack) {
   if (!stack || !stack.length) return h("p", { class: "muted", text: "No stack trace was captured for this error." });
   const runs = [];
@@ -136,12 +168,14 @@ function frames(stack) {
     if (!f.in_app && last && !last.app) last.frames.push(f);
     else runs.push({ app: Boolean(f.in_app), frames: [f] });
   }
+  const innermost = stack.findLast((f) => f.in_app);
+  const show = (f) => frame(f, f === innermost);
   const hasApp = runs.some((run) => run.app);
   return h("ol", { class: "frames", "data-testid": "stack-trace" }, runs.map((run) => (run.app || !hasApp
-    ? run.frames.map(frame)
+    ? run.frames.map(show)
     : h("li", {}, h("details", { class: "lib-frames" },
       h("summary", { text: `${run.frames.length} library frame${run.frames.length === 1 ? "" : "s"}` }),
-      h("ol", { class: "frames" }, run.frames.map(frame)))))));
+      h("ol", { class: "frames" }, run.frames.map(show)))))));
 }
 
 export async function renderDetail(container, { id }, ctx) {
@@ -178,7 +212,7 @@ export async function renderDetail(container, { id }, ctx) {
         ["First seen", fmt.time(list.length ? list[list.length - 1].created_at : error.created_at)],
         ["Last seen", fmt.time(list.length ? list[0].created_at : error.created_at)],
         ["Step", error.step ? error.step.name : "—"]].map(([k, v]) => h("div", {}, h("dt", { text: k }), h("dd", { text: v })))),
-    panel("Stack trace", frames(error.stack_trace), { wide: true, actions: h("span", { class: "muted small", text: "your code is highlighted" }) }),
+    panel("Stack trace", frames(error.stack_trace), { wide: true, actions: h("span", { class: "muted small", text: "your code is highlighted; open a frame for its source and locals" }) }),
     panel("Workflows it happened in", table([
       { label: "Workflow", render: (e) => workflowLink(e.correlation_id) },
       { label: "When", render: (e) => timeEl(e.created_at) },

@@ -14,6 +14,38 @@ const SERIES = [
 ];
 const LAYERS = ["api", "database", "cache", "external"];
 
+// A rollup's figure in its unit, by metric (the unit the API's `metric` names).
+function bytes(value) {
+  if (value >= 1024 * 1024) return `${fmt.num(value / (1024 * 1024))} MB`;
+  if (value >= 1024) return `${fmt.num(value / 1024)} KB`;
+  return `${fmt.num(value, 0)} bytes`;
+}
+const UNITS = {
+  response_time_ms: fmt.ms,
+  response_size_bytes: bytes,
+  error_rate: fmt.pct,
+  layer_error_rate: fmt.pct,
+  cache_hit_ratio: fmt.pct,
+  query_count: (v) => `${fmt.num(v)} queries`,
+  throughput_rpm: (v) => `${fmt.num(v, 0)}/min`,
+};
+
+function inUnit(metric, value) {
+  if (value === null || value === undefined) return "—";
+  return (UNITS[metric] || ((v) => fmt.num(v, 3)))(value);
+}
+
+// An alert's value is the figure its threshold judged (a window's p95 for response times
+// and sizes), named as such.
+const ALERT_COLUMNS = [
+  { label: "When", render: (a) => timeEl(a.window_start) },
+  { label: "Metric", render: (a) => a.metric },
+  { label: "Where", render: (a) => `${a.layer} ${a.component}` },
+  { label: "Value that fired", class: "num", render: (a) => `${a.judged_on === "p95" ? "p95 " : ""}${inUnit(a.metric, a.judged_value)}` },
+  { label: "Threshold", class: "num", render: (a) => inUnit(a.metric, a.threshold) },
+  { label: "Severity", render: (a) => badge(a.severity, "severity") },
+];
+
 function chart(spec, points) {
   const data = points.map((p) => ({ t: p.t, v: spec.pick(p) }));
   return h("figure", { class: "chart", "data-testid": `perf-${spec.metric}` }, h("figcaption", { text: spec.title }),
@@ -65,13 +97,6 @@ export async function render(container, params, ctx) {
     h("div", { class: "grid-2" },
       panel("Slowest routes", routeTable(metrics.slowest_routes, "Route")),
       panel("Slowest queries", routeTable(metrics.slowest_queries, "Query"))),
-    panel("Alerts", table([
-      { label: "When", render: (a) => timeEl(a.window_start) },
-      { label: "Metric", render: (a) => a.metric },
-      { label: "Where", render: (a) => `${a.layer} ${a.component}` },
-      { label: "Value", class: "num", render: (a) => fmt.num(a.value, 3) },
-      { label: "Threshold", class: "num", render: (a) => fmt.num(a.threshold, 3) },
-      { label: "Severity", render: (a) => badge(a.severity, "severity") },
-    ], alerts.results, { testid: "alerts", empty: "No alerts raised." }), { wide: true }),
+    panel("Alerts", table(ALERT_COLUMNS, alerts.results, { testid: "alerts", empty: "No alerts raised." }), { wide: true }),
     panel("Recommendations", recommendationList(data.optimization_recommendations, { evidence: true }), { wide: true }));
 }

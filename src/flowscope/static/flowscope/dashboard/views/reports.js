@@ -1,7 +1,7 @@
 // Reports: generate each kind, list them, open one, export it in each format.
 
 import { url } from "../api.js";
-import { emptyState, fmt, h, json, panel, replace, table, timeEl } from "../dom.js";
+import { emptyState, h, json, panel, replace, table, timeEl } from "../dom.js";
 
 const FORMATS = ["json", "csv", "md", "html", "pdf"];
 
@@ -60,17 +60,47 @@ function value(v) {
   return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
+// A timestamp as report builders write them (ISO 8601): shown in the reader's local time,
+// to the second, with the ISO form in the tooltip.
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?$/;
+
+function when(iso) {
+  const text = new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  return h("time", { datetime: iso, title: iso, text });
+}
+
+function cell(v) {
+  return typeof v === "string" && ISO.test(v) ? when(v) : value(v);
+}
+
 function fieldList(values) {
   return h("dl", { class: "summary" }, Object.entries(values || {}).map(([k, v]) =>
-    h("div", {}, h("dt", { text: k.replaceAll("_", " ") }), h("dd", { text: value(v) }))));
+    h("div", {}, h("dt", { text: k.replaceAll("_", " ") }), h("dd", {}, cell(v)))));
+}
+
+// The step tree's builder indents a child by two spaces a level (its parent span's step
+// above it): drawn as an indent, since HTML collapses the spaces.
+function treeCell(name) {
+  const text = String(name ?? "");
+  const depth = Math.floor((text.length - text.trimStart().length) / 2);
+  return h("span", {
+    class: `tree-step${depth ? " child" : ""}`, "data-depth": depth, style: { paddingLeft: `${depth * 1.25}em` },
+    text: text.trimStart(),
+  });
+}
+
+function isTree(part) {
+  return part.rows.some((row) => typeof row[0] === "string" && row[0].startsWith(" "));
 }
 
 // Every section is a table, a set of fields or a text (flowscope.reports.sections).
 function section(part) {
   let body;
   if (part.kind === "table") {
-    body = table(part.columns.map((label, i) => ({ label, render: (row) => value(row[i]) })), part.rows,
-      { empty: "Nothing in this period." });
+    const tree = isTree(part);
+    body = table(part.columns.map((label, i) => ({
+      label, render: (row) => (tree && i === 0 ? treeCell(row[i]) : cell(row[i])),
+    })), part.rows, { empty: "Nothing in this period.", testid: `report-${part.key}` });
   } else if (part.kind === "fields") {
     body = fieldList(part.fields);
   } else {
@@ -87,7 +117,7 @@ export async function renderDetail(container, { id }, ctx) {
   replace(container,
     h("div", { class: "view-head" }, h("p", { class: "crumbs" }, h("a", { href: "#/reports", text: "Reports" }), " / "),
       h("h1", { text: report.title || report.report_type }),
-      h("p", { class: "muted", text: `${report.report_type} · ${fmt.time(report.generated_at)} · ${report.generated_by || ""}` }),
+      h("p", { class: "muted" }, `${report.report_type} · `, when(report.generated_at), ` · ${report.generated_by || ""}`),
       exports(report)),
     panel("Summary", fieldList(report.summary), { wide: true, testid: "report-summary" }),
     sections.map(section),

@@ -2,6 +2,7 @@
 // workflow, traced like real traffic; see the result and open its trace. History, re-run.
 
 import { badge, fmt, h, json, panel, replace, table, timeEl } from "../dom.js";
+import { checkResults, checksEditor, refusal } from "./checks.js";
 import { workflowLink } from "./overview.js";
 import { renderDetail as renderWorkflow } from "./workflows.js";
 
@@ -33,7 +34,7 @@ function endpointResult(result) {
   return h("div", { class: "result", "data-testid": "test-result" },
     h("p", {}, badge(result.passed ? "passed" : "failed"), ` ${result.status_code ?? "—"} · ${fmt.ms(result.response_time_ms)} `, traceLink(result)),
     result.error ? h("p", { class: "alert", text: result.error }) : null,
-    (result.assertion_results || []).length ? json(result.assertion_results) : null,
+    (result.assertion_results || []).length ? checkResults(result.assertion_results) : null,
     h("h4", { text: `Body${result.response_truncated ? " (truncated)" : ""}` }), json(result.response_body));
 }
 
@@ -64,6 +65,7 @@ export async function render(container, params, ctx) {
   const headers = h("textarea", { name: "headers", rows: 3, class: "mono", placeholder: '{"Authorization": "Token …"}' });
   const body = h("textarea", { name: "payload", rows: 4, class: "mono", placeholder: '{"product_id": 1, "quantity": 1}' });
   const expected = h("input", { name: "expected_status", type: "number", min: "100", max: "599", placeholder: "200" });
+  const checks = checksEditor();
   const send = async (event) => {
     event.preventDefault();
     replace(out, h("p", { class: "muted", text: "Sending…" }));
@@ -74,10 +76,13 @@ export async function render(container, params, ctx) {
       if (parsedHeaders) spec.headers = parsedHeaders;
       if (payload !== undefined) spec.payload = payload;
       if (expected.value) spec.expected_status = Number(expected.value);
+      const assertions = checks.assertions();
+      if (assertions.length) spec.assertions = assertions;
       replace(out, endpointResult(await ctx.api("manual-testing/test_endpoint/", { method: "POST", body: spec })));
       loadHistory();
     } catch (error) {
-      replace(out, h("p", { class: "alert", role: "alert", text: error.message }));
+      replace(out, h("div", { class: "alert", role: "alert", "data-testid": "test-refused" },
+        error.status === 400 ? [h("p", { text: "Not sent:" }), h("ul", {}, refusal(error).map((reason) => h("li", { text: reason })))] : error.message));
     }
   };
   const workflowSelect = h("select", { name: "workflow", "aria-label": "Workflow" },
@@ -142,6 +147,7 @@ export async function render(container, params, ctx) {
         h("div", { class: "filters" }, method, path, paths),
         h("label", { class: "field" }, h("span", { class: "label", text: "Headers (JSON)" }), headers),
         h("label", { class: "field" }, h("span", { class: "label", text: "Body (JSON)" }), body),
+        checks.element,
         h("div", { class: "filters" }, h("label", { class: "field" }, h("span", { class: "label", text: "Expected status" }), expected),
           h("button", { type: "submit", class: "button", text: "Send" })))),
       panel("Run a workflow", h("form", { class: "console", onsubmit: runWorkflow },

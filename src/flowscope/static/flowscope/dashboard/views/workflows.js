@@ -3,6 +3,7 @@
 import { LiveConnection } from "../live.js";
 import { badge, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
 import { formState, fromAddress, keepInAddress, numberField, refused, selectField, textField, timeField } from "../filters.js";
+import { attemptsNote, journeyLink } from "./journeys.js";
 import { workflowDuration, workflowLink } from "./overview.js";
 import { Waterfall } from "./waterfall.js";
 
@@ -53,8 +54,9 @@ export async function renderList(container, params, ctx) {
         { label: "Workflow", render: (w) => workflowLink(w.correlation_id) },
         { label: "Type", render: (w) => [w.kind === "request" ? "request" : w.workflow_type || "—",
           w.metadata?.synthetic ? h("span", { class: "muted", text: " · manual test" }) : null] },
-        { label: "Status", render: (w) => badge(w.status) },
+        { label: "Status", render: (w) => [badge(w.status), attemptsNote(w)] },
         { label: "User", render: (w) => w.user || "anonymous" },
+        { label: "Journey", render: (w) => (w.journey_id ? journeyLink(w.journey_id) : "—") },
         { label: "Started", render: (w) => timeEl(w.started_at) },
         { label: "Duration", class: "num", render: workflowDuration },
         { label: "Requests", class: "num", render: (w) => String(w.request_count) },
@@ -96,8 +98,9 @@ function summary(workflow) {
   const item = (label, value) => h("div", {}, h("dt", { text: label }), h("dd", {}, value));
   return h("dl", { class: "summary", "data-testid": "workflow-summary" },
     item("Type", workflow.kind === "request" ? "request outside workflows" : workflow.workflow_type || "—"),
-    item("Status", badge(workflow.status)),
+    item("Status", [badge(workflow.status), attemptsNote(workflow)]),
     item("User", workflow.user || "anonymous"),
+    item("Journey", workflow.journey_id ? journeyLink(workflow.journey_id) : "none"),
     item("Started", fmt.time(workflow.started_at)),
     item("Duration", workflowDuration(workflow)),
     item("Requests", String(workflow.request_count)),
@@ -132,7 +135,7 @@ function layerTimes(analysis) {
   const entries = Object.entries(analysis.time_per_layer || {});
   if (!entries.length) return h("p", { class: "muted", text: "No steps yet." });
   const max = Math.max(...entries.map(([, e]) => e.self_ms), 1);
-  return h("ul", { class: "bars" }, entries.sort((a, b) => b[1].self_ms - a[1].self_ms).map(([layer, e]) => h("li", {},
+  return h("ul", { class: "bars", "data-testid": "time-per-layer" }, entries.sort((a, b) => b[1].self_ms - a[1].self_ms).map(([layer, e]) => h("li", {},
     h("span", { class: "bar-label", text: layer }),
     h("span", { class: "bar-track" }, h("span", { class: `bar-fill layer-${layer}`, style: { width: `${(e.self_ms / max) * 100}%` } })),
     h("span", { class: "bar-value", text: `${fmt.ms(e.self_ms)} · ${e.count}` }))));
@@ -189,6 +192,8 @@ export async function renderDetail(container, { id }, ctx) {
       if (message.type === "workflow_trace") {
         if (message.data.workflow) replace(summaryBox, summary(message.data.workflow));
         waterfall.setSteps(message.data.steps);
+        // Steps written before the socket opened: the analysis beside them follows too.
+        if (message.data.steps.length) soon();
       } else if (message.type === "trace_step") {
         waterfall.addStep(message.step);
         soon(); // the analysis (time per layer, queries, N+1) follows the new steps

@@ -1,0 +1,48 @@
+"""Flowscope's own login page, at ``login/`` under the mount (so never traced).
+
+Only an account the access policy lets watch the dashboard signs in here: anyone else is
+told that their account is not staff and stays signed out, so the page and the login never
+send each other back and forth. A staff user already signed in goes straight on to
+``next`` (the dashboard by default).
+"""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import LoginView
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from flowscope.access import may_watch
+from flowscope.page_policy import content_security_policy
+
+NOT_STAFF = "This account is not staff: the debugging dashboard is for staff."
+
+
+class StaffAuthenticationForm(AuthenticationForm):
+    error_messages = {**AuthenticationForm.error_messages, "not_staff": NOT_STAFF}
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not may_watch(user):
+            raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
+
+
+class DashboardLoginView(LoginView):
+    template_name = "flowscope/dashboard/login.html"
+    authentication_form = StaffAuthenticationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "GET" and may_watch(request.user):
+            return redirect(self.get_success_url())
+        response = super().dispatch(request, *args, **kwargs)
+        response["Content-Security-Policy"] = content_security_policy(request)
+        return response
+
+    def get_default_redirect_url(self):
+        return reverse(f"{self.request.resolver_match.namespace}:page")
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        # Signed in, but not someone who may watch: say so rather than only ask again.
+        signed_in_as = user.get_username() if user.is_authenticated else ""
+        return {**super().get_context_data(**kwargs), "signed_in_as": signed_in_as}
