@@ -264,3 +264,15 @@ def test_what_joins_a_request_trace_without_a_workflow_leaves_it_a_request():
     writer.write([task])
     row = workflow("req-1")
     assert (row.kind, row.status, row.step_count) == ("request", "completed", 2)
+
+
+def test_a_failed_request_trace_that_a_workflow_continues_runs_again():
+    writer.write([request_trace(errors=[make_error()])])
+    writer.write([make_trace("req-1", at=T0 + timedelta(seconds=5), workflow_type="checkout")])
+    row = workflow("req-1")
+    assert (row.kind, row.status, row.ended_at, row.error_count) == (
+        "workflow",
+        "in_progress",
+        None,
+        1,
+    )
