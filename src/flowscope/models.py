@@ -24,14 +24,35 @@ class Severity(models.TextChoices):
     CRITICAL = "critical"
 
 
+class WorkflowQuerySet(models.QuerySet):
+    def real_traffic(self):
+        """Workflows as figures and alerts count them: no request traces (requests outside
+        any workflow), no synthetic runs (manual tests and replays from the dashboard, marked
+        ``metadata["synthetic"]`` by capture)."""
+        return self.filter(kind=WorkflowSession.Kind.WORKFLOW).exclude(SYNTHETIC)
+
+    def synthetic(self):
+        return self.filter(SYNTHETIC)
+
+
+SYNTHETIC = models.Q(metadata__has_key="synthetic")
+
+
 class WorkflowSession(models.Model):
-    """One business workflow (login, checkout, ...): every request sharing a correlation ID."""
+    """One business workflow (login, checkout, ...): every request sharing a correlation ID;
+    or, of ``kind`` request, one request that belongs to none."""
 
     class Status(models.TextChoices):
         IN_PROGRESS = "in_progress"
         COMPLETED = "completed"
         FAILED = "failed"
         TIMED_OUT = "timed_out"
+
+    class Kind(models.TextChoices):
+        WORKFLOW = "workflow"
+        # A request outside any workflow (no correlation ID came with it, its route names no
+        # workflow type): stored ended, with its steps, but never counted as a workflow.
+        REQUEST = "request"
 
     # The statuses a workflow ends in: it will not change again.
     ENDED = (Status.COMPLETED.value, Status.FAILED.value, Status.TIMED_OUT.value)
@@ -62,6 +83,9 @@ class WorkflowSession(models.Model):
     # The browser session the workflow belongs to (the SDK's journey id): a person's
     # workflows, in order. Blank for workflows no browser started.
     journey_id = models.CharField(max_length=64, blank=True, default="")
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.WORKFLOW)
+
+    objects = WorkflowQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]
@@ -78,6 +102,7 @@ class WorkflowSession(models.Model):
             models.Index(fields=["status", "last_activity_at"], name="fs_wf_activity"),
             models.Index(fields=["-updated_at"], name="fs_wf_updated"),
             models.Index(fields=["journey_id", "started_at"], name="fs_wf_journey"),
+            models.Index(fields=["kind", "-started_at"], name="fs_wf_kind"),
         ]
 
     def __str__(self):

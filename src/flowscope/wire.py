@@ -20,6 +20,12 @@ class WorkflowSerializer(serializers.ModelSerializer):
     ended = serializers.BooleanField(
         read_only=True, help_text="Whether the workflow ended: completed, failed or timed out."
     )
+    kind = serializers.ChoiceField(
+        WorkflowSession.Kind.choices,
+        read_only=True,
+        help_text="workflow, or request: a request outside any workflow (no correlation ID "
+        "came with it, its route names no workflow type), stored ended.",
+    )
     elapsed_ms = serializers.SerializerMethodField(
         help_text="From the start of its first step to the end of its last: what was recorded, "
         "ended or not (duration_ms is set once it ended)."
@@ -44,6 +50,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "failed_attempts",
             "metadata",
             "journey_id",
+            "kind",
         ]
         extra_kwargs = {
             "failed_attempts": {

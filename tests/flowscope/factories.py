@@ -22,7 +22,10 @@ def make_trace(
     spans=(),
     status="ok",
     query_count=0,
+    correlation_given=True,
 ):
+    """A request's trace; by default one that came with its correlation ID (a workflow's
+    request), ``correlation_given=False`` for one that made it up."""
     root = Span(
         layer="api",
         name=name,
@@ -37,6 +40,7 @@ def make_trace(
         root=root,
         sampled=sampled,
         workflow_type=workflow_type,
+        correlation_given=correlation_given,
         complete=complete,
         query_count=query_count,
     )

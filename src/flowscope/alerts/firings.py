@@ -16,6 +16,7 @@ from flowscope.conf import flowscope_settings
 from flowscope.models import ErrorLog, WorkflowSession
 
 FAILED = WorkflowSession.Status.FAILED.value
+WORKFLOW = WorkflowSession.Kind.WORKFLOW.value
 # Requests that belong to no workflow of the project's: their failures are the routes'.
 UNTYPED = "unknown"
 COUNTED_AS = {"api": "request", "database": "query", "cache": "lookup"}
@@ -140,6 +141,8 @@ def _types_that_failed(batch, listed):
         w.workflow_type
         for w in batch.workflows
         if w.status == FAILED
+        and w.kind == WORKFLOW
+        and "synthetic" not in w.metadata
         and batch.previous_status.get(w.correlation_id) != FAILED
         and (w.workflow_type in listed if listed else w.workflow_type != UNTYPED)
     }
@@ -148,12 +151,16 @@ def _types_that_failed(batch, listed):
 def _ended_and_failed(workflow_type, since):
     # started_at bounds the scan to the type's index: nothing ends later than it times out.
     oldest_start = since - timedelta(seconds=flowscope_settings.WORKFLOW_TIMEOUT_SECONDS)
-    counts = WorkflowSession.objects.filter(
-        workflow_type=workflow_type,
-        started_at__gte=oldest_start,
-        ended_at__gte=since,
-        status__in=WorkflowSession.ENDED,
-    ).aggregate(ended=Count("pk"), failed=Count("pk", filter=Q(status=FAILED)))
+    counts = (
+        WorkflowSession.objects.real_traffic()
+        .filter(
+            workflow_type=workflow_type,
+            started_at__gte=oldest_start,
+            ended_at__gte=since,
+            status__in=WorkflowSession.ENDED,
+        )
+        .aggregate(ended=Count("pk"), failed=Count("pk", filter=Q(status=FAILED)))
+    )
     return counts["ended"], counts["failed"]
 
 

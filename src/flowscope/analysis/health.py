@@ -18,6 +18,7 @@ from django.db.models.functions import Cast
 
 from flowscope.analysis.period_stats import reads_rollups
 from flowscope.analysis.rollup_hours import totals
+from flowscope.analysis.workflows import synthetic_in
 from flowscope.models import HEALTH_LAYERS, PerformanceSnapshot, TraceStep
 from flowscope.percentiles import percentile
 from flowscope.thresholds import evaluate
@@ -30,7 +31,9 @@ STATUS_BY_SEVERITY = {"": "healthy", "warning": "degraded", "critical": "critica
 def layer_health(since, until, thresholds=None):
     """``(overall_status, {layer: {...}})`` for the window ``[since, until)``."""
     minutes = max((until - since).total_seconds() / 60, 1 / 60)
-    window = TraceStep.objects.filter(started_at__gte=since, started_at__lt=until)
+    window = TraceStep.objects.filter(started_at__gte=since, started_at__lt=until).exclude(
+        workflow__in=synthetic_in(since, until)  # manual test runs are not the system's health
+    )
     counts = _rolled_up_counts(since, until) if reads_rollups(since, until) else _counts(window)
     samples = _recent_durations(window)
     layers = {

@@ -49,6 +49,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, NullIf
 
 from flowscope.analysis.rollup_hours import SETTLE, totals
+from flowscope.analysis.workflows import started_in
 from flowscope.conf import flowscope_settings
 from flowscope.models import PerformanceSnapshot, TraceStep, WorkflowSession
 
@@ -122,7 +123,7 @@ class PeriodStats:
         )
 
     def workflows(self):
-        return WorkflowSession.objects.filter(started_at__gte=self.since, started_at__lt=self.until)
+        return started_in(self.since, self.until)
 
     @cached_property
     def sample_since(self):
@@ -174,7 +175,7 @@ class PeriodStats:
             return list(self._raw_workflow_types())
         found = totals(
             "period_stats.workflow_types",
-            WorkflowSession.objects.all(),
+            WorkflowSession.objects.real_traffic(),
             ("workflow_type",),
             sums={"workflows": Count("*"), "requests": Sum("request_count")},
             maxima={"max_requests": Max("request_count")},

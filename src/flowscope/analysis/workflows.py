@@ -1,5 +1,5 @@
 """Workflows as stored: the list, one by its correlation ID with its steps and errors, the
-one to compare it with, and the workflows like it."""
+one to compare it with, the workflows like it, and those that count in figures."""
 
 import itertools
 from collections import namedtuple
@@ -18,6 +18,16 @@ def workflows():
     return WorkflowSession.objects.select_related("user")
 
 
+def synthetic_in(since, until):
+    """The ids of synthetic workflows active in ``[since, until)``: their steps are left out
+    of health figures."""
+    return (
+        WorkflowSession.objects.synthetic()
+        .filter(started_at__lt=until, last_activity_at__gte=since)
+        .values("pk")
+    )
+
+
 def find(correlation_id):
     """The workflow of ``correlation_id`` with its user, or None."""
     return workflows().filter(correlation_id=correlation_id).first()
@@ -31,7 +41,7 @@ def active(limit):
     """The latest ``limit`` workflows still in progress."""
     return list(
         workflows()
-        .filter(status=WorkflowSession.Status.IN_PROGRESS)
+        .filter(status=WorkflowSession.Status.IN_PROGRESS, kind=WorkflowSession.Kind.WORKFLOW)
         .order_by("-started_at")[:limit]
     )
 
@@ -61,10 +71,13 @@ def errors_truncated(workflow, errors):
 
 
 def last_success(subject):
-    """The latest other completed workflow of the subject's type, or None."""
+    """The latest other completed workflow (or request trace) of the subject's type, or
+    None."""
     return (
         WorkflowSession.objects.filter(
-            workflow_type=subject.workflow_type, status=WorkflowSession.Status.COMPLETED
+            workflow_type=subject.workflow_type,
+            kind=subject.kind,
+            status=WorkflowSession.Status.COMPLETED,
         )
         .exclude(pk=subject.pk)
         .order_by("-started_at")
@@ -78,6 +91,7 @@ def completed_peers(workflow, period, limit):
     return list(
         WorkflowSession.objects.filter(
             workflow_type=workflow.workflow_type,
+            kind=workflow.kind,
             status=WorkflowSession.Status.COMPLETED,
             started_at__gte=workflow.started_at - period,
             started_at__lte=workflow.started_at + period,
@@ -136,7 +150,9 @@ def outcomes_by_type(start, end):
 
 
 def started_in(start, end):
-    return WorkflowSession.objects.filter(started_at__gte=start, started_at__lt=end)
+    """The workflows of real traffic (``WorkflowQuerySet.real_traffic``) that started in
+    ``[start, end)``."""
+    return WorkflowSession.objects.real_traffic().filter(started_at__gte=start, started_at__lt=end)
 
 
 def slowest(start, end, limit):

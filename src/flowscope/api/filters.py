@@ -6,10 +6,29 @@ from datetime import UTC
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import fields
 from rest_framework.exceptions import ValidationError
 
 from flowscope.analysis import windows
+from flowscope.models import TraceStep
+
+# What django-filter's NumberFilter accepts (it refuses numbers over 1e50), in the schema.
+NUMBER_FILTER = {"type": "number", "maximum": 1e50}
+ROUTE_LABEL = "a request of the workflow: 'POST /api/v1/orders/checkout/' or a route pattern"
+
+
+def duration_filter(field_name, lookup_expr):
+    return extend_schema_field(NUMBER_FILTER)(
+        django_filters.NumberFilter(field_name=field_name, lookup_expr=lookup_expr)
+    )
+
+
+def requests_of_route(route, workflow):
+    """The API steps of ``workflow`` (an ``OuterRef``) that served ``route``: a route with
+    its method names one request; a pattern alone, any method of it."""
+    named = {"name": route} if " " in route else {"name__endswith": f" {route}"}
+    return TraceStep.objects.filter(workflow=workflow, layer="api", **named)
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -22,7 +41,8 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 class StrictQueryForm(forms.Form):
     """The form of a ``StrictFilterSet``: django-filter skips a filter whose value is blank
-    (``?status=``) or, for booleans, unreadable (``?resolved=null``); this refuses them."""
+    (``?status=``, ``?route=``) or, for booleans, unreadable (``?resolved=null``); this
+    refuses them."""
 
     def clean(self):
         cleaned = super().clean()
@@ -34,13 +54,15 @@ class StrictQueryForm(forms.Form):
                 cleaned[name] = read_boolean(raw)  # "1" and "yes" too, as DRF reads them
                 if cleaned[name] is None:
                     self.add_error(name, BOOLEAN_EXPECTED)
-            elif raw == "" and not isinstance(field, forms.CharField):
+            elif raw == "":
                 self.add_error(name, "May not be blank; leave the parameter out instead.")
         return cleaned
 
 
 class StrictFilterSet(django_filters.FilterSet):
     """A FilterSet whose parameters, once given, must be valid (``StrictQueryForm``)."""
+
+    refuses_blank = True  # the schema says so (``FlowscopeAutoSchema``)
 
     def get_form_class(self):
         form = super().get_form_class()

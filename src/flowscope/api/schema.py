@@ -44,6 +44,18 @@ class FlowscopeAutoSchema(AutoSchema):
                 }
         return operation
 
+    def _get_filter_parameters(self):
+        """A strict filter set's text parameters may not be blank (``StrictQueryForm``)."""
+        parameters = super()._get_filter_parameters()
+        filterset = getattr(self.view, "filterset_class", None)
+        strict = getattr(filterset, "refuses_blank", False)
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            named = strict and parameter["name"] in filterset.base_filters
+            if named and schema.get("type") == "string" and "enum" not in schema:
+                schema.setdefault("minLength", 1)
+        return parameters
+
     def error_statuses(self, operation):
         parameters = operation.get("parameters", [])
         statuses = {406, *self.also}

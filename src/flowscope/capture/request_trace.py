@@ -55,14 +55,16 @@ def begin(request):
     if request.path_info != request.path and not is_traced_path(request.path_info):
         return None
     meta = request.META
-    correlation_id, remote_parent, problem = correlation.resolve(
-        meta.get("HTTP_X_CORRELATION_ID"), meta.get("HTTP_TRACEPARENT")
-    )
+    given = meta.get("HTTP_X_CORRELATION_ID")
+    traceparent = meta.get("HTTP_TRACEPARENT")
+    correlation_id, remote_parent, problem = correlation.resolve(given, traceparent)
     root = Span(layer="api", name=f"{request.method} {request.path}", parent_span_id=remote_parent)
     trace = Trace(
         correlation_id=correlation_id,
         trace_id=correlation.trace_id_for(correlation_id),
         root=root,
+        # A valid X-Correlation-ID is the one taken; a traceparent always names a parent.
+        correlation_given=correlation_id == given or bool(remote_parent),
         max_steps=flowscope_settings.MAX_STEPS_PER_REQUEST,
         sampled=correlation.is_sampled(correlation_id, flowscope_settings.SAMPLE_RATE),
         workflow_type=correlation.workflow_type_from_header(meta.get("HTTP_X_WORKFLOW_TYPE")),

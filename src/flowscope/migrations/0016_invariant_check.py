@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flowscope', '0014_workflow_failed_attempts'),
+        ('flowscope', '0015_workflow_kind'),
     ]
 
     operations = [

@@ -36,14 +36,16 @@ def write_snapshots(write, snapshots):
 
 class Rollups(Job):
     """Per-minute performance rollups: every request served and every span ingested
-    counts, stored or not (sampling leaves steps out, not requests). A window is written
-    once closed; the open ones when the recorder stops."""
+    counts, stored or not (sampling leaves steps out, not requests); manual test runs do
+    not. A window is written once closed; the open ones when the recorder stops."""
 
     def __init__(self, source):
         self.buffer = RollupBuffer(source)
 
     def observe(self, batch):
         for item in batch:
+            if isinstance(item, Trace) and "synthetic" in item.workflow_metadata:
+                continue  # a manual test run: not the system's performance
             if isinstance(item, Trace):
                 self.buffer.add(item)
             elif isinstance(item, ExternalSpans):

@@ -35,6 +35,7 @@ from flowscope.records.scrubbing import storable
 from flowscope.records.trace import CapturedError, ExternalSpans, Trace
 
 Status = WorkflowSession.Status
+Kind = WorkflowSession.Kind
 FAILING = {"error", "critical"}
 
 
@@ -289,7 +290,8 @@ def _new_workflow(correlation_id, traces, marker):
         complete = complete or trace.complete
     started = first.started_at
     status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
-    if failed or complete:
+    kind = Kind.REQUEST.value if _request_trace(traces) else Kind.WORKFLOW.value
+    if failed or complete or kind == Kind.REQUEST:
         status = Status.FAILED.value if failed else Status.COMPLETED.value
         ended_at, duration_ms = last, (last - started).total_seconds() * 1000
     return _session_values(
@@ -309,7 +311,29 @@ def _new_workflow(correlation_id, traces, marker):
             "failed_attempts": int(failed),
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
+            "kind": kind,
         }
+    )
+
+
+def _request_trace(traces):
+    """Whether a new row's traces are one request outside any workflow (with what joined
+    it: its page's load timings, its tasks), to be stored ended at once. A request that came
+    with its correlation ID stays a workflow in progress: later requests may continue it."""
+    return any(_outside(t) for t in traces) and not any(_joins_workflow(t) for t in traces)
+
+
+def _outside(trace):
+    return isinstance(trace, Trace) and trace.outside_workflows
+
+
+def _joins_workflow(trace):
+    """A request that makes its correlation ID's row a workflow: one of a configured type
+    (its route or X-Workflow-Type), or one that came with the ID."""
+    return (
+        isinstance(trace, Trace)
+        and trace.root.layer == "api"
+        and bool(trace.workflow_type or trace.correlation_given)
     )
 
 
@@ -341,8 +365,20 @@ def _apply(session, traces):
             When(journey_id="", then=Value(journey_id)), default=F("journey_id")
         )
     session.started_at = min(session.started_at, first)
+    if session.kind == Kind.REQUEST and any(_joins_workflow(t) for t in traces):
+        _become_workflow(session)
     updates.update(_status_updates(session, traces, last, last_value))
     WorkflowSession.objects.filter(pk=session.pk).update(**updates)
+
+
+def _become_workflow(session):
+    """A request trace that a workflow's request joins becomes that workflow, running, with
+    no end or duration yet. Its own statement (rare), so that the update that follows reads
+    the status it sets on every database, as ``_reopen``'s."""
+    WorkflowSession.objects.filter(pk=session.pk, kind=Kind.REQUEST).update(
+        kind=Kind.WORKFLOW, status=Status.IN_PROGRESS, ended_at=None, duration_ms=None
+    )
+    session.kind, session.status, session.ended_at = Kind.WORKFLOW, Status.IN_PROGRESS, None
 
 
 def _status_updates(session, traces, last, last_value):

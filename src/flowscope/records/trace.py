@@ -115,6 +115,9 @@ class Trace(Record, tag="trace"):
     sampled: bool = True
     max_steps: int = 500
     workflow_type: str = ""
+    # The request came with its correlation ID (X-Correlation-ID, traceparent): it may
+    # belong to a workflow begun elsewhere. Else capture made the ID up for it.
+    correlation_given: bool = False
     complete: bool = False
     user_id: int | None = None
     journey_id: str = ""
@@ -159,6 +162,12 @@ class Trace(Record, tag="trace"):
 
     def all_spans(self):
         return [self.root, *self.spans]
+
+    @property
+    def outside_workflows(self):
+        """A request that made up its own correlation ID and names no workflow type: a
+        request trace, unless something typed joins it later."""
+        return self.root.layer == "api" and not self.correlation_given and not self.workflow_type
 
     @property
     def started_at(self):

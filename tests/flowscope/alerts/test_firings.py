@@ -108,3 +108,32 @@ def test_a_workflow_failure_rate_rule_counts_the_types_workflows_ended_in_its_wi
         alert.message
         == "checkout workflows failing: 40 % over 20 % (2 of 5 workflows ended in 5 min)"
     )
+
+
+def test_manual_test_runs_and_requests_outside_workflows_fire_nothing(committed, alert_settings):
+    alert_settings(
+        ALERT_RULES=[
+            {"name": "slow", "kind": "p95", "above": 1000},
+            {"name": "any", "kind": "workflow_failure_rate", "above": 0.2},
+            {
+                "name": "untyped",
+                "kind": "workflow_failure_rate",
+                "above": 0.2,
+                "workflow_types": ["unknown"],
+            },
+        ]
+    )
+    at = now()
+    runs = [
+        make_trace(f"run-{n}", at=at, duration_ms=5000, workflow_type="checkout", status="error")
+        for n in range(5)
+    ]
+    for run in runs:
+        run.errors.append(make_error())
+        run.workflow_metadata["synthetic"] = True  # as capture marks a manual test run
+    outside = [
+        make_trace(f"req-{n}", at=at, correlation_given=False, errors=[make_error()])
+        for n in range(5)
+    ]
+    record([*runs, *outside])
+    assert evaluate(committed) == []

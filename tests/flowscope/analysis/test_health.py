@@ -78,3 +78,13 @@ def test_a_long_window_counts_every_process_rollups():
 def test_a_long_window_without_rollups_is_unknown_not_an_error():
     layers = ("frontend", "api", "database", "cache", "external")
     assert layer_health(**ROLLED_UP) == ("unknown", dict.fromkeys(layers, UNKNOWN))
+
+
+def test_manual_test_runs_are_not_the_systems_health():
+    runs = traffic()
+    for run in runs:
+        run.workflow_metadata["synthetic"] = True  # as capture marks a manual test run
+    store([*runs[:5], *traffic()[5:]])
+    _, layers = layer_health(**RAW, thresholds=THRESHOLDS)
+    assert (layers["api"]["count"], layers["api"]["error_rate"]) == (15, 0.0)
+    assert layers["database"]["p95_ms"] == 30.0

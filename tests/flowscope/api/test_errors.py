@@ -32,6 +32,13 @@ def errors(db):
     )
 
 
+def messages(client, query):
+    """The messages of every occurrence that ``query`` finds, sorted."""
+    response = client.get(URL, {**query, "group": "false"})
+    assert response.status_code == 200, response.json()
+    return sorted(error["message"] for error in response.json()["results"])
+
+
 def test_errors_are_grouped_by_fingerprint(staff_client, errors):
     body = staff_client.get(URL).json()
     assert body["count"] == 2
@@ -64,17 +71,38 @@ def test_search_by_type_words_workflow_and_user(staff_client, errors):
     trace.user_id = shopper.pk
     writer.write([trace])
 
-    def messages(query):
-        response = staff_client.get(URL, {**query, "group": "false"})
-        assert response.status_code == 200, response.json()
-        return sorted(error["message"] for error in response.json()["results"])
+    assert messages(staff_client, {"error_type": "OSError"}) == ["disk full"]
+    assert messages(staff_client, {"q": "DISK"}) == ["disk full"]
+    assert messages(staff_client, {"q": "oserr"}) == ["disk full"]
+    assert messages(staff_client, {"user": "margaret"}) == ["timeout"]
+    assert messages(staff_client, {"type": "checkout"}) == ["timeout"]
+    assert messages(staff_client, {"q": "order 3"}) == ["card declined for order 3"]
 
-    assert messages({"error_type": "OSError"}) == ["disk full"]
-    assert messages({"q": "DISK"}) == ["disk full"]
-    assert messages({"q": "oserr"}) == ["disk full"]
-    assert messages({"user": "margaret"}) == ["timeout"]
-    assert messages({"type": "checkout"}) == ["timeout"]
-    assert messages({"q": "order 3"}) == ["card declined for order 3"]
+
+def test_filters_by_the_workflow_route_status_and_duration(staff_client, errors):
+    slow = make_trace(
+        "wf-slow",
+        at=T0,
+        name="POST /api/v1/orders/checkout/",
+        duration_ms=900,
+        complete=True,
+        errors=[make_error("gateway slow", severity="warning")],
+    )
+    writer.write([slow])
+
+    assert messages(staff_client, {"route": "POST /api/v1/orders/checkout/"}) == ["gateway slow"]
+    assert messages(staff_client, {"route": "/api/v1/orders/checkout/"}) == ["gateway slow"]
+    assert messages(staff_client, {"status": "completed"}) == ["gateway slow"]
+    assert messages(staff_client, {"min_duration_ms": "500"}) == ["gateway slow"]
+    assert "gateway slow" not in messages(staff_client, {"max_duration_ms": "500"})
+    assert len(messages(staff_client, {"status": "failed"})) == 5
+
+
+@pytest.mark.parametrize("name", ["route", "user", "type", "error_type", "q", "status"])
+def test_a_blank_filter_is_400_naming_it(staff_client, errors, name):
+    response = staff_client.get(URL, {name: ""})
+    assert response.status_code == 400
+    assert name in response.json()["errors"]
 
 
 def test_detail_shows_the_workflow_and_step(staff_client, errors):

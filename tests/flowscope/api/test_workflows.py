@@ -122,12 +122,34 @@ def test_search_finds_a_user_by_the_start_of_their_name(staff_client, workflows)
         ({"q": "x" * 151}, "q"),
         ({"min_duration_ms": "fast"}, "min_duration_ms"),
         ({"max_duration_ms": ""}, "max_duration_ms"),
+        ({"route": ""}, "route"),
+        ({"q": ""}, "q"),
+        ({"user": ""}, "user"),
+        ({"type": ""}, "type"),
+        ({"error_type": ""}, "error_type"),
+        ({"kind": ""}, "kind"),
+        ({"kind": "page"}, "kind"),
     ],
 )
 def test_bad_filters_are_400_naming_the_field(staff_client, workflows, query, field):
     response = staff_client.get(URL, query)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_requests_outside_workflows_are_listed_apart(staff_client, workflows):
+    outside = make_trace(
+        "req-1", at=T0 + timedelta(minutes=5), name="GET /shop/", correlation_given=False
+    )
+    writer.write([outside])
+    assert "req-1" not in correlation_ids(staff_client.get(URL))
+    response = staff_client.get(URL, {"kind": "request"})
+    assert correlation_ids(response) == ["req-1"]
+    trace = response.json()["results"][0]
+    assert (trace["kind"], trace["status"], trace["duration_ms"]) == ("request", "completed", 100)
+    assert correlation_ids(staff_client.get(URL, {"kind": "all", "q": "req"})) == ["req-1"]
+    assert len(correlation_ids(staff_client.get(URL, {"kind": "all"}))) == 5
+    assert staff_client.get(f"{URL}req-1/").json()["workflow"]["kind"] == "request"
 
 
 def test_page_size_is_bounded(staff_client, workflows, settings):

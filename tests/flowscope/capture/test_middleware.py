@@ -63,7 +63,15 @@ def test_the_given_correlation_id_is_kept():
     with capture_traces() as traces:
         response = Client().get("/sync/c/", HTTP_X_CORRELATION_ID="checkout-42.a:b")
     assert only(traces).correlation_id == "checkout-42.a:b"
+    assert only(traces).correlation_given
     assert response["X-Correlation-ID"] == "checkout-42.a:b"
+
+
+def test_a_request_without_a_correlation_id_or_workflow_type_is_outside_workflows():
+    with capture_traces() as traces:
+        Client().get("/sync/plain/")
+    trace = only(traces)
+    assert (trace.correlation_given, trace.outside_workflows) == (False, True)
 
 
 @pytest.mark.parametrize("bad", ["has space", "x" * 65, "semi;colon", "<script>", ""])
@@ -75,6 +83,7 @@ def test_an_invalid_correlation_id_is_replaced_and_noted(bad):
     assert trace.correlation_id != bad
     assert re.fullmatch(r"[0-9a-f]{32}", trace.correlation_id)
     assert trace.workflow_metadata["invalid_correlation_id"] == bad[:100]
+    assert not trace.correlation_given
 
 
 def test_traceparent_gives_the_correlation_id_and_remote_parent():
@@ -84,6 +93,7 @@ def test_traceparent_gives_the_correlation_id_and_remote_parent():
     trace = only(traces)
     assert trace.correlation_id == "4bf92f3577b34da6a3ce929d0e0e4736"
     assert trace.root.parent_span_id == "00f067aa0ba902b7"
+    assert trace.correlation_given
     assert response["traceparent"].startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-")
 
 

@@ -1,6 +1,8 @@
 """The shop's four workflows over real HTTP, each under one correlation ID, recorded by the
 real recorder into the real database."""
 
+import urllib.request
+
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 from shop.simulation.browser import Browser
 from tests.shop_data import DECLINED_CARD, VALID_CARD, buy, sign_in
@@ -114,3 +116,18 @@ def test_declined_checkouts_fail_and_group_by_fingerprint(live_server, shop, rea
     payment = TraceStep.objects.get(workflow=first, layer="external")
     assert payment.status == "error"
     assert "PaymentDeclined" in payment.metadata["error"]
+
+
+def test_requests_outside_workflows_are_request_traces(live_server, shop, real_recorder):
+    """The storefront's page, fetched with no correlation ID, is a request trace ended at
+    once; the same page fetched with one may still begin a workflow."""
+    with urllib.request.urlopen(f"{live_server.url}/shop/", timeout=30) as response:
+        cid = response.headers["X-Correlation-ID"]
+    trace, steps = recorded(real_recorder, cid)
+    assert (trace.kind, trace.status, trace.request_count) == ("request", "completed", 1)
+    assert trace.duration_ms == trace.recorded_ms > 0
+    assert steps[0].name == "GET /shop/"
+    given = urllib.request.Request(f"{live_server.url}/shop/", headers={"X-Correlation-ID": "pg-1"})
+    urllib.request.urlopen(given, timeout=30).close()
+    workflow, _ = recorded(real_recorder, "pg-1")
+    assert (workflow.kind, workflow.status) == ("workflow", "in_progress")

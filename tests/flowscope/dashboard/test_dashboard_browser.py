@@ -170,11 +170,11 @@ def test_dashboard_end_to_end(
             ),
         )
         shot("workflows")
-        page.get_by_label("Type").fill("checkout")
-        page.get_by_label("Type").press("Enter")
+        page.get_by_label("Type", exact=True).fill("checkout")
+        page.get_by_label("Type", exact=True).press("Enter")
         expect(page.get_by_test_id("workflow-list").locator("tbody tr")).to_have_count(0)
-        page.get_by_label("Type").fill("login")
-        page.get_by_label("Type").press("Enter")
+        page.get_by_label("Type", exact=True).fill("login")
+        page.get_by_label("Type", exact=True).press("Enter")
         expect(page.get_by_test_id("workflow-list")).to_contain_text("wf-checkout")
         timed(
             timings,

@@ -205,3 +205,74 @@ def test_a_failing_write_leaves_nothing_half_written(monkeypatch):
         writer.write([make_trace(errors=[make_error()])])
     assert not WorkflowSession.objects.exists()
     assert not TraceStep.objects.exists()
+
+
+def request_trace(**kwargs):
+    """A request that came without a correlation ID: capture made one up."""
+    return make_trace("req-1", correlation_given=False, **kwargs)
+
+
+def test_a_request_outside_any_workflow_is_stored_ended():
+    writer.write([request_trace(duration_ms=250)])
+    row = workflow("req-1")
+    assert (row.kind, row.status, row.workflow_type) == ("request", "completed", "unknown")
+    assert (row.ended_at, row.duration_ms) == (T0 + timedelta(milliseconds=250), 250)
+    assert (row.request_count, row.step_count) == (1, 1)
+
+
+def test_a_request_trace_that_errored_is_failed():
+    writer.write([request_trace(errors=[make_error()])])
+    row = workflow("req-1")
+    assert (row.kind, row.status, row.error_count) == ("request", "failed", 1)
+    assert ErrorLog.objects.get().workflow == row
+
+
+def test_requests_of_a_workflow_type_or_with_a_correlation_id_are_workflows():
+    writer.write(
+        [
+            make_trace("typed", correlation_given=False, workflow_type="checkout"),
+            make_trace("given"),
+        ]
+    )
+    for cid in ("typed", "given"):
+        assert (workflow(cid).kind, workflow(cid).status) == ("workflow", "in_progress")
+
+
+def test_a_request_trace_never_times_out():
+    writer.write([request_trace()])
+    changed = writer.time_out_idle_workflows(T0 + timedelta(hours=2), timeout_seconds=1800)
+    assert changed.timed_out == []
+    assert workflow("req-1").status == "completed"
+
+
+def test_a_typed_request_turns_a_request_trace_into_a_running_workflow():
+    writer.write([request_trace()])
+    later = T0 + timedelta(seconds=5)
+    writer.write([make_trace("req-1", at=later, workflow_type="checkout")])
+    row = workflow("req-1")
+    assert (row.kind, row.workflow_type, row.status) == ("workflow", "checkout", "in_progress")
+    assert (row.ended_at, row.duration_ms, row.request_count) == (None, None, 2)
+    writer.write([make_trace("req-1", at=later + timedelta(seconds=1), complete=True)])
+    row = workflow("req-1")
+    assert (row.status, row.duration_ms) == ("completed", 6100)
+
+
+def test_what_joins_a_request_trace_without_a_workflow_leaves_it_a_request():
+    writer.write([request_trace()])
+    task = make_trace("req-1", at=T0 + timedelta(seconds=1))
+    task.root.layer = "task"
+    writer.write([task])
+    row = workflow("req-1")
+    assert (row.kind, row.status, row.step_count) == ("request", "completed", 2)
+
+
+def test_a_failed_request_trace_that_a_workflow_continues_runs_again():
+    writer.write([request_trace(errors=[make_error()])])
+    writer.write([make_trace("req-1", at=T0 + timedelta(seconds=5), workflow_type="checkout")])
+    row = workflow("req-1")
+    assert (row.kind, row.status, row.ended_at, row.error_count) == (
+        "workflow",
+        "in_progress",
+        None,
+        1,
+    )

@@ -1,5 +1,5 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.generics import ListAPIView, RetrieveAPIView
@@ -7,10 +7,17 @@ from rest_framework.response import Response
 
 from flowscope.analysis import error_groups, errors
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
-from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter, query_boolean
+from flowscope.api.filters import (
+    ROUTE_LABEL,
+    StrictFilterSet,
+    UtcDateTimeFilter,
+    duration_filter,
+    query_boolean,
+    requests_of_route,
+)
 from flowscope.api.schema import FlowscopeAutoSchema, extend_schema
 from flowscope.api.serializers.errors import ErrorGroupSerializer, ErrorSerializer
-from flowscope.models import ErrorLog, Layer, Severity
+from flowscope.models import ErrorLog, Layer, Severity, WorkflowSession
 from flowscope.wire import WorkflowSerializer
 
 
@@ -23,7 +30,15 @@ class ErrorFilter(StrictFilterSet):
     fingerprint = django_filters.CharFilter(max_length=64)
     error_type = django_filters.CharFilter(max_length=255)
     type = django_filters.CharFilter(field_name="workflow__workflow_type", label="workflow type")
+    status = django_filters.ChoiceFilter(
+        field_name="workflow__status",
+        choices=WorkflowSession.Status.choices,
+        label="the status of the error's workflow",
+    )
     user = django_filters.CharFilter(field_name="workflow__user__username")
+    route = django_filters.CharFilter(method="filter_route", max_length=500, label=ROUTE_LABEL)
+    min_duration_ms = duration_filter("workflow__duration_ms", "gte")
+    max_duration_ms = duration_filter("workflow__duration_ms", "lte")
     q = django_filters.CharFilter(
         method="filter_search", max_length=200, label="words of the error type or message"
     )
@@ -34,6 +49,9 @@ class ErrorFilter(StrictFilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.filter(Q(error_type__icontains=value) | Q(message__icontains=value))
+
+    def filter_route(self, queryset, name, value):
+        return queryset.filter(Exists(requests_of_route(value, OuterRef("workflow_id"))))
 
 
 class ErrorListSchema(FlowscopeAutoSchema):

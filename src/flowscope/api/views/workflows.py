@@ -1,6 +1,6 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
-from drf_spectacular.utils import OpenApiParameter, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.filters import OrderingFilter
@@ -9,11 +9,17 @@ from rest_framework.response import Response
 
 from flowscope.analysis import compare, invariants, timing, workflows
 from flowscope.api.access import DashboardAccessMixin, DashboardAPIView
-from flowscope.api.filters import StrictFilterSet, UtcDateTimeFilter
+from flowscope.api.filters import (
+    ROUTE_LABEL,
+    StrictFilterSet,
+    UtcDateTimeFilter,
+    duration_filter,
+    requests_of_route,
+)
 from flowscope.api.schema import extend_schema
 from flowscope.api.serializers.errors import ErrorSerializer
 from flowscope.api.serializers.invariants import WorkflowInvariantsSerializer
-from flowscope.models import ErrorLog, TraceStep, WorkflowSession
+from flowscope.models import ErrorLog, WorkflowSession
 from flowscope.records.correlation import CORRELATION_ID
 from flowscope.wire import StepSerializer, WorkflowSerializer
 
@@ -30,32 +36,30 @@ CORRELATION_ID_PARAMETER = OpenApiParameter(
     "correlation_id", str, OpenApiParameter.PATH, pattern=CORRELATION_ID_PATTERN
 )
 
-# What django-filter's NumberFilter accepts (it refuses numbers over 1e50), in the schema.
-NUMBER_FILTER = {"type": "number", "maximum": 1e50}
+Kind = WorkflowSession.Kind
+KINDS = [*Kind.choices, ("all", "All")]
 
 
 class WorkflowFilter(StrictFilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=KINDS,
+        method="filter_kind",
+        label="workflow (the default): workflows; request: requests outside any workflow "
+        "(no correlation ID came with them, their route names no workflow type); all: both",
+    )
     status = django_filters.ChoiceFilter(choices=WorkflowSession.Status.choices)
     type = django_filters.CharFilter(field_name="workflow_type")
     user = django_filters.CharFilter(field_name="user__username")
     journey = django_filters.CharFilter(field_name="journey_id", max_length=64)
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
-    min_duration_ms = extend_schema_field(NUMBER_FILTER)(
-        django_filters.NumberFilter(field_name="duration_ms", lookup_expr="gte")
-    )
-    max_duration_ms = extend_schema_field(NUMBER_FILTER)(
-        django_filters.NumberFilter(field_name="duration_ms", lookup_expr="lte")
-    )
+    min_duration_ms = duration_filter("duration_ms", "gte")
+    max_duration_ms = duration_filter("duration_ms", "lte")
     has_errors = django_filters.BooleanFilter(method="filter_has_errors")
     synthetic = django_filters.BooleanFilter(
         method="filter_synthetic", label="run by hand from the dashboard (manual testing)"
     )
-    route = django_filters.CharFilter(
-        method="filter_route",
-        max_length=500,
-        label="a request of the workflow: 'POST /api/v1/orders/checkout/' or a route pattern",
-    )
+    route = django_filters.CharFilter(method="filter_route", max_length=500, label=ROUTE_LABEL)
     error_type = django_filters.CharFilter(
         method="filter_error_type", max_length=255, label="an error of the workflow"
     )
@@ -69,6 +73,14 @@ class WorkflowFilter(StrictFilterSet):
         model = WorkflowSession
         fields = []
 
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("kind"):
+            queryset = queryset.filter(kind=Kind.WORKFLOW)
+        return super().filter_queryset(queryset)
+
+    def filter_kind(self, queryset, name, value):
+        return queryset if value == "all" else queryset.filter(kind=value)
+
     def filter_has_errors(self, queryset, name, value):
         return queryset.filter(error_count__gt=0) if value else queryset.filter(error_count=0)
 
@@ -77,10 +89,7 @@ class WorkflowFilter(StrictFilterSet):
         return queryset.filter(marked) if value else queryset.exclude(marked)
 
     def filter_route(self, queryset, name, value):
-        # A route with its method names one request; a pattern alone, any method of it.
-        named = {"name": value} if " " in value else {"name__endswith": f" {value}"}
-        requests = TraceStep.objects.filter(workflow=OuterRef("pk"), layer="api", **named)
-        return queryset.filter(Exists(requests))
+        return queryset.filter(Exists(requests_of_route(value, OuterRef("pk"))))
 
     def filter_error_type(self, queryset, name, value):
         errors = ErrorLog.objects.filter(workflow=OuterRef("pk"), error_type=value)
@@ -93,7 +102,8 @@ class WorkflowFilter(StrictFilterSet):
 
 
 class WorkflowListView(DashboardAccessMixin, ListAPIView):
-    """Workflows, newest first; filter, search by correlation ID prefix (``q``), order."""
+    """Workflows, newest first (``?kind=request``: requests outside any workflow); filter,
+    search by correlation ID prefix or user name (``q``), order."""
 
     serializer_class = WorkflowSerializer
     queryset = workflows.workflows()

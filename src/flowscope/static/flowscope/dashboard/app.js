@@ -118,7 +118,9 @@ let cleanup = null;
 let rendering = 0;
 
 async function route() {
-  const [, section = "overview", id] = (location.hash || "#/overview").split("/");
+  // "#/section/id", or "#/section?filters" (a list's filters: see filters.js)
+  const [path, search = ""] = (location.hash || "#/overview").split("?");
+  const [, section = "overview", id] = path.split("/");
   const entry = ROUTES[section] || ROUTES.overview;
   const render = id ? entry.detail || entry.list : entry.list;
   for (const link of document.querySelectorAll(".sidenav a[data-section]")) {
@@ -132,7 +134,8 @@ async function route() {
   container.className = "view";
   container.dataset.view = section;
   try {
-    const done = await render(container, { id: id && decodeURIComponent(id) }, ctx);
+    const query = new URLSearchParams(search);
+    const done = await render(container, { id: id && decodeURIComponent(id), query }, ctx);
     if (mine !== rendering) {
       if (typeof done === "function") done();
       return;

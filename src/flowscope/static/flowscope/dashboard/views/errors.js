@@ -4,6 +4,7 @@
 
 import { sparkline } from "../charts.js";
 import { badge, emptyState, fmt, h, json, panel, replace, table, timeEl } from "../dom.js";
+import { formState, fromAddress, keepInAddress, numberField, refused, selectField, textField, timeField } from "../filters.js";
 import { workflowLink } from "./overview.js";
 
 const WINDOW_MS = { "15m": 9e5, "1h": 3.6e6, "6h": 2.16e7, "24h": 8.64e7, "7d": 6.048e8 };
@@ -25,31 +26,53 @@ async function occurrences(ctx, fingerprint, pageSize = 200) {
   return data.results;
 }
 
+const FILTERS = ["resolved", "layer", "q", "user", "route", "type", "status", "error_type", "min_duration_ms",
+  "max_duration_ms", "since", "until"];
+const LAYERS = ["", "frontend", "api", "database", "cache", "external", "custom", "task"];
+const STATUSES = ["", "in_progress", "completed", "failed", "timed_out"];
+
+function filterForm(state) {
+  return h("form", { class: "filters", role: "search" },
+    selectField("resolved", "Show", [["false", "unresolved"], ["true", "resolved"], ["all", "all"]], state.resolved),
+    selectField("layer", "Layer", LAYERS.map((v) => [v, v || "any"]), state.layer),
+    textField("q", "Words", state.q, { placeholder: "type or message", grow: true }),
+    textField("error_type", "Error type", state.error_type, { placeholder: "e.g. KeyError" }),
+    textField("user", "User", state.user, { size: 10 }),
+    textField("route", "Route", state.route, { placeholder: "GET /api/v1/shipping/estimate/", size: 24 }),
+    textField("type", "Workflow type", state.type),
+    selectField("status", "Workflow status", STATUSES.map((v) => [v, v || "any"]), state.status),
+    numberField("min_duration_ms", "Workflow slower than (ms)", state.min_duration_ms),
+    numberField("max_duration_ms", "Workflow faster than (ms)", state.max_duration_ms),
+    timeField("since", "From", state.since),
+    timeField("until", "Until", state.until),
+    h("button", { type: "submit", class: "button", text: "Filter" }));
+}
+
 export async function renderList(container, params, ctx) {
   container.dataset.title = "Errors";
-  const state = { resolved: "false", layer: "" };
+  const state = fromAddress(params.query, FILTERS);
+  state.resolved = state.resolved || "false";
   const body = h("div", {});
-  const filters = h("form", { class: "filters" },
-    h("label", { class: "field" }, h("span", { class: "label", text: "Show" }),
-      h("select", { name: "resolved" }, [["false", "unresolved"], ["true", "resolved"], ["", "all"]].map(([v, t]) =>
-        h("option", { value: v, text: t })))),
-    h("label", { class: "field" }, h("span", { class: "label", text: "Layer" }),
-      h("select", { name: "layer" }, ["", "frontend", "api", "database", "cache", "external", "custom", "task"].map((v) =>
-        h("option", { value: v, text: v || "any" })))));
-  const load = async () => {
-    const until = Date.now();
-    const since = until - WINDOW_MS[ctx.window];
-    const data = await ctx.api("errors/", {
-      query: { resolved: state.resolved, layer: state.layer, since: new Date(since).toISOString(), page_size: 50 },
-    });
+  const spanNote = h("p", { class: "muted" });
+  const filters = filterForm(state);
+  // The time range given, else the window the header names.
+  const range = () => {
+    const until = state.until ? new Date(state.until).getTime() : Date.now();
+    return { since: state.since ? new Date(state.since).getTime() : until - WINDOW_MS[ctx.window], until };
+  };
+  let latest = 0;
+  const show = async (data, { since, until }, mine) => {
     const groups = data.results;
     const series = new Map(await Promise.all(groups.slice(0, SPARKLINES).map((g) =>
       occurrences(ctx, g.fingerprint)
         .then((list) => [g.fingerprint, buckets(list.map((e) => new Date(e.created_at).getTime()), since, until)])
         .catch(() => [g.fingerprint, []]))));
+    if (mine !== latest) return; // answers can arrive out of order: only the last asked is shown
     if (!groups.length) {
-      replace(body, emptyState(state.resolved === "false" ? "No unresolved errors in this window" : "No errors in this window",
-        h("p", { class: "muted", text: "Errors appear here as they happen: exceptions, 5xx answers, failed queries, browser errors." })));
+      const filtered = FILTERS.some((name) => name !== "resolved" && state[name]);
+      replace(body, emptyState(filtered ? "No error matches these filters"
+        : state.resolved === "false" ? "No unresolved errors in this window" : "No errors in this window",
+      h("p", { class: "muted", text: "Errors appear here as they happen: exceptions, 5xx answers, failed queries, browser errors." })));
       return;
     }
     replace(body, table([
@@ -67,17 +90,32 @@ export async function renderList(container, params, ctx) {
       { label: "State", render: (g) => (g.resolved ? badge("resolved") : badge("open")) },
     ], groups.map((g) => ({ ...g, __dataset: { fingerprint: g.fingerprint } })), { testid: "error-groups" }));
   };
-  filters.addEventListener("change", () => {
-    Object.assign(state, Object.fromEntries(new FormData(filters).entries()));
+  const load = async () => {
+    const times = range();
+    const { resolved, ...rest } = state;
+    const query = { ...rest, resolved: resolved === "all" ? "" : resolved, since: new Date(times.since).toISOString(), page_size: 50 };
+    spanNote.textContent = `Grouped by fingerprint · ${state.since || state.until ? "in the time range given" : `last ${ctx.window}`}`;
+    const mine = ++latest;
+    try {
+      await show(await ctx.api("errors/", { query }), times, mine);
+    } catch (error) {
+      if (mine === latest) replace(body, refused(error));
+    }
+  };
+  filters.addEventListener("submit", (event) => {
+    event.preventDefault();
+    Object.assign(state, formState(filters));
+    keepInAddress("errors", { ...state, resolved: state.resolved === "false" ? "" : state.resolved });
     load();
   });
+  filters.addEventListener("change", () => filters.requestSubmit());
   await load();
   let pending = null;
   const off = ctx.bus.on("error_notification", () => {
     if (!pending) pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 1500);
   });
-  replace(container, h("div", { class: "view-head" }, h("h1", { text: "Errors" }),
-    h("p", { class: "muted", text: `Grouped by fingerprint · last ${ctx.window}` })), panel("Error groups", [filters, body], { wide: true }));
+  replace(container, h("div", { class: "view-head" }, h("h1", { text: "Errors" }), spanNote),
+    panel("Error groups", [filters, body], { wide: true }));
   return () => { off(); clearTimeout(pending); };
 }
 

@@ -2,49 +2,58 @@
 
 import { LiveConnection } from "../live.js";
 import { badge, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
+import { formState, fromAddress, keepInAddress, numberField, refused, selectField, textField, timeField } from "../filters.js";
 import { attemptsNote, journeyLink } from "./journeys.js";
 import { workflowDuration, workflowLink } from "./overview.js";
 import { Waterfall } from "./waterfall.js";
 
-const STATUSES = ["", "in_progress", "completed", "failed", "timed_out"];
+const STATUSES = [["", "any"], ...["in_progress", "completed", "failed", "timed_out"].map((s) => [s, s])];
 const TYPES = ["login", "product_fetch", "cart_update", "checkout", "page_view", "unknown"];
+const FILTERS = ["q", "kind", "user", "route", "type", "status", "error_type", "min_duration_ms", "max_duration_ms",
+  "started_after", "started_before", "has_errors", "synthetic"];
+const KINDS = [["", "workflows"], ["request", "requests outside workflows"], ["all", "both"]];
 
-function select(name, label, options, value) {
-  return h("label", { class: "field" }, h("span", { class: "label", text: label }),
-    h("select", { name }, options.map((o) => h("option", { value: o, selected: o === value, text: o || "any" }))));
+function filterForm(state) {
+  return h("form", { class: "filters", role: "search" },
+    textField("q", "Correlation ID or user", state.q, { placeholder: "e.g. 3f2a or alice", grow: true }),
+    selectField("kind", "Show", KINDS, state.kind),
+    textField("user", "User", state.user, { size: 10 }),
+    textField("route", "Route", state.route, { placeholder: "POST /api/v1/orders/checkout/", size: 24 }),
+    h("label", { class: "field" }, h("span", { class: "label", text: "Type" }),
+      h("input", { name: "type", value: state.type, list: "workflow-types", placeholder: "any", size: 14, autocomplete: "off" }),
+      h("datalist", { id: "workflow-types" }, TYPES.map((t) => h("option", { value: t })))),
+    selectField("status", "Status", STATUSES, state.status),
+    textField("error_type", "Error type", state.error_type, { placeholder: "e.g. HTTP 402" }),
+    numberField("min_duration_ms", "Slower than (ms)", state.min_duration_ms),
+    numberField("max_duration_ms", "Faster than (ms)", state.max_duration_ms),
+    timeField("started_after", "Started from", state.started_after),
+    timeField("started_before", "Started before", state.started_before),
+    selectField("has_errors", "Errors", [["", "any"], ["true", "true"], ["false", "false"]], state.has_errors),
+    selectField("synthetic", "Run by hand", [["", "any"], ["false", "no: real traffic"], ["true", "yes: manual tests"]], state.synthetic),
+    h("button", { type: "submit", class: "button", text: "Filter" }));
 }
 
 export async function renderList(container, params, ctx) {
   container.dataset.title = "Workflows";
-  const state = { q: "", type: "", status: "", has_errors: "", synthetic: "", page: 1 };
+  const state = fromAddress(params.query, FILTERS);
+  let page = 1;
   const results = h("div", {});
-  const form = h("form", { class: "filters", role: "search" },
-    h("label", { class: "field grow" }, h("span", { class: "label", text: "Correlation ID starts with" }),
-      h("input", { type: "search", name: "q", placeholder: "e.g. 3f2a", autocomplete: "off" })),
-    h("label", { class: "field" }, h("span", { class: "label", text: "Type" }),
-      h("input", { name: "type", list: "workflow-types", placeholder: "any", size: 14, autocomplete: "off" }),
-      h("datalist", { id: "workflow-types" }, TYPES.map((t) => h("option", { value: t })))),
-    select("status", "Status", STATUSES, ""),
-    select("has_errors", "Errors", ["", "true", "false"], ""),
-    h("label", { class: "field" }, h("span", { class: "label", text: "Run by hand" }),
-      h("select", { name: "synthetic" }, [["", "any"], ["false", "no: real traffic"], ["true", "yes: manual tests"]]
-        .map(([value, text]) => h("option", { value, text })))),
-    h("button", { type: "submit", class: "button", text: "Filter" }));
+  const form = filterForm(state);
+  const filtered = () => FILTERS.some((name) => state[name]);
+  const noun = () => (state.kind === "request" ? "request" : state.kind === "all" ? "row" : "workflow");
 
-  const load = async () => {
-    const data = await ctx.api("workflows/", {
-      query: { q: state.q, type: state.type, status: state.status, has_errors: state.has_errors, synthetic: state.synthetic, page: state.page, page_size: 25 },
-    });
+  const show = (data) => {
     const pager = h("div", { class: "pager" },
       h("button", { type: "button", class: "button ghost", disabled: !data.previous, text: "← Newer",
-        onclick: () => { state.page -= 1; load(); } }),
-      h("span", { class: "muted", text: `${data.count} workflow${data.count === 1 ? "" : "s"} · page ${state.page}` }),
+        onclick: () => { page -= 1; load(); } }),
+      h("span", { class: "muted", text: `${data.count} ${noun()}${data.count === 1 ? "" : "s"} · page ${page}` }),
       h("button", { type: "button", class: "button ghost", disabled: !data.next, text: "Older →",
-        onclick: () => { state.page += 1; load(); } }));
-    replace(results, data.count || state.q || state.type || state.status || state.has_errors || state.synthetic
+        onclick: () => { page += 1; load(); } }));
+    replace(results, data.count || filtered()
       ? [table([
         { label: "Workflow", render: (w) => workflowLink(w.correlation_id) },
-        { label: "Type", render: (w) => [w.workflow_type || "—", w.metadata?.synthetic ? h("span", { class: "muted", text: " · manual test" }) : null] },
+        { label: "Type", render: (w) => [w.kind === "request" ? "request" : w.workflow_type || "—",
+          w.metadata?.synthetic ? h("span", { class: "muted", text: " · manual test" }) : null] },
         { label: "Status", render: (w) => [badge(w.status), attemptsNote(w)] },
         { label: "User", render: (w) => w.user || "anonymous" },
         { label: "Journey", render: (w) => (w.journey_id ? journeyLink(w.journey_id) : "—") },
@@ -53,21 +62,32 @@ export async function renderList(container, params, ctx) {
         { label: "Requests", class: "num", render: (w) => String(w.request_count) },
         { label: "Steps", class: "num", render: (w) => String(w.step_count) },
         { label: "Errors", class: "num", render: (w) => (w.error_count ? h("strong", { class: "bad", text: String(w.error_count) }) : "0") },
-      ], data.results, { testid: "workflow-list", empty: "No workflow matches these filters." }), pager]
+      ], data.results, { testid: "workflow-list", empty: `No ${noun()} matches these filters.` }), pager]
       : emptyState("No workflows yet", h("p", {}, "Open the ", h("a", { href: "/shop/", text: "storefront" }),
         " or run a workflow from the ", h("a", { href: "#/testing", text: "testing console" }), ".")));
   };
+  let latest = 0;
+  const load = async () => {
+    const mine = ++latest; // answers can arrive out of order: only the last asked is shown
+    try {
+      const data = await ctx.api("workflows/", { query: { ...state, page, page_size: 25 } });
+      if (mine === latest) show(data);
+    } catch (error) {
+      if (mine === latest) replace(results, refused(error));
+    }
+  };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const values = new FormData(form);
-    Object.assign(state, Object.fromEntries(values.entries()), { page: 1 });
+    Object.assign(state, formState(form));
+    page = 1;
+    keepInAddress("workflows", state);
     load();
   });
   form.addEventListener("change", () => form.requestSubmit());
   await load();
   let pending = null;
   const off = ctx.bus.on("workflow_update", () => {
-    if (state.page !== 1 || pending) return;
+    if (page !== 1 || pending) return;
     pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 1500);
   });
   replace(container, h("div", { class: "view-head" }, h("h1", { text: "Workflows" })), panel("Find a workflow", [form, results], { wide: true }));
@@ -77,7 +97,7 @@ export async function renderList(container, params, ctx) {
 function summary(workflow) {
   const item = (label, value) => h("div", {}, h("dt", { text: label }), h("dd", {}, value));
   return h("dl", { class: "summary", "data-testid": "workflow-summary" },
-    item("Type", workflow.workflow_type || "—"),
+    item("Type", workflow.kind === "request" ? "request outside workflows" : workflow.workflow_type || "—"),
     item("Status", [badge(workflow.status), attemptsNote(workflow)]),
     item("User", workflow.user || "anonymous"),
     item("Journey", workflow.journey_id ? journeyLink(workflow.journey_id) : "none"),
@@ -87,6 +107,12 @@ function summary(workflow) {
     item("Steps", String(workflow.step_count)),
     item("Errors", String(workflow.error_count)),
     workflow.metadata && workflow.metadata.replay_of ? item("Replay of", workflowLink(workflow.metadata.replay_of)) : null);
+}
+
+function missing(id) {
+  return h("div", { role: "status", "data-testid": "workflow-missing" },
+    h("p", { text: `No workflow with id ${id}.` }),
+    h("p", { class: "muted", text: "It may have been pruned, or the link is wrong. Should it be recorded, it shows here." }));
 }
 
 function errorList(errors) {
@@ -142,11 +168,11 @@ function queries(analysis) {
   ], (analysis.queries || []).slice(0, 15), { empty: "No queries." });
 }
 
-// The workflow, or null while it has not been written yet (the socket then says
-// "pending" and streams it in). Asked through the list first: a 404 would be logged on
-// the browser's console as an error although nothing is wrong.
+// The workflow (or request trace), or null when none is stored under this id (the socket
+// then says "pending", and streams it in if it is written after all). Asked through the
+// list first: a 404 would be logged on the browser's console as an error.
 async function loadWorkflow(ctx, id) {
-  const found = await ctx.api("workflows/", { query: { q: id, page_size: 50 } });
+  const found = await ctx.api("workflows/", { query: { q: id, kind: "all", page_size: 50 } });
   if (!found.results.some((w) => w.correlation_id === id)) return null;
   return ctx.api(`workflows/${encodeURIComponent(id)}/`);
 }
@@ -156,7 +182,7 @@ export async function renderDetail(container, { id }, ctx) {
   container.dataset.title = `Workflow ${fmt.short(id)}`;
   const waterfall = new Waterfall({ analysis: data ? data.analysis : {} });
   waterfall.setSteps(data ? flatten(data.steps) : []);
-  const summaryBox = h("div", {}, data ? summary(data.workflow) : h("p", { class: "muted", text: "Waiting for this workflow's first step…" }));
+  const summaryBox = h("div", {}, data ? summary(data.workflow) : missing(id));
   const liveNote = h("span", { class: "connection small", dataset: { state: "connecting" }, "data-testid": "trace-connection" },
     h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "text", text: "connecting" }));
   const errorsBox = h("div", {}, errorList(data ? data.errors : []));
