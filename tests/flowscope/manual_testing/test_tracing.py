@@ -72,6 +72,15 @@ def test_an_endpoint_test_is_traced_with_its_queries(staff_client, shop, real_re
     assert workflow.request_count == 1
     assert steps[0].name == "GET /api/v1/products/<int:pk>/"
     assert {"database", "cache"} <= {step.layer for step in steps}
+    assert workflow.status == "completed" and workflow.ended_at is not None
+
+
+def test_an_endpoint_test_answered_404_ends_its_workflow_too(staff_client, shop, real_recorder):
+    result = run_endpoint(staff_client, method="GET", path="/api/v1/products/999999/")
+    assert result["status_code"] == 404
+    workflow, _ = recorded(real_recorder, result["correlation_id"])
+    assert workflow.status == "completed" and workflow.duration_ms is not None
+    assert not WorkflowSession.objects.filter(status="in_progress").exists()
 
 
 def test_the_tested_request_does_not_join_the_callers_trace(shop):

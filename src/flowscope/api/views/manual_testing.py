@@ -97,7 +97,9 @@ def run_test(kind, request, data):
     correlation_id = chosen_correlation_id(data)
     origin = Origin.of(request)
     started = time.perf_counter()
-    with _started_run() as worker:
+    # A one-request run ends its workflow with its answer, whatever the status: it is not
+    # left "in progress" until the timeout.
+    with _started_run(single_request=kind == TestRun.Kind.ENDPOINT) as worker:
         if kind == TestRun.Kind.ENDPOINT:
             result = endpoint_test.run(spec, origin, correlation_id, worker)
         else:
@@ -108,9 +110,9 @@ def run_test(kind, request, data):
     return {**result, "test_run_id": run.pk, "trace_url": trace_url(request, correlation_id)}
 
 
-def _started_run():
+def _started_run(**marks):
     try:
-        return dispatch.start_run()
+        return dispatch.start_run(**{name: True for name, on in marks.items() if on})
     except dispatch.PoolFull as exc:
         raise RunPoolFull(str(exc)) from None
 
