@@ -118,6 +118,9 @@ DEFAULTS = {
     # Where the dashboard page sends whoever must sign in: a URL or URL name (a single
     # sign-on's); None: flowscope's own login page, login/ under the mount.
     "LOGIN_URL": None,
+    # Failed sign-ins one address may make on flowscope's login page (DRF rate syntax);
+    # past it the page answers 429 until the window moves on. None: no limit.
+    "LOGIN_FAILURE_RATE": "10/hour",
     # Page size of the dashboard API's lists, and the most a client may ask for.
     "PAGE_SIZE": 50,
     "MAX_PAGE_SIZE": 200,

@@ -3,7 +3,8 @@
 Only an account the access policy lets watch the dashboard signs in here: anyone else is
 told that their account is not staff and stays signed out, so the page and the login never
 send each other back and forth. A staff user already signed in goes straight on to
-``next`` (the dashboard by default).
+``next`` (the dashboard by default). Failed sign-ins are limited per address
+(``login_attempts``).
 """
 
 from django import forms
@@ -13,6 +14,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from flowscope.access import may_watch
+from flowscope.dashboard.login_attempts import FailedLogins
 from flowscope.page_policy import content_security_policy
 
 NOT_STAFF = "This account is not staff: the debugging dashboard is for staff."
@@ -37,6 +39,19 @@ class DashboardLoginView(LoginView):
         response = super().dispatch(request, *args, **kwargs)
         response["Content-Security-Policy"] = content_security_policy(request)
         return response
+
+    def post(self, request, *args, **kwargs):
+        wait = FailedLogins(request).seconds_locked()
+        if wait:
+            minutes = max(round(wait / 60), 1)
+            locked = f"Too many failed sign-ins from here: try again in {minutes} min."
+            context = self.get_context_data(locked_out=locked)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        FailedLogins(self.request).count()
+        return super().form_invalid(form)
 
     def get_default_redirect_url(self):
         return reverse(f"{self.request.resolver_match.namespace}:page")

@@ -3,6 +3,7 @@ going; anyone else is told their account is not staff and stays signed out."""
 
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from flowscope.testing import capture_traces
@@ -107,3 +108,24 @@ def test_the_login_page_follows_the_mount_and_is_never_traced_there(users):
 @pytest.mark.urls("tests.flowscope.mounted_as_before")
 def test_the_pages_own_include_of_earlier_releases_has_its_login_beside_it(users):
     assert Client().get("/debugging/")["Location"] == "/debugging/login/?next=/debugging/"
+
+
+@pytest.fixture
+def three_failures_an_hour(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "LOGIN_FAILURE_RATE": "3/hour"}
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_an_address_that_failed_too_often_is_refused_even_the_right_password(
+    users, three_failures_an_hour
+):
+    guesser = Client(REMOTE_ADDR="203.0.113.9")
+    assert [log_in(guesser, "ops", f"guess{n}").status_code for n in range(3)] == [200] * 3
+    refused = log_in(guesser, "ops", "ops-pass")
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins from here: try again in" in refused.content.decode()
+    assert SESSION_KEY not in guesser.session
+    # Another address is not held back by it.
+    assert log_in(Client(REMOTE_ADDR="198.51.100.4"), "ops", "ops-pass").status_code == 302
