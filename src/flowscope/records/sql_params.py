@@ -96,12 +96,15 @@ def explainable(sql):
     """The statement as sent, when every literal written into it may be stored as is."""
     if len(sql) > flowscope_settings.MAX_TEXT_LENGTH:
         return None
-    shape = _shape(sql)
+    return sql if _explainable_with(sql, _scrub_keys()) else None
+
+
+@functools.lru_cache(maxsize=1024)  # as _shape_with: the same SQL text, again and again
+def _explainable_with(sql, scrub_keys):
+    shape = _shape_with(sql, scrub_keys)
     if shape.secret_literal or mask_card_numbers(sql) != sql:
-        return None
-    if any(scrub_text(literal) != literal for literal in shape.literals):
-        return None
-    return sql
+        return False
+    return all(scrub_text(literal) == literal for literal in shape.literals)
 
 
 def _stored(value):
@@ -117,8 +120,12 @@ def _stored(value):
 
 
 def _shape(sql):
+    return _shape_with(sql, _scrub_keys())
+
+
+def _scrub_keys():
     keys = flowscope_settings.SCRUB_KEYS or ()
-    return _shape_with(sql, (keys,) if isinstance(keys, str) else tuple(keys))
+    return (keys,) if isinstance(keys, str) else tuple(keys)
 
 
 # Django sends the same SQL text again and again; SCRUB_KEYS is in the key, so that a change
