@@ -412,14 +412,15 @@ class AlertEvent(models.Model):
 
 class InvariantCheck(models.Model):
     """A workflow's invariants (``FLOWSCOPE["INVARIANTS"]``) were checked when it ended.
-    Inserted in the transaction that stores its violations, and unique per workflow: a
-    workflow is checked once, whichever process, or how many, saw it end."""
+    Inserted in the transaction that stores its violations, and unique per workflow and
+    status: a workflow is checked once as failed and once as completed (a retry completed
+    it), whichever process, or how many, saw it end."""
 
     # The error type of a broken rule's ErrorLog (one error group per rule).
     ERROR_TYPE = "InvariantViolation"
 
-    workflow = models.OneToOneField(
-        WorkflowSession, on_delete=models.CASCADE, related_name="invariant_check"
+    workflow = models.ForeignKey(
+        WorkflowSession, on_delete=models.CASCADE, related_name="invariant_checks"
     )
     checked_at = models.DateTimeField()
     # The status it was checked in (completed or failed).
@@ -427,6 +428,11 @@ class InvariantCheck(models.Model):
     # Names of the rules that applied to it, and of those it broke.
     rules = models.JSONField(default=list, blank=True)
     violated = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "status"], name="fs_invariant_once")
+        ]
 
     def __str__(self):
         return f"invariants of {self.workflow_id}: {len(self.violated)} broken"

@@ -37,7 +37,7 @@ def checked_per_type(since, until):
     rows = (
         InvariantCheck.objects.filter(checked_at__gte=since, checked_at__lt=until)
         .values_list("workflow__workflow_type")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("workflow", distinct=True))
         .order_by()
     )
     return dict(rows)
@@ -49,8 +49,9 @@ def rule_of(error):
 
 
 def of_workflow(workflow):
-    """The workflow's check, with the errors of the rules it broke; None if never checked."""
-    check = InvariantCheck.objects.filter(workflow=workflow).first()
+    """The workflow's latest check, with the errors of the rules it broke; None if never
+    checked."""
+    check = InvariantCheck.objects.filter(workflow=workflow).order_by("-checked_at").first()
     if check is None:
         return None
     errors = ErrorLog.objects.filter(workflow=workflow, error_type=InvariantCheck.ERROR_TYPE)

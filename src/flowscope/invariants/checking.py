@@ -8,14 +8,16 @@ linked to the workflow (one error group per rule: the fingerprint is the rule's)
 write's commit reaches the sinks like any batch, so alert rules of kind
 ``new_error_group`` and the live feed see violations as they see other errors.
 
-A workflow is checked once: its ``InvariantCheck`` row is inserted in the same transaction,
-and a second writer that saw the same workflow end finds it (or fails to insert it) and
-writes nothing.
+A workflow is checked once per status it ends in: its ``InvariantCheck`` row is inserted in
+the same transaction, and a second writer that saw the same workflow end finds it (or fails
+to insert it) and writes nothing. A workflow that failed and that a retry then completed is
+checked again as completed, on the steps of the attempt that succeeded.
 """
 
 import functools
 import hashlib
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -65,13 +67,13 @@ def check_workflows(ended, at=None):
     with transaction.atomic():
         done = set(
             InvariantCheck.objects.filter(workflow_id__in=[pk for pk, _, _ in ended]).values_list(
-                "workflow_id", flat=True
+                "workflow_id", "status"
             )
         )
         for pk, workflow_type, status in ended:
-            if pk not in done:
+            if (pk, status) not in done:
                 errors += _check(pk, status, rules.get(workflow_type, []), at)
-                done.add(pk)
+                done.add((pk, status))
         counted = list(WorkflowSession.objects.filter(pk__in={e.workflow_id for e in errors}))
     return CommittedBatch(
         errors=errors,
@@ -83,6 +85,8 @@ def check_workflows(ended, at=None):
 def _check(pk, status, rules, at):
     applying = [rule for rule in rules if rule.applies_to(status)]
     steps = list(TraceStep.objects.filter(workflow_id=pk).order_by("started_at", "id"))
+    if status == WorkflowSession.Status.COMPLETED:
+        steps = last_attempt(steps)
     violations = evaluate(applying, status, steps)
     try:
         with transaction.atomic():  # another writer checked it first: leave it to that one
@@ -103,6 +107,18 @@ def _check(pk, status, rules, at):
             error_count=F("error_count") + len(errors), updated_at=at
         )
     return errors
+
+
+def last_attempt(steps):
+    """The steps after the last request that failed: a workflow a retry completed is held
+    to its rules by the attempt that succeeded (a declined payment then a paid one is one
+    order, not two)."""
+    failed = [s for s in steps if s.layer == "api" and s.status == TraceStep.Status.ERROR]
+    if not failed:
+        return steps
+    last = failed[-1]
+    after = last.started_at + timedelta(milliseconds=last.duration_ms)
+    return [step for step in steps if step.started_at >= after]
 
 
 def _error(pk, status, violation, at):

@@ -19,7 +19,10 @@ class Migration(migrations.Migration):
                 ('status', models.CharField(max_length=20)),
                 ('rules', models.JSONField(blank=True, default=list)),
                 ('violated', models.JSONField(blank=True, default=list)),
-                ('workflow', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='invariant_check', to='flowscope.workflowsession')),
+                ('workflow', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invariant_checks', to='flowscope.workflowsession')),
             ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('workflow', 'status'), name='fs_invariant_once')],
+            },
         ),
     ]

@@ -80,6 +80,21 @@ def test_a_correct_workflow_is_checked_and_gets_no_error():
     assert not ErrorLog.objects.exists()
 
 
+def test_a_workflow_a_retry_completed_is_held_to_its_rules_by_the_attempt_that_paid():
+    declined = make_trace(
+        "wf-retried",
+        name="POST /api/v1/orders/checkout/",
+        workflow_type="checkout",
+        status="error",
+        spans=[make_span("database", ORDER_INSERT, at=T0)],
+        errors=[make_error("card declined", error_type="PaymentDeclined")],
+    )
+    record([declined])
+    workflow = checkout("wf-retried", at=T0 + timedelta(seconds=5))
+    assert (workflow.status, workflow.failed_attempts) == ("completed", 1)
+    assert InvariantCheck.objects.get(workflow=workflow, status="completed").violated == []
+
+
 def test_one_broken_rule_is_one_error_group():
     checkout("wf-1", order_rows=2)
     checkout("wf-2", order_rows=3)
