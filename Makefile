@@ -66,10 +66,10 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The README's pictures of the dashboard, taken by its browser test on generated data.
+# The README's pictures of the dashboard, taken by its browser tests on generated data.
 screenshots: $(INSTALLED)
 	FLOWSCOPE_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/flowscope/dashboard/test_dashboard_browser.py \
-		tests/flowscope/dashboard/test_journey_browser.py
+		tests/flowscope/dashboard/test_journey_browser.py tests/flowscope/dashboard/test_replay_browser.py
 
 # Re-pin every dependency to the newest versions allowed by pyproject.toml.
 lock:

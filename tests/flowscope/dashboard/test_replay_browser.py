@@ -8,6 +8,7 @@ from shop.simulation.browser import Browser
 from shop.views.products import RelatedProductsView
 from tests.browser import browser_page
 from tests.flowscope.api.test_replay import fixed_related_products
+from tests.flowscope.dashboard.shots import Shots
 from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, buy
 
 
@@ -73,7 +74,7 @@ def test_a_declined_checkout_replayed_from_the_page_shows_the_declined_payment(
 
 
 def test_after_the_n_plus_one_is_fixed_its_replay_shows_the_query_count_fall(
-    page, live_server, shop_data, real_recorder, playwright_api, monkeypatch
+    page, live_server, shop_data, real_recorder, playwright_api, monkeypatch, pytestconfig
 ):
     expect = playwright_api.expect
     related_products_browsed(live_server, shop_data[0], real_recorder)
@@ -94,6 +95,7 @@ def test_after_the_n_plus_one_is_fixed_its_replay_shows_the_query_count_fall(
     before, after = (int(n) for n in queries.inner_text().split(" → "))
     assert after == before - limit
     expect(page.get_by_test_id("diff-summary")).to_contain_text(f"queries {before} → {after}")
+    Shots(page, pytestconfig.rootpath)("replay")
 
 
 def test_an_n_plus_one_recommendation_replays_to_confirm_the_fix(
