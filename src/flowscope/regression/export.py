@@ -261,7 +261,9 @@ class _Writer:
         ]
         for constant, places in self.constants.values():
             more = f" and {len(places) - 1} more" if len(places) > 1 else ""
-            text.append(f'{constant} = ""  # {places[0]}{more}')
+            line = f'{constant} = ""  # {places[0]}{more}'
+            short = len(line) <= WIDTH
+            text += [line] if short else [*comment(f"{places[0]}{more}:", 0), f'{constant} = ""']
         return text
 
     def _data_note(self):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 WIDTH = 88  # ruff's and black's default line length
 INDENT = "    "
+TOO_LONG = "# noqa: E501"
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,10 @@ def lines(value, indent=0, prefix="", suffix=""):
     """``prefix``, ``value`` and ``suffix`` as lines of source at ``indent`` levels."""
     margin = INDENT * indent
     one_line = f"{margin}{prefix}{flat(value)}{suffix}"
-    if len(one_line) <= WIDTH or not _has_brackets(value):
+    if len(one_line) <= WIDTH:
         return [one_line]
+    if not _has_brackets(value):  # a long string: nothing to split it at
+        return [f"{one_line}  {TOO_LONG}"]
     opening, items, closing = _brackets(value)
     if not items:
         return [one_line]
