@@ -27,6 +27,7 @@ from contextlib import ExitStack, contextmanager
 from django.db import connections
 
 from flowscope.analysis.diff import shape
+from flowscope.capture.database import sets_up_connection
 from flowscope.manual_testing.templates import MissingValue, render
 from flowscope.recording.recorder import Recorder, set_recorder
 from flowscope.records.preparation import prepare
@@ -120,11 +121,13 @@ def assert_num_queries(count):
     """The block sends ``count`` statements to the databases, counted as flowscope counts a
     request's queries: through Django's own hook on every cursor (``execute_wrapper``).
     Unlike ``assertNumQueries``, the BEGIN and COMMIT that Django's transaction calls log
-    without a cursor are not counted: the capture never saw them."""
+    without a cursor are not counted, nor a new connection's set-up (MySQL's ``SET SESSION
+    ...``): the capture never counts them."""
     sent = []
 
     def counted(execute, sql, params, many, context):
-        sent.append(sql)
+        if not sets_up_connection(sql):  # a new connection's own set-up: not the code's
+            sent.append(sql)
         return execute(sql, params, many, context)
 
     with ExitStack() as stack:
