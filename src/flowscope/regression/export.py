@@ -149,7 +149,8 @@ class _Writer:
         if method not in BODYLESS and request.body is not None:
             args += self._body(body, request)
         if request.query:
-            args.append(("query_params", self._filled(request.query, None)))
+            query = {name: self._filled(value, name) for name, value in request.query.items()}
+            args.append(("query_params", query))
         if request.headers:
             headers = {name: self._header(name, value) for name, value in request.headers.items()}
             args.append(
@@ -176,7 +177,7 @@ class _Writer:
         if isinstance(value, list):
             return [self._filled(item, key) for item in value]
         if replay.is_masked(value):
-            return Code(f"values.fill({self.constants[key or 'body'][0]})")
+            return Code(f"values.fill({self.constants[key][0]})")
         return value
 
     def _header(self, name, value):

@@ -79,7 +79,7 @@ MIXED = [
         20,
         "GET",
         "/api/v1/products/",
-        query={"search": LONG_TEXT, "page": ["1", "2"], "coupon": FILTERED},
+        query={"search": LONG_TEXT, "page": ["1", "2"], "coupon": FILTERED, "API_Key": [FILTERED]},
         request_headers={"Authorization": FILTERED, "Accept-Language": "it'is"},
         response_body={"_truncated": True, "size": 90000, "preview": "{"},
     ),
@@ -137,6 +137,7 @@ def test_masked_values_become_constants_named_once_with_where_they_were():
         "password": "PASSWORD",
         "x-api-key": "X_API_KEY",
         "coupon": "COUPON",
+        "API_Key": "API_KEY",
         "authorization": "AUTHORIZATION",
         "x-signature": "X_SIGNATURE",
         "card": "CARD",
@@ -148,6 +149,7 @@ def test_masked_values_become_constants_named_once_with_where_they_were():
     source = exported(*MIXED).source
     assert 'X_API_KEY = ""  # header "x-api-key" of POST /api/v1/auth/login/ and 1 more' in source
     assert '"password": values.fill(PASSWORD)' in source
+    assert '"API_Key": [values.fill(API_KEY)]' in source
     assert '"authorization": AUTHORIZATION' in source  # a header: left out while empty
 
 
