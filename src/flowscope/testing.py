@@ -15,12 +15,20 @@ database that the writer's thread sees (pytest-django's ``transactional_db``)::
         client.get("/api/v1/products/")
         assert recorder.flush(10)
 
+``assert_num_queries``, ``json_shape`` and ``MaskedValues`` serve the tests flowscope
+exports from captured workflows (``workflows/<id>/export-test/``, docs/test-export.md).
+
 ``use_recorder(recorder)`` makes a recorder of one's own (or a stand-in with ``submit``
 and ``snapshot``) the process's one for the block; shutting it down is then the caller's.
 """
 
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
+from django.db import connections
+
+from flowscope.analysis.diff import shape
+from flowscope.capture.database import sets_up_connection
+from flowscope.manual_testing.templates import MissingValue, render
 from flowscope.recording.recorder import Recorder, set_recorder
 from flowscope.records.preparation import prepare
 
@@ -69,3 +77,66 @@ def use_recorder(recorder=None):
 def capture_traces():
     with use_recorder(ListRecorder()) as collected:
         yield collected
+
+
+def json_shape(value):
+    """``{path: type}`` of a JSON value, as a replay's diff compares answers:
+    ``{"$": "object", "$.items": "array", "$.items[].id": "number"}``."""
+    return shape(value)
+
+
+class MaskedValues:
+    """The values an exported test fills in for what flowscope masked, with the fields of
+    the workflow's earlier JSON answers they name filled in too: ``"Token {token}"``."""
+
+    def __init__(self):
+        self.answers = {}
+
+    def fill(self, value):
+        if value == "":
+            raise AssertionError(
+                "A value masked when the workflow was stored is not filled in: see the "
+                "constants at the top of this test."
+            )
+        try:
+            return render(value, self.answers)
+        except MissingValue as exc:
+            raise AssertionError(str(exc)) from None
+
+    def headers(self, headers):
+        """``headers`` filled in; a masked one left empty is not sent, as in a replay."""
+        return {name: self.fill(value) for name, value in headers.items() if value != ""}
+
+    def learn(self, response):
+        """The top-level fields of a JSON object answer, for later values to name."""
+        if "json" not in response.get("Content-Type", ""):
+            return
+        answer = response.json()
+        if isinstance(answer, dict):
+            self.answers.update({k: v for k, v in answer.items() if not isinstance(v, dict | list)})
+
+
+@contextmanager
+def assert_num_queries(count):
+    """The block sends ``count`` statements to the databases, counted as flowscope counts a
+    request's queries: through Django's own hook on every cursor (``execute_wrapper``).
+    Unlike ``assertNumQueries``, the BEGIN and COMMIT that Django's transaction calls log
+    without a cursor are not counted, nor a new connection's set-up (MySQL's ``SET SESSION
+    ...``): the capture never counts them."""
+    sent = []
+
+    def counted(execute, sql, params, many, context):
+        if not sets_up_connection(sql):  # a new connection's own set-up: not the code's
+            sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with ExitStack() as stack:
+        for connection in connections.all():
+            stack.enter_context(connection.execute_wrapper(counted))
+        yield sent
+    if len(sent) != count:
+        listed = "\n".join(f"{number}. {sql}" for number, sql in enumerate(sent, 1))
+        raise AssertionError(
+            f"{len(sent)} != {count} : {len(sent)} queries executed, {count} expected "
+            f"(as captured)\nThe queries were:\n{listed}"
+        )

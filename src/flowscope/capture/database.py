@@ -29,7 +29,7 @@ MAX_UNKEPT_QUERIES = 10_000
 
 def trace_query(execute, query, params, many, execution_context):
     trace = context.current_trace()
-    if trace is None or _sets_up_connection(query):
+    if trace is None or sets_up_connection(query):
         return execute(query, params, many, execution_context)
     trace.query_count += 1
     span = _start_span(trace, query, params, many, execution_context) if trace.sampled else None
@@ -60,7 +60,7 @@ def _start_span(trace, query, params, many, execution_context):
     return None
 
 
-def _sets_up_connection(query):
+def sets_up_connection(query):
     """Whether ``query`` is the backend's own set-up of a new connection (MySQL's ``SET
     SESSION TRANSACTION ISOLATION LEVEL ...``), which no code of the host ran. The stack is
     looked at only for ``SET`` statements."""

@@ -70,9 +70,14 @@ def is_masked(value):
     return isinstance(value, str) and (FILTERED in value or FILTERED_CARD in value)
 
 
+def request_steps(steps):
+    """The original's request steps, in order."""
+    return [step for step in steps if step.layer == "api" and "method" in step.metadata]
+
+
 def requests_of(steps):
     """The original's requests, in order, from its stored steps."""
-    return [_request(step) for step in steps if step.layer == "api" and "method" in step.metadata]
+    return [_request(step) for step in request_steps(steps)]
 
 
 def _request(step):
@@ -97,6 +102,8 @@ def _unsendable(request):
     if is_masked(request.path):
         return "Its path was masked when stored."
     body = request.body
+    if isinstance(body, dict) and body.get("_truncated") is True:
+        return "Its body was stored cut short."
     if isinstance(body, str):
         if body.startswith(UNSTORED_BODY):
             return f"Its body was not stored ({body})."

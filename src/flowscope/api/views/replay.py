@@ -75,16 +75,23 @@ REPLAY_DIFF = inline_serializer(
 )
 
 
-class NothingToReplay(APIException):
+class NoStoredRequests(APIException):
     status_code = 409
-    default_code = "nothing_to_replay"
+    default_code = "no_stored_requests"
+
+
+def requests_or_409(steps, what="replay"):
+    """The requests of a workflow's ``steps``; a 409 when none was stored."""
+    requests = replay.requests_of(steps)
+    if not requests:
+        raise NoStoredRequests(
+            f"This workflow has no stored requests to {what}.", code=f"nothing_to_{what}"
+        )
+    return requests
 
 
 def _requests_of(workflow):
-    requests = replay.requests_of(workflows.steps_of(workflow))
-    if not requests:
-        raise NothingToReplay("This workflow has no stored requests to replay.")
-    return requests
+    return requests_or_409(workflows.steps_of(workflow))
 
 
 class ReplayView(OutsideRequestTransactionMixin, ManualRunThrottledMixin, DashboardAPIView):

@@ -1,5 +1,6 @@
 // Workflows: a searchable, filterable list, and one workflow's trace as a live waterfall.
 
+import { url } from "../api.js";
 import { LiveConnection } from "../live.js";
 import { badge, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
 import { formState, fromAddress, keepInAddress, numberField, refused, selectField, textField, timeField } from "../filters.js";
@@ -242,6 +243,11 @@ export async function renderDetail(container, { id }, ctx) {
       h("h1", { class: "mono", "data-testid": "workflow-id", text: id }),
       h("div", { class: "actions" }, liveNote,
         h("a", { class: "button ghost small", href: `#/replay/${encodeURIComponent(id)}`, "data-testid": "replay-button", text: "Replay" }),
+        h("a", {
+          class: "button ghost small", href: url(`workflows/${encodeURIComponent(id)}/export-test/`), download: "",
+          "data-testid": "export-test-button", text: "Export as test",
+          title: "Its requests as a Django test: statuses, answer shapes, query counts",
+        }),
         h("button", {
         type: "button",
         class: "button ghost small",

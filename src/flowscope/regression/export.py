@@ -1,0 +1,284 @@
+"""A captured workflow as a regression test for the host's own suite.
+
+Its requests are the replay's (``manual_testing.replay``: rebuilt from the stored steps,
+scrubbed, with what the scrubber masked named); each is sent again in order through
+Django's test client and held to what it did when captured: its status, the shape of its
+JSON answer where the answer was stored (``analysis.diff.shape``) and its number of queries
+(``flowscope.testing.assert_num_queries``, counted as the capture counts them), so that an
+N+1 cannot come back unnoticed.
+
+The test is a ``django.test.TransactionTestCase``: both ``manage.py test`` and pytest-django
+run it, and its requests run in transactions of their own, as they did in production
+(inside ``TestCase``'s transaction every ``atomic`` block would add savepoint queries that
+production never ran). Masked values become constants at the top of the file, empty until
+the user fills them in; nothing masked is ever written out.
+"""
+
+import keyword
+import re
+import textwrap
+from dataclasses import dataclass
+
+from flowscope.analysis.diff import shape
+from flowscope.manual_testing import payloads, replay
+from flowscope.regression.source import INDENT, WIDTH, Call, Code, lines, string
+
+ANSWER_KEPT = "_truncated"  # a stored answer cut short: no shape to hold it to
+CLIENT_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+BODYLESS = ("get", "head", "trace")
+
+
+@dataclass
+class ExportedTest:
+    filename: str
+    source: str
+    content_type: str = "text/x-python"
+
+
+def export(workflow, steps):
+    """The test of ``workflow`` from its stored ``steps`` (``analysis.workflows.steps_of``)."""
+    requests = replay.requests_of(steps)
+    constants = masked_constants(requests)
+    writer = _Writer(workflow, constants, _cache_hits(steps))
+    pairs = zip(replay.request_steps(steps), requests, strict=True)
+    for number, (step, request) in enumerate(pairs, 1):
+        writer.request(number, step, request)
+    kind = _identifier(workflow.workflow_type) or "captured"
+    return ExportedTest(f"test_{kind}_{workflow.correlation_id[:8]}.py", writer.module())
+
+
+def masked_constants(requests):
+    """``{name: (CONSTANT, [where it was masked])}`` for every masked value, in the order met;
+    a name is one value wherever it was masked, as in a replay."""
+    constants = {}
+    for request in requests:
+        for found in replay.masked_fields([request]):
+            name = found["name"]
+            if name not in constants:
+                constants[name] = (_constant_name(name, constants), [])
+            constants[name][1].append(f'{found["where"]} "{name}" of {request.name}')
+    return constants
+
+
+def _constant_name(name, taken):
+    constant = re.sub(r"\W+", "_", name).strip("_").upper() or "VALUE"
+    if constant[0].isdigit() or keyword.iskeyword(constant):
+        constant = f"VALUE_{constant}"
+    used = {c for c, _ in taken.values()}
+    unique, number = constant, 2
+    while unique in used:
+        unique, number = f"{constant}_{number}", number + 1
+    return unique
+
+
+def _identifier(text):
+    return re.sub(r"\W+", "_", str(text)).strip("_").lower()
+
+
+def _cache_hits(steps):
+    """``{request span id: cache reads that hit}``: the reads under each request."""
+    parents = {step.span_id: step.parent_span_id for step in steps}
+    requests = {step.span_id for step in steps if step.layer == "api"}
+    hits = {}
+    for step in steps:
+        if step.layer != "cache" or step.metadata.get("hit") is not True:
+            continue
+        span = step.parent_span_id
+        for _ in range(len(parents)):  # up to the request that ran it
+            if span in requests or span not in parents:
+                break
+            span = parents[span]
+        if span in requests:
+            hits[span] = hits.get(span, 0) + 1
+    return hits
+
+
+class _Writer:
+    """The module's text, request by request."""
+
+    def __init__(self, workflow, constants, cache_hits):
+        self.workflow = workflow
+        self.constants = constants
+        self.cache_hits = cache_hits
+        self.body = []
+        self.imports = {"from django.core.cache import cache", "from django.test import "}
+        self.testing = set()
+        self.server_errors = False
+        self.count = 0
+        self.learn_at = None
+
+    def request(self, number, step, request):
+        meta = step.metadata
+        self._comment(f"{number}. {request.name}: answered {meta.get('status_code')}.")
+        if request.problem or request.method.lower() not in CLIENT_METHODS:
+            why = request.problem or "the test client has no method for it."
+            self._comment(f"Not sent: {why[0].lower()}{why[1:]}")
+            return
+        self.count += 1
+        self._notes(step)
+        call = self._call(request)
+        queries = meta.get("query_count")
+        if isinstance(queries, int):
+            self.testing.add("assert_num_queries")
+            self._line(f"with assert_num_queries({queries}):")
+            self.body += lines(call, 3, "response = ")
+        else:
+            self._comment("Its number of queries was not stored.")
+            self.body += lines(call, 2, "response = ")
+        self._line(f"self.assertEqual(response.status_code, {meta.get('status_code')})")
+        self._shape(meta.get("response_body"))
+        if self.constants:  # what later values may name; the last answer is named by none
+            self.learn_at = len(self.body)
+            self._line("values.learn(response)")
+
+    def _notes(self, step):
+        status, hits = step.metadata.get("status_code"), self.cache_hits.get(step.span_id)
+        if isinstance(status, int) and status >= 500:
+            self.server_errors = True
+            self._comment("It failed then: once fixed, expect the answer it should give.")
+        if hits:
+            self._comment(
+                f"It found {hits} value{'s' if hits > 1 else ''} in the cache then: the "
+                "test's cache starts empty, which may cost it more queries."
+            )
+
+    def _call(self, request):
+        method = request.method.lower()
+        args = [request.path]
+        body = self._filled(request.body, "body")
+        if method not in BODYLESS and request.body is not None:
+            args += self._body(body, request)
+        if request.query:
+            query = {name: self._filled(value, name) for name, value in request.query.items()}
+            args.append(("query_params", query))
+        if request.headers:
+            headers = {name: self._header(name, value) for name, value in request.headers.items()}
+            args.append(
+                ("headers", Call("values.headers", (headers,)) if self.constants else headers)
+            )
+        return Call(f"self.client.{method}", tuple(args))
+
+    def _body(self, body, request):
+        content_type = request.content_type.split(";")[0].strip()
+        if payloads.JSON in content_type and isinstance(body, dict | list):
+            return [body, ("content_type", content_type)]
+        if payloads.FORM in content_type and isinstance(body, dict):
+            self.imports.add("from urllib.parse import urlencode")
+            body = Call("urlencode", (body, ("doseq", Code("True"))))
+        elif not isinstance(body, str | Code):
+            body = Code(string(str(body)))
+        return [body, ("content_type", content_type or "application/octet-stream")]
+
+    def _filled(self, value, key):
+        """``value`` with each masked leaf replaced by its constant, filled in at run time
+        (named as ``replay`` names it: by its key, "body" for the whole body)."""
+        if isinstance(value, dict):
+            return {k: self._filled(item, str(k).lower()) for k, item in value.items()}
+        if isinstance(value, list):
+            return [self._filled(item, key) for item in value]
+        if replay.is_masked(value):
+            return Code(f"values.fill({self.constants[key][0]})")
+        return value
+
+    def _header(self, name, value):
+        return Code(self.constants[name][0]) if replay.is_masked(value) else value
+
+    def _shape(self, answer):
+        if not isinstance(answer, dict | list) or (
+            isinstance(answer, dict) and answer.get(ANSWER_KEPT) is True
+        ):
+            return
+        self.testing.add("json_shape")
+        expected = Call("self.assertEqual", (Code("json_shape(response.json())"), shape(answer)))
+        self.body += lines(expected, 2)
+
+    def _line(self, text, indent=2):
+        self.body.append(f"{INDENT * indent}{text}" if text else "")
+
+    def _comment(self, text):
+        if self.body:
+            self._line("")
+        self.body += comment(text, 2)
+
+    def module(self):
+        if self.constants:
+            self.testing.add("MaskedValues")
+        workflow = self.workflow
+        kind = _identifier(workflow.workflow_type) or "captured"
+        name = "".join(part.capitalize() for part in kind.split("_"))
+        parts = [
+            self._docstring(),
+            "",
+            *self._imports(),
+            "",
+            *self._masked(),
+            "",
+            "",
+            f"class {name}WorkflowTest(TransactionTestCase):",
+            *self._data_note(),
+            "    fixtures = ()",
+            "",
+            "    def setUp(self):",
+            "        cache.clear()  # the requests start as they would on an empty cache",
+        ]
+        if self.server_errors:
+            parts.append("        self.client.raise_request_exception = False  # 5xx: answered")
+        parts += ["", f"    def test_{kind}_as_captured(self):"]
+        if self.constants:
+            parts.append("        values = MaskedValues()")
+        body = list(self.body)
+        if self.learn_at is not None:
+            del body[self.learn_at]
+        parts += body or ["        pass"]
+        return "\n".join(parts) + "\n"
+
+    def _docstring(self):
+        workflow = self.workflow
+        when = workflow.started_at.strftime("%Y-%m-%d %H:%M UTC")
+        kind = workflow.workflow_type or "captured"
+        return (
+            f'"""The {kind} workflow {workflow.correlation_id} as flowscope captured it\n'
+            f"({when}, {workflow.status}): its {self.count} requests again, in order, each\n"
+            "held to its status, the shape of its JSON answer where flowscope stored it, and\n"
+            "its number of queries, so that an N+1 cannot come back unnoticed. A count that\n"
+            'falls after a fix is updated here.\n"""'
+        )
+
+    def _imports(self):
+        stdlib = sorted(i for i in self.imports if i.startswith("from urllib"))
+        django = sorted(i for i in self.imports if i.startswith("from django"))
+        django = [i + "TransactionTestCase" if i.endswith("import ") else i for i in django]
+        names = ", ".join(sorted(self.testing, key=lambda name: (name[0].islower(), name)))
+        flowscope = [f"from flowscope.testing import {names}"] if names else []
+        return [*stdlib, *([""] if stdlib else []), *django, *flowscope]
+
+    def _masked(self):
+        if not self.constants:
+            return ["# Nothing was masked when the workflow was stored."]
+        text = [
+            "# Masked when the workflow was stored (flowscope never keeps them): fill in",
+            "# a test identity's values. A value may name fields of earlier JSON answers",
+            '# ("Token {token}"); a masked header left empty is not sent.',
+        ]
+        for constant, places in self.constants.values():
+            more = f" and {len(places) - 1} more" if len(places) > 1 else ""
+            line = f'{constant} = ""  # {places[0]}{more}'
+            short = len(line) <= WIDTH
+            text += [line] if short else [*comment(f"{places[0]}{more}:", 0), f'{constant} = ""']
+        return text
+
+    def _data_note(self):
+        user = self.workflow.user.get_username() if self.workflow.user_id else None
+        who = f"the user {user!r} signs in; " if user else ""
+        return comment(
+            f"The rows the requests expect, as they were when captured ({who}paths and "
+            'bodies name rows by id): name your data fixtures here, ("my_data",), or create '
+            "them in setUp.",
+            1,
+        )
+
+
+def comment(text, indent):
+    """``text`` as comment lines at ``indent`` levels, wrapped to the line length."""
+    margin = f"{INDENT * indent}# "
+    return textwrap.wrap(text, WIDTH, initial_indent=margin, subsequent_indent=margin)
