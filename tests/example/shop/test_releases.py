@@ -2,12 +2,16 @@
 v2, whose product page runs one more query; the comparison names that step and the query,
 with the line of code that runs it."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from flowscope.models import WorkflowSession
+from flowscope.reports import performance
 from tests.release_traffic import PRODUCT_PAGE, two_releases
 
 
@@ -50,3 +54,12 @@ def test_the_comparison_names_the_step_that_runs_a_new_query(
     assert added["sql"].startswith("SELECT COUNT(*)") and "shop_product" in added["sql"]
     assert added["call_site"]["function"] == "retrieve"
     assert added["call_site"]["file"].endswith("release_traffic.py")
+
+    # The performance report says the same.
+    now = timezone.now()
+    report = performance.build(now - timedelta(hours=1), now + timedelta(minutes=1))
+    section = next(s for s in report["sections"] if s["key"] == "releases")
+    assert section["title"] == "Release comparison: v1 to v2"
+    [row] = [r for r in section["rows"] if "chattier" in r[2]]
+    assert row[:2] == ["product_fetch", PRODUCT_PAGE]
+    assert row[8] == added["sql"] and "release_traffic.py" in row[9]
