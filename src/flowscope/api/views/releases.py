@@ -1,12 +1,13 @@
 """Releases: those seen, and two compared per workflow type and step."""
 
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from flowscope.analysis import releases
 from flowscope.api.access import DashboardAPIView
+from flowscope.api.exceptions import ApiErrorSerializer
 from flowscope.api.schema import extend_schema
 
 
@@ -103,7 +104,10 @@ class ReleaseCompareView(DashboardAPIView):
             OpenApiParameter("base", str, description=RELEASE_PARAMETER.format("base")),
             OpenApiParameter("head", str, description=RELEASE_PARAMETER.format("head")),
         ],
-        responses=ComparisonSerializer,
+        responses={
+            200: ComparisonSerializer,
+            404: OpenApiResponse(ApiErrorSerializer, "Fewer than two releases to compare."),
+        },
     )
     def get(self, request):
         base, head = request.query_params.get("base"), request.query_params.get("head")
