@@ -45,3 +45,16 @@ def test_the_releases_view_names_the_step_that_runs_a_new_query(
         expect(page.get_by_test_id("release-changes")).to_contain_text("from v2 to v1")
         expect(page.get_by_test_id("release-change").filter(has_text="chattier")).to_have_count(0)
     assert [p for p in problems if "WebSocket connection to" not in p] == []
+
+
+def test_with_fewer_than_two_releases_the_view_says_how_to_tag_them(
+    live_server, staff_session, playwright_api
+):
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": live_server.url}])
+        page.goto(f"{live_server.url}/debugging/#/releases")
+        empty = page.get_by_test_id("empty-state")
+        expect(empty).to_contain_text("Fewer than two releases seen")
+        expect(empty).to_contain_text("FLOWSCOPE_RELEASE")
+    assert [p for p in problems if "WebSocket connection to" not in p] == []
