@@ -25,6 +25,7 @@ ROOT_LAYERS = ("api", "task")  # a request's step, a background task's run
 SLOWER_RATIO, SLOWER_MIN_MS = 1.2, 10.0
 CHATTIER_MIN_QUERIES = 0.5
 ERROR_RATE_MIN_RISE = 0.05
+WORSE = {"slower", "chattier", "failing more"}  # beside "new" and "gone"
 
 
 def _tagged():
@@ -62,7 +63,8 @@ def compare(base, head):
     before, after = _ReleaseStats(base), _ReleaseStats(head)
     types = sorted(set(before.types) | set(after.types))
     steps = [_step_row(key, before, after) for key in sorted(set(before.steps) | set(after.steps))]
-    changes = sorted((row for row in steps if row["changes"]), key=_weight, reverse=True)
+    worse = (row for row in steps if WORSE.intersection(row["changes"]))
+    changes = sorted(worse, key=_weight, reverse=True)
     return {
         "base": before.summary(),
         "head": after.summary(),
@@ -262,12 +264,9 @@ def _slower(base_ms, head_ms):
 
 
 def _weight(row):
-    """Changes compared first: both sides ran, then by the rise in queries and p95."""
+    """Most queries added first, then the largest rise in p95."""
     base, head = row["base"], row["head"]
-    if base is None or head is None:
-        return (0, 0.0, 0.0)
     return (
-        1,
         head["queries_per_request"] - base["queries_per_request"],
         head["p95_ms"] - base["p95_ms"],
     )

@@ -31,7 +31,7 @@ def release_changes():
         "releases",
         f"Release comparison: {pair[0]} to {pair[1]}",
         COLUMNS,
-        [_row(change) for change in comparison["changes"] if change["base"] and change["head"]],
+        [_row(change) for change in comparison["changes"]],
         note=f"The latest release against the one before it; p95 and per-step figures "
         f"from the latest {comparison['sample_size']} workflows of each.",
     )

@@ -106,3 +106,15 @@ def test_only_tagged_real_workflows_are_releases_latest_first():
     assert [(r["release"], r["workflows"]) for r in listed] == [("v2", 5), ("v1", 5)]
     assert listed[0]["first_seen"] == T0 + timedelta(hours=1)
     assert releases.latest_pair() == ("v1", "v2")
+
+
+def test_a_step_only_the_new_release_runs_is_new_not_a_change():
+    store_releases()
+    later = T0 + timedelta(hours=1, minutes=5)
+    added = make_trace("v2-new", at=later, name="GET /api/v1/wishlist/", workflow_type="checkout")
+    added.release = "v2"
+    writer.write([added])
+    comparison = releases.compare("v1", "v2")
+    assert comparison["changes"] == []
+    marks = {row["step"]: row["changes"] for row in comparison["steps"]}
+    assert marks == {CHECKOUT: [], "GET /api/v1/wishlist/": ["new"]}
