@@ -1,5 +1,5 @@
 """The releases API: staff only, the latest two compared by default, and a release that was
-never seen refused with a 400 naming the parameter."""
+never seen is a 404 naming the parameter."""
 
 from datetime import timedelta
 
@@ -39,10 +39,10 @@ def test_without_parameters_the_latest_release_is_compared_with_the_one_before(
     assert answer["steps"][0]["step"] == "GET /api/v1/x/"
 
 
-def test_a_release_never_seen_is_refused_by_name(two_releases, staff_client):
+def test_a_release_never_seen_is_not_found_by_name(two_releases, staff_client):
     answer = staff_client.get(COMPARE, {"base": "2026.11.1", "head": "nope"})
-    assert answer.status_code == 400
-    assert "head" in answer.json()["errors"] and "base" not in answer.json()["errors"]
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "head: no workflow of release 'nope' has been recorded."
 
 
 def test_with_one_release_there_is_nothing_to_compare(db, staff_client):

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from flowscope.analysis import releases
@@ -106,20 +106,18 @@ class ReleaseCompareView(DashboardAPIView):
         ],
         responses={
             200: ComparisonSerializer,
-            404: OpenApiResponse(ApiErrorSerializer, "Fewer than two releases to compare."),
+            404: OpenApiResponse(
+                ApiErrorSerializer, "A release never seen, or fewer than two to compare."
+            ),
         },
     )
     def get(self, request):
         base, head = request.query_params.get("base"), request.query_params.get("head")
         if not (base and head):
             base, head = self._default(base, head)
-        unknown = {
-            name: [f"No workflow of release {value!r} has been recorded."]
-            for name, value in (("base", base), ("head", head))
-            if not releases.seen(value)
-        }
-        if unknown:
-            raise ValidationError(unknown)
+        for name, value in (("base", base), ("head", head)):
+            if not releases.seen(value):  # a release is a resource: one never seen is a 404
+                raise NotFound(f"{name}: no workflow of release {value!r} has been recorded.")
         return Response(ComparisonSerializer(releases.compare(base, head)).data)
 
     def _default(self, base, head):
