@@ -50,3 +50,8 @@ def test_with_one_release_there_is_nothing_to_compare(db, staff_client):
     answer = staff_client.get(COMPARE)
     assert answer.status_code == 404
     assert "Fewer than two releases" in answer.json()["detail"]
+
+
+def test_workflows_are_listed_by_release(two_releases, staff_client):
+    listed = staff_client.get("/api/v1/debugging/workflows/", {"release": "2026.11.1"}).json()
+    assert [(w["correlation_id"], w["release"]) for w in listed["results"]] == [("a", "2026.11.1")]
