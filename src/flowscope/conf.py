@@ -6,12 +6,17 @@ tests. Every option, its default and what it does are listed in ``DEFAULTS`` bel
 ``docs/configuration.md``.
 """
 
+import os
+
 from django.conf import settings
 from django.core.signals import setting_changed
 
 DEFAULTS = {
     # Master switch: False turns every capture hook into a no-op.
     "ENABLED": True,
+    # The release of the running code (a version or commit), tagged on every workflow this
+    # process captures for release comparison; default: $FLOWSCOPE_RELEASE, else untagged.
+    "RELEASE": os.environ.get("FLOWSCOPE_RELEASE", "")[:64],
     # Share of workflows (0..1) whose steps are stored, decided per correlation ID.
     # Errors are always stored, and every request counts in the performance rollups.
     "SAMPLE_RATE": 1.0,

@@ -84,6 +84,9 @@ class WorkflowSession(models.Model):
     # workflows, in order. Blank for workflows no browser started.
     journey_id = models.CharField(max_length=64, blank=True, default="")
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.WORKFLOW)
+    # The release of the code that served it (the RELEASE setting of the process that
+    # captured its first tagged step): what release comparison groups by. Blank: untagged.
+    release = models.CharField(max_length=64, blank=True, default="")
 
     objects = WorkflowQuerySet.as_manager()
 
@@ -103,6 +106,7 @@ class WorkflowSession(models.Model):
             models.Index(fields=["-updated_at"], name="fs_wf_updated"),
             models.Index(fields=["journey_id", "started_at"], name="fs_wf_journey"),
             models.Index(fields=["kind", "-started_at"], name="fs_wf_kind"),
+            models.Index(fields=["release", "-started_at"], name="fs_wf_release"),
         ]
 
     def __str__(self):

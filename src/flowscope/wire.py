@@ -51,6 +51,7 @@ class WorkflowSerializer(serializers.ModelSerializer):
             "metadata",
             "journey_id",
             "kind",
+            "release",
         ]
         extra_kwargs = {
             "failed_attempts": {

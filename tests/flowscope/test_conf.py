@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core import checks
 from django.test import override_settings
@@ -68,3 +72,15 @@ def test_evidence_minimums_that_are_not_counts_are_reported(settings):
     assert len(errors) == 3
     assert not any("'cache_lookups'" in message for message in errors)
     assert check_errors(settings, "flowscope.E002") == []  # the defaults are fine
+
+
+def test_the_release_defaults_to_the_environment_variable():
+    read = "from flowscope.conf import DEFAULTS; print(DEFAULTS['RELEASE'])"
+    run = subprocess.run(
+        [sys.executable, "-c", read],
+        env={**os.environ, "FLOWSCOPE_RELEASE": "2026.12.1-abc123"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.strip() == "2026.12.1-abc123"

@@ -71,6 +71,7 @@ def begin(request):
         journey_id=correlation.journey_from(
             meta.get("HTTP_X_FLOWSCOPE_JOURNEY"), meta.get("HTTP_COOKIE")
         ),
+        release=flowscope_settings.RELEASE,
     )
     trace.workflow_metadata = {
         "client_ip": meta.get("REMOTE_ADDR", ""),

@@ -42,6 +42,7 @@ def begin(name, headers):
         root=root,
         max_steps=flowscope_settings.MAX_STEPS_PER_REQUEST,
         sampled=correlation.is_sampled(correlation_id, flowscope_settings.SAMPLE_RATE),
+        release=flowscope_settings.RELEASE,
     )
     trace.workflow_metadata = {"entry_point": f"task {root.name}"}
     if problem:

@@ -64,6 +64,9 @@ class EventSerializer(serializers.Serializer):
     started_at = TimestampField(required=False)
     metadata = serializers.DictField(required=False)
     journey_id = serializers.RegexField(rf"\A{correlation.JOURNEY_ID.pattern}\Z", required=False)
+    # The release of the page's code (the SDK's ``release`` option); the workflow's when
+    # no serving process tagged it first.
+    release = serializers.CharField(max_length=64, required=False)
 
 
 class StepEventSerializer(EventSerializer):
@@ -119,6 +122,7 @@ def to_records(events):
             )
         record.workflow_type = record.workflow_type or event.get("workflow_type", "")
         record.journey_id = record.journey_id or event.get("journey_id", "")
+        record.release = record.release or scrub_text(event.get("release", ""))
         ADD[event["type"]](record, event)
     return list(records.values())
 

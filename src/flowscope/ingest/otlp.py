@@ -157,6 +157,8 @@ def _add(records, cid, otlp_span, attrs, resource, describe):
             spans=[],
             sampled=correlation.is_sampled(cid, flowscope_settings.SAMPLE_RATE),
             workflow_metadata={"entry_point": resource.get("service.name", "otlp")},
+            # OpenTelemetry's name for the release of the service that sent the spans.
+            release=scrub_text(str(resource.get("service.version", "")))[:64],
         )
     record.workflow_type = record.workflow_type or correlation.workflow_type_from_header(
         str(attrs.get("flowscope.workflow_type", ""))

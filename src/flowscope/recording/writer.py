@@ -275,6 +275,7 @@ def _new_workflow(correlation_id, traces, marker):
     first = traces[0]
     last = first.ended_at
     workflow_type, user_id, journey_id, failed, complete = "", None, "", False, False
+    release = ""
     requests = steps = errors = 0
     for trace in traces:
         if trace.started_at < first.started_at:
@@ -283,6 +284,7 @@ def _new_workflow(correlation_id, traces, marker):
         workflow_type = workflow_type or trace.workflow_type
         user_id = user_id or trace.user_id
         journey_id = journey_id or trace.journey_id
+        release = release or trace.release
         requests += trace.request_count
         steps += len(trace.all_spans())
         errors += len(trace.errors)
@@ -312,6 +314,7 @@ def _new_workflow(correlation_id, traces, marker):
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
             "kind": kind,
+            "release": release[:64],
         }
     )
 
@@ -364,6 +367,8 @@ def _apply(session, traces):
         updates["journey_id"] = Case(
             When(journey_id="", then=Value(journey_id)), default=F("journey_id")
         )
+    if release := next((t.release for t in traces if t.release), ""):
+        updates["release"] = Case(When(release="", then=Value(release[:64])), default=F("release"))
     session.started_at = min(session.started_at, first)
     if session.kind == Kind.REQUEST and any(_joins_workflow(t) for t in traces):
         _become_workflow(session)

@@ -121,6 +121,8 @@ class Trace(Record, tag="trace"):
     complete: bool = False
     user_id: int | None = None
     journey_id: str = ""
+    # The RELEASE of the process that captured it (its workflow's release when first set).
+    release: str = ""
     spans: list[Span] = msgspec.field(default_factory=list)
     errors: list[CapturedError] = msgspec.field(default_factory=list)
     dropped_steps: int = 0
@@ -190,6 +192,8 @@ class ExternalSpans(Record, tag="external"):
     complete: bool = False
     user_id: int | None = None
     journey_id: str = ""
+    # The release the sender reported (the browser SDK's, OTLP's service.version).
+    release: str = ""
     workflow_metadata: dict[str, Any] = msgspec.field(default_factory=dict)
 
     @property

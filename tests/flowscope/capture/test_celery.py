@@ -142,3 +142,10 @@ def test_switched_off_nothing_is_traced(settings):
     with capture_traces() as recorder:
         assert count_users.apply().get() == 0
     assert recorder == []
+
+
+def test_a_run_carries_the_release_of_the_worker(settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "RELEASE": "worker-2026.12.1"}
+    with capture_traces() as recorder:
+        count_users.apply(headers={task_trace.CORRELATION_HEADER: "checkout-3"}).get()
+    assert recorder[0].release == "worker-2026.12.1"

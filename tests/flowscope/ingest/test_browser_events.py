@@ -274,3 +274,12 @@ def test_events_the_recorder_drops_are_a_503_to_retry():
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     assert response.json()["code"] == "recorder_full"
+
+
+def test_events_may_name_the_release_of_the_page():
+    with capture_traces() as records:
+        response = send({"events": [step(release="web-2026.12.1")]})
+    assert response.status_code == 202
+    assert records[0].release == "web-2026.12.1"
+    refused = send({"events": [step(release="x" * 65)]})
+    assert "release" in json.dumps(refused.json())

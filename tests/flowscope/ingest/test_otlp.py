@@ -314,3 +314,13 @@ def test_an_origin_not_allowed_is_refused_with_a_status():
     assert response.status_code == 403
     assert status_pb2.Status.FromString(response.content).code == 7  # PERMISSION_DENIED
     assert traces == []
+
+
+def test_the_service_version_is_the_release_of_its_spans():
+    request = raw_request()
+    version = request.resource_spans[0].resource.attributes.add(key="service.version")
+    version.value.string_value = "inventory-4.2.0"
+    with capture_traces() as traces:
+        response = post(request.SerializeToString(), "application/x-protobuf")
+    assert response.status_code == 200
+    assert traces[0].release == "inventory-4.2.0"

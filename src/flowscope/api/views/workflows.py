@@ -51,6 +51,7 @@ class WorkflowFilter(StrictFilterSet):
     type = django_filters.CharFilter(field_name="workflow_type")
     user = django_filters.CharFilter(field_name="user__username")
     journey = django_filters.CharFilter(field_name="journey_id", max_length=64)
+    release = django_filters.CharFilter(max_length=64, label="the release that served it")
     started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
     min_duration_ms = duration_filter("duration_ms", "gte")

@@ -70,6 +70,7 @@
     propagateTo: [],
     pageWorkflowType: "page_view",
     retryWindowMs: 1800000, // the server's WORKFLOW_TIMEOUT_SECONDS by default
+    release: "", // the page's code release, sent with every event (the server's RELEASE)
   };
   var ingest = null; // the resolved ingest URL: {href, origin, pathname}
   var queue = [];
@@ -217,6 +218,10 @@
     var interval = script.getAttribute("data-flush-interval-ms");
     var retryWindow = script.getAttribute("data-retry-window-ms");
     var propagate = script.getAttribute("data-propagate-to");
+    var release = script.getAttribute("data-release");
+    if (release) {
+      options.release = release;
+    }
     if (url) {
       options.ingestUrl = url;
     }
@@ -281,6 +286,9 @@
     }
     if (options.pageWorkflowType !== undefined) {
       config.pageWorkflowType = cleanWorkflowType(options.pageWorkflowType);
+    }
+    if (options.release !== undefined) {
+      config.release = text(options.release).slice(0, 64);
     }
     if (options.retryWindowMs !== undefined) {
       var retryWindow = Number(options.retryWindowMs);
@@ -534,6 +542,9 @@
 
   function enqueue(event) {
     event.journey_id = journeyId;
+    if (config.release) {
+      event.release = config.release;
+    }
     queue.push(event);
     stats.queued += 1;
     while (queue.length > MAX_QUEUE) {

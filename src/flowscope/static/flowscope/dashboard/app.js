@@ -9,6 +9,7 @@ import * as errors from "./views/errors.js";
 import * as journeys from "./views/journeys.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
+import * as releases from "./views/releases.js";
 import * as replay from "./views/replay.js";
 import * as reports from "./views/reports.js";
 import * as settings from "./views/settings.js";
@@ -28,6 +29,7 @@ const ROUTES = {
   replay: { list: workflows.renderList, detail: replay.render, one: "Workflow" },
   errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
   performance: { list: performance.render },
+  releases: { list: releases.render },
   testing: { list: testing.render },
   reports: { list: reports.renderList, detail: reports.renderDetail, one: "Report" },
   alerts: { list: alerts.renderList },

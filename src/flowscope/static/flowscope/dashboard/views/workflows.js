@@ -102,6 +102,7 @@ function summary(workflow) {
     item("Status", [badge(workflow.status), attemptsNote(workflow)]),
     item("User", workflow.user || "anonymous"),
     item("Journey", workflow.journey_id ? journeyLink(workflow.journey_id) : "none"),
+    item("Release", workflow.release ? h("a", { href: `#/releases?head=${encodeURIComponent(workflow.release)}`, text: workflow.release }) : "untagged"),
     item("Started", fmt.time(workflow.started_at)),
     item("Duration", workflowDuration(workflow)),
     item("Requests", String(workflow.request_count)),
