@@ -122,4 +122,7 @@ def playwright_api():
         from playwright import sync_api
     except ImportError:  # pragma: no cover - depends on the environment
         require("The playwright package", False)
+    # An assertion waits as long as a page action may (tests/browser.py), not Playwright's
+    # 5 s: on a loaded machine a live update can take longer to arrive.
+    sync_api.expect.set_options(timeout=15_000)
     return sync_api
