@@ -14,7 +14,7 @@ holding more than SAMPLE of a type is judged on its latest SAMPLE, and says so
 """
 
 from flowscope.analysis import workflows
-from flowscope.analysis.budget_settings import configured_budgets
+from flowscope.analysis.budget_settings import BudgetError, configured_budgets
 from flowscope.models import WorkflowSession
 from flowscope.percentiles import percentile
 
@@ -91,3 +91,12 @@ def over_budget(usages):
 
 def _brief(line):
     return {key: line[key] for key in ("name", "p95_ms", "budget_ms", "used_percent")}
+
+
+def over_budget_in(since, until):
+    """``over_budget`` of the window; nothing while BUDGETS cannot be read (the system
+    check and budgets/ say why)."""
+    try:
+        return over_budget(budget_usage(since, until))
+    except BudgetError:
+        return []

@@ -27,6 +27,7 @@ SECTIONS = [
     ("workflows", "Workflows"),
     ("errors", "Errors"),
     ("performance", "Performance"),
+    ("budgets", "Budgets"),
     ("testing", "Testing"),
     ("reports", "Reports"),
     ("alerts", "Alerts"),
