@@ -7,7 +7,7 @@ from django.core import checks
 from flowscope.records.trace import now
 from tests.flowscope.alerts.conftest import record
 from tests.flowscope.alerts.test_firings import evaluate
-from tests.flowscope.factories import make_span, make_trace
+from tests.flowscope.factories import make_checkout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,17 +18,7 @@ CHECKOUT_BUDGET = {"checkout": {"total_ms": 800, "layers": {"api": 250, "databas
 def checkouts(count, request_ms=400.0, query_ms=50.0, prefix="co"):
     """Checkouts of one request each, ``query_ms`` of it in a query."""
     at = now()
-    return [
-        make_trace(
-            f"{prefix}-{n}",
-            at=at,
-            workflow_type="checkout",
-            complete=True,
-            duration_ms=request_ms,
-            spans=[make_span("database", "SELECT cart", duration_ms=query_ms, at=at)],
-        )
-        for n in range(count)
-    ]
+    return [make_checkout(f"{prefix}-{n}", at, request_ms, query_ms) for n in range(count)]
 
 
 def test_the_layer_over_its_budget_is_named_with_its_p95_and_budget(committed, alert_settings):

@@ -7,7 +7,7 @@ import pytest
 from flowscope.records.trace import now
 from tests.flowscope.alerts.conftest import record
 from tests.flowscope.api.test_schema import fetch_schema
-from tests.flowscope.factories import make_span, make_trace
+from tests.flowscope.factories import make_checkout
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,17 +26,8 @@ def budgets(settings):
 def checkouts(request_ms, query_ms):
     """One checkout a duration, its request running one query of each ``query_ms``."""
     at = now() - timedelta(minutes=1)
-    record(
-        make_trace(
-            f"co-{n}",
-            at=at,
-            workflow_type="checkout",
-            complete=True,
-            duration_ms=ms,
-            spans=[make_span("database", "SELECT cart", duration_ms=query, at=at)],
-        )
-        for n, (ms, query) in enumerate(zip(request_ms, query_ms, strict=True))
-    )
+    pairs = enumerate(zip(request_ms, query_ms, strict=True))
+    record(make_checkout(f"co-{n}", at, ms, query) for n, (ms, query) in pairs)
 
 
 def test_each_budget_with_its_p95s_against_it(staff_client):

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from flowscope.recording import writer
-from tests.flowscope.factories import make_span, make_trace
+from tests.flowscope.factories import make_checkout
 from tests.flowscope.reports.test_reports import URL, section
 
 pytestmark = pytest.mark.django_db
@@ -18,19 +18,7 @@ BUDGETS = {"checkout": {"total_ms": 800, "layers": {"api": 250, "database": 100}
 def checkouts(settings):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "BUDGETS": BUDGETS}
     at = timezone.now() - timedelta(minutes=5)
-    writer.write(
-        [
-            make_trace(
-                f"co-{n}",
-                at=at,
-                workflow_type="checkout",
-                complete=True,
-                duration_ms=300.0 + 100 * n,
-                spans=[make_span("database", "SELECT cart", duration_ms=40.0, at=at)],
-            )
-            for n in range(3)
-        ]
-    )
+    writer.write([make_checkout(f"co-{n}", at, 300.0 + 100 * n, 40.0) for n in range(3)])
 
 
 @pytest.mark.parametrize("report", ["system_health", "performance"])
@@ -46,7 +34,8 @@ def test_each_budget_line_with_its_p95_and_the_share_used(staff_client, checkout
     ]
 
 
-def test_without_budgets_the_section_says_so(staff_client, db):
+def test_without_budgets_the_section_says_so(staff_client, db, settings):
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "BUDGETS": {}}
     answer = staff_client.post(f"{URL}generate_performance_report/", {"hours": 1}, format="json")
     budgets = section(answer.json(), "budgets")
     assert budgets["rows"] == []

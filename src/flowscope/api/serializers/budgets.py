@@ -24,8 +24,7 @@ class BudgetLineSerializer(serializers.Serializer):
 class BudgetUsageSerializer(serializers.Serializer):
     workflow_type = serializers.CharField()
     workflows = serializers.IntegerField(
-        help_text="Real workflows of the type that started in the window and completed or "
-        "failed."
+        help_text="Real workflows of the type that started in the window and completed or failed."
     )
     sampled = serializers.IntegerField(
         help_text="The latest of them the p95s are taken over (at most 500)."
