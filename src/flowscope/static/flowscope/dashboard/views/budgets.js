@@ -34,7 +34,7 @@ function workflowBudget(usage) {
   return h("article", { class: "budget", "data-testid": `budget-${usage.workflow_type}`, dataset: { over: usage.over.join(" ") } },
     h("header", { class: "budget-head" },
       h("h3", { text: usage.workflow_type }),
-      badge(usage.over.length ? "over" : usage.workflows ? "within" : "unknown", "budget"),
+      usage.workflows ? badge(usage.over.length ? "over" : "within", "budget") : null,
       h("span", { class: "muted small", text: counted })),
     table(COLUMNS, lines(usage), { caption: `${usage.workflow_type}: budget used` }));
 }
