@@ -77,6 +77,22 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
     assert [p for p in problems if "WebSocket connection to" not in p] == []
 
 
+def test_an_open_budgets_view_shows_the_budget_gone_over_as_workflows_end(
+    asgi_live_server, shop_data, staff_session, real_recorder, playwright_api, settings_slow
+):
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": asgi_live_server}])
+        page.goto(f"{asgi_live_server}/debugging/#/budgets")
+        expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
+        shown = page.get_by_test_id("budget-product_fetch")
+        expect(shown).to_contain_text("0 workflows ended in the window")
+        product_fetches(asgi_live_server, shop_data[0], slow=1)
+        expect(shown).to_have_attribute("data-over", "api", timeout=30_000)
+        expect(shown).to_contain_text("3 workflows ended in the window", timeout=30_000)
+    assert [p for p in problems if "WebSocket connection to" not in p] == []
+
+
 def test_without_budgets_the_view_says_how_to_declare_them(
     live_server, staff_session, playwright_api, settings
 ):

@@ -3,6 +3,11 @@
 // the budget, in ms and percent — and, on the overview, what went over.
 
 import { badge, code, emptyState, fmt, h, panel, replace, table } from "../dom.js";
+import { coalesced } from "./overview.js";
+
+// Workflows end in bursts: one read of budgets/ for the burst.
+const RELOAD_MS = 2000;
+const ENDED = ["completed", "failed"];
 
 const label = (name) => (name === "total" ? "Total" : name);
 
@@ -58,17 +63,32 @@ export function overBudgetNote(items) {
     })]));
 }
 
-export async function render(container, params, ctx) {
-  container.dataset.title = "Budgets";
-  const data = await ctx.api("budgets/", { query: { window: ctx.window } });
-  const body = h("div", { class: "budgets" });
+function draw(body, data) {
   if (data.configuration_error) {
     replace(body, h("p", { class: "error", role: "alert", text: data.configuration_error }));
   } else {
     replace(body, data.budgets.length ? data.budgets.map(workflowBudget) : noBudgets());
   }
+}
+
+export async function render(container, params, ctx) {
+  container.dataset.title = "Budgets";
+  const load = () => ctx.api("budgets/", { query: { window: ctx.window } });
+  const data = await load();
+  const body = h("div", { class: "budgets" });
+  draw(body, data);
   replace(container,
     h("div", { class: "view-head" }, h("h1", { text: "Budgets" }),
-      h("p", { class: "muted", text: `Latency budget used · last ${data.window} · real workflows that completed or failed` })),
+      h("p", { class: "muted", text: `Latency budget used · last ${data.window} · real workflows that completed or failed · updated live` })),
     panel("Budget used", body, { id: "budgets-panel", testid: "budgets", wide: true }));
+  // A workflow that ends moves its type's p95s: read them again.
+  const budgeted = new Set(data.budgets.map((usage) => usage.workflow_type));
+  const reload = coalesced(async () => draw(body, await load()), RELOAD_MS);
+  const off = ctx.bus.on("workflow_update", ({ workflow }) => {
+    if (ENDED.includes(workflow.status) && budgeted.has(workflow.workflow_type)) reload();
+  });
+  return () => {
+    off();
+    reload.cancel();
+  };
 }

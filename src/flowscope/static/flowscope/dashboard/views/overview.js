@@ -139,7 +139,7 @@ async function charts(ctx) {
 
 // Runs `task` once for any number of calls while it waits or runs: the last call is always
 // followed by a run that starts after it.
-function coalesced(task, delayMs) {
+export function coalesced(task, delayMs) {
   let timer = null;
   let running = null;
   let again = false;
