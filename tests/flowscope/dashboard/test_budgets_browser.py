@@ -3,6 +3,7 @@ that waited on the deliberately slow recommendations takes the type's API time o
 budget, which the Budgets view and the overview's health name with the store's figures; a
 checkout stays within its budget."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -29,6 +30,16 @@ def product_fetches(base, product, slow):
             assert browser.call("GET", "/api/v1/recommendations/", complete=True).ok
 
 
+@contextmanager
+def budgets_page(playwright_api, base, staff_session):
+    """A staff user's page on the Budgets view; what it logged must be only socket noise."""
+    with browser_page(playwright_api) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": base}])
+        page.goto(f"{base}/debugging/#/budgets")
+        yield page
+    assert [p for p in problems if "WebSocket connection to" not in p] == []
+
+
 def usage_now(workflow_type):
     now = timezone.now()
     usages = budget_usage(now - timedelta(hours=1), now)
@@ -48,9 +59,7 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
     assert api["p95_ms"] >= SLOW_MS and usage_now("checkout")["over"] == []
 
     expect = playwright_api.expect
-    with browser_page(playwright_api) as (page, problems):
-        page.context.add_cookies([{**staff_session, "url": live_server.url}])
-        page.goto(f"{live_server.url}/debugging/#/budgets")
+    with budgets_page(playwright_api, live_server.url, staff_session) as page:
         shown = page.get_by_test_id("budget-product_fetch")
         expect(shown).to_have_attribute("data-over", "api")
         expect(shown).to_contain_text("3 workflows ended in the window")
@@ -74,23 +83,19 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
         expect(note.locator("a")).to_have_count(1)
         note.locator("a").click()
         expect(page.get_by_test_id("budgets")).to_be_visible()
-    assert [p for p in problems if "WebSocket connection to" not in p] == []
 
 
 def test_an_open_budgets_view_shows_the_budget_gone_over_as_workflows_end(
     asgi_live_server, shop_data, staff_session, real_recorder, playwright_api, settings_slow
 ):
     expect = playwright_api.expect
-    with browser_page(playwright_api) as (page, problems):
-        page.context.add_cookies([{**staff_session, "url": asgi_live_server}])
-        page.goto(f"{asgi_live_server}/debugging/#/budgets")
+    with budgets_page(playwright_api, asgi_live_server, staff_session) as page:
         expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
         shown = page.get_by_test_id("budget-product_fetch")
         expect(shown).to_contain_text("0 workflows ended in the window")
         product_fetches(asgi_live_server, shop_data[0], slow=1)
         expect(shown).to_have_attribute("data-over", "api", timeout=30_000)
         expect(shown).to_contain_text("3 workflows ended in the window", timeout=30_000)
-    assert [p for p in problems if "WebSocket connection to" not in p] == []
 
 
 def test_without_budgets_the_view_says_how_to_declare_them(
@@ -98,12 +103,9 @@ def test_without_budgets_the_view_says_how_to_declare_them(
 ):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "BUDGETS": {}}
     expect = playwright_api.expect
-    with browser_page(playwright_api) as (page, problems):
-        page.context.add_cookies([{**staff_session, "url": live_server.url}])
-        page.goto(f"{live_server.url}/debugging/#/budgets")
+    with budgets_page(playwright_api, live_server.url, staff_session) as page:
         expect(page.get_by_test_id("empty-state")).to_contain_text("No latency budgets")
         expect(page.get_by_test_id("over-budget")).to_have_count(0)
-    assert [p for p in problems if "WebSocket connection to" not in p] == []
 
 
 @pytest.fixture
