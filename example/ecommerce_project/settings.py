@@ -349,6 +349,23 @@ SHOP_INVARIANTS = {
     ],
 }
 
+# The shop's latency budgets: the p95 each workflow may take in all and per layer, over the
+# window (docs/budgets.md walks through them). The recommendations' deliberate slowness
+# (SHOP_SLOW_ENDPOINT_DELAY_MS) takes a product fetch's API time over its budget; the rest
+# leaves room for a sign-in's password hashing and the storefront's page loads (LCP).
+SHOP_BUDGETS = {
+    "login": {"total_ms": 3000, "layers": {"api": 2500, "database": 200}},
+    "product_fetch": {
+        "total_ms": 2500,
+        "layers": {"frontend": 500, "api": 600, "database": 150},
+    },
+    "cart_update": {"total_ms": 6000, "layers": {"api": 5000, "database": 400}},
+    "checkout": {
+        "total_ms": 8000,
+        "layers": {"frontend": 3000, "api": 5000, "database": 1000, "external": 500},
+    },
+}
+
 # Flowscope's options and their defaults: docs/configuration.md.
 FLOWSCOPE = {
     "INGEST_KEYS": [FLOWSCOPE_INGEST_KEY],
@@ -383,6 +400,7 @@ FLOWSCOPE = {
         "cvv": "123",
     },
     "INVARIANTS": SHOP_INVARIANTS,
+    "BUDGETS": SHOP_BUDGETS,
     # With Redis, requests go to a Redis stream and `manage.py flowscope_writer` processes
     # write them (`make demo` starts one); FLOWSCOPE_TRANSPORT=thread keeps the writer
     # in-process. FLOWSCOPE_STREAM_URL puts the stream on a Redis of its own.

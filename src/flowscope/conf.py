@@ -202,6 +202,10 @@ DEFAULTS = {
     # Business invariants per workflow type, checked once on each workflow that completes
     # or fails, off the request path: {type: [rule, ...]}. Rules: docs/invariants.md.
     "INVARIANTS": {},
+    # Latency budgets per workflow type: the p95 (ms) its workflows may take in all and in
+    # each layer ({type: {"total_ms": 800, "layers": {"api": 250}}}); none by default.
+    # Shown as budget used, alerted on by "latency_budget" rules. Format: docs/budgets.md.
+    "BUDGETS": {},
     # Alert rules, evaluated after each committed batch (never on the request path); []
     # turns alerting off. Kinds and their fields: docs/configuration.md, "Alerts".
     "ALERT_RULES": [
@@ -209,6 +213,7 @@ DEFAULTS = {
         {"name": "failing-routes", "kind": "error_rate", "above": 0.2, "min_count": 20},
         {"name": "new-errors", "kind": "new_error_group"},
         {"name": "failing-workflows", "kind": "workflow_failure_rate", "above": 0.2},
+        {"name": "over-budget", "kind": "latency_budget"},
     ],
     # A rule firing again for the same route, error group or workflow type within this many
     # seconds is counted on its history row, not sent again (in every process together).

@@ -381,6 +381,7 @@ class AlertEvent(models.Model):
         ERROR_RATE = "error_rate"
         NEW_ERROR_GROUP = "new_error_group"
         WORKFLOW_FAILURE_RATE = "workflow_failure_rate"
+        LATENCY_BUDGET = "latency_budget"
 
     class Delivery(models.TextChoices):
         PENDING = "pending"

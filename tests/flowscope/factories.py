@@ -96,3 +96,15 @@ def make_step(span_id, layer, start_ms, duration_ms, parent="", name=None, statu
         duration_ms=duration_ms,
         metadata=metadata,
     )
+
+
+def make_checkout(correlation_id, at, duration_ms, query_ms):
+    """A checkout of one request, completing it, that spent ``query_ms`` in one query."""
+    return make_trace(
+        correlation_id,
+        at=at,
+        workflow_type="checkout",
+        complete=True,
+        duration_ms=duration_ms,
+        spans=[make_span("database", "SELECT cart", duration_ms=query_ms, at=at)],
+    )

@@ -41,7 +41,7 @@ ALLOWED = {
     "capture": {"records", "recording"},
     "ingest": {"records", "recording", "api.exceptions", "api.parsers", "api.schema"},
     "analysis": {"wire"},
-    "alerts": set(),
+    "alerts": {"analysis"},
     "invariants": {"records", "recording"},
     "wire": set(),
     "access": set(),
@@ -62,7 +62,7 @@ ALLOWED = {
     "dashboard": {"access"},
     "management": {"analysis", "recording", "records"},
     # System checks look at everything the host configures, so they sit above it all.
-    "checks": {"capture", "manual_testing", "records", "recording"},
+    "checks": {"analysis.budget_settings", "capture", "manual_testing", "records", "recording"},
 }
 
 

@@ -10,7 +10,7 @@ import logging
 
 from django.utils import timezone
 
-from flowscope.alerts import destinations, firings, history
+from flowscope.alerts import budget_firings, destinations, firings, history
 from flowscope.alerts.courier import courier, pending_deliveries
 from flowscope.alerts.rules import RuleError, configured_rules
 from flowscope.conf import flowscope_settings
@@ -24,6 +24,7 @@ class Evaluator:
     def __init__(self, courier=courier, clock=timezone.now):
         self.courier, self.clock = courier, clock
         self.new_error_groups = firings.NewErrorGroups()
+        self.budget_checks = budget_firings.BudgetChecks()
         self._read_from = self._rules = None
 
     def __call__(self, batch):
@@ -41,12 +42,15 @@ class Evaluator:
         """Drop what was learnt of the store (the error groups known to be old): for a
         store emptied under a running process, as between tests."""
         self.new_error_groups = firings.NewErrorGroups()
+        self.budget_checks = budget_firings.BudgetChecks()
 
     def find(self, rule, batch, at):
         if rule.kind in ("p95", "error_rate"):
             return firings.rollup_thresholds(rule, batch)
         if rule.kind == "new_error_group":
             return self.new_error_groups(rule, batch)
+        if rule.kind == "latency_budget":
+            return self.budget_checks(rule, batch, at)
         return firings.workflow_failure_rates(rule, batch, at)
 
     def rules(self):

@@ -30,6 +30,7 @@ FIELDS = {
         "window_seconds": 300,
         "min_count": 5,
     },
+    "latency_budget": {"workflow_types": [], "window_seconds": 900, "min_count": 5},
 }
 # The rollup metrics that have a p95 (the others are one value a window).
 P95_METRICS = ("response_time_ms", "response_size_bytes", "query_count")

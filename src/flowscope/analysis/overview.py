@@ -5,7 +5,7 @@ from django.db.models import F, FloatField, Max, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from flowscope.analysis import errors, health, recommendations, workflows
+from flowscope.analysis import budgets, errors, health, recommendations, workflows
 from flowscope.analysis.rollup_hours import RollupWindow
 from flowscope.models import PerformanceSnapshot
 
@@ -16,7 +16,11 @@ def dashboard_data(since, until, thresholds, window_name):
     overall, layers = health.layer_health(since, until, thresholds)
     return {
         "window": {"name": window_name, "since": since, "until": until},
-        "system_health": {"overall_status": overall, "layers": layers},
+        "system_health": {
+            "overall_status": overall,
+            "layers": layers,
+            "over_budget": budgets.over_budget_in(since, until),
+        },
         "active_workflows": workflows.active(LIST_SIZE * 2),
         "recent_errors": errors.recent_groups(since, LIST_SIZE),
         "performance_metrics": performance_metrics(since, layers),

@@ -14,6 +14,7 @@ from flowscope.api.access import DashboardAccessMixin
 from flowscope.api.schema import extend_schema
 from flowscope.api.views import (
     alerts,
+    budgets,
     config,
     dashboard,
     errors,
@@ -134,6 +135,7 @@ urlpatterns = [
     path("errors/<int:pk>/resolve/", errors.ErrorResolutionView.as_view(), name="error-resolve"),
     path("errors/<int:pk>/reopen/", errors.ErrorReopenView.as_view(), name="error-reopen"),
     path("invariants/", invariants.InvariantsView.as_view(), name="invariants"),
+    path("budgets/", budgets.BudgetsView.as_view(), name="budgets"),
     path("performance/", performance.PerformanceView.as_view(), name="performance"),
     path("health/", health.HealthView.as_view(), name="health"),
     path("schema/", SchemaView.as_view(), name="schema"),

@@ -6,6 +6,7 @@ docs/configuration.md, "System checks".
 
 from flowscope.checks import (
     asgi,
+    budgets,
     channel_layer,
     installed_apps,
     keys,
@@ -17,6 +18,7 @@ from flowscope.checks import (
 
 __all__ = [
     "asgi",
+    "budgets",
     "channel_layer",
     "installed_apps",
     "keys",

@@ -28,6 +28,7 @@ SECTIONS = [
     ("errors", "Errors"),
     ("performance", "Performance"),
     ("releases", "Releases"),
+    ("budgets", "Budgets"),
     ("testing", "Testing"),
     ("reports", "Reports"),
     ("alerts", "Alerts"),

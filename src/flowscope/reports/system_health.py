@@ -3,6 +3,7 @@
 from flowscope.analysis import errors, performance, steps, workflows
 from flowscope.analysis.health import layer_health
 from flowscope.models import HEALTH_LAYERS, WorkflowSession
+from flowscope.reports.budgets import budgets_section
 from flowscope.reports.sections import ms, ratio, table
 
 MAX_ALERTS = 50
@@ -25,6 +26,7 @@ def build(start, end):
             errors_by(start, end, "severity"),
             top_errors(start, end),
             layer_series(start, end),
+            budgets_section(start, end),
             alerts(start, end),
             trend(start, end, *before, health),
         ],

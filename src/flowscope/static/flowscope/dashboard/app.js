@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { errorBox, notFound, replace } from "./dom.js";
 import { Bus, LiveConnection } from "./live.js";
 import * as alerts from "./views/alerts.js";
+import * as budgets from "./views/budgets.js";
 import * as errors from "./views/errors.js";
 import * as journeys from "./views/journeys.js";
 import * as overview from "./views/overview.js";
@@ -30,6 +31,7 @@ const ROUTES = {
   errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
   performance: { list: performance.render },
   releases: { list: releases.render },
+  budgets: { list: budgets.render },
   testing: { list: testing.render },
   reports: { list: reports.renderList, detail: reports.renderDetail, one: "Report" },
   alerts: { list: alerts.renderList },

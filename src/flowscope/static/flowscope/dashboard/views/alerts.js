@@ -3,7 +3,7 @@
 
 import { emptyState, h, panel, replace, table, timeEl } from "../dom.js";
 
-const KINDS = ["p95", "error_rate", "new_error_group", "workflow_failure_rate"];
+const KINDS = ["p95", "error_rate", "new_error_group", "workflow_failure_rate", "latency_budget"];
 // A delivery's status, drawn with the page's existing status colours.
 const LOOKS = { sent: "ok", pending: "in_progress", failed: "failed", dropped: "failed" };
 

@@ -3,6 +3,7 @@
 
 import { lineChart } from "../charts.js";
 import { badge, code, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
+import { overBudgetNote } from "./budgets.js";
 import { replayHref } from "./replay.js";
 
 const LAYERS = ["frontend", "api", "database", "cache", "external"];
@@ -138,7 +139,7 @@ async function charts(ctx) {
 
 // Runs `task` once for any number of calls while it waits or runs: the last call is always
 // followed by a run that starts after it.
-function coalesced(task, delayMs) {
+export function coalesced(task, delayMs) {
   let timer = null;
   let running = null;
   let again = false;
@@ -214,7 +215,9 @@ export async function render(container, params, ctx) {
     h("div", { class: "view-head" }, h("h1", { text: "Overview" }),
       h("p", { class: "muted" }, "System health ", overall, ` · last ${data.window.name} · updated live`)),
     empty,
-    ctx.shows("system_health") ? panel("Health per layer", healthGrid, { id: "health-panel", wide: true }) : null,
+    ctx.shows("system_health")
+      ? panel("Health per layer", h("div", {}, healthGrid, overBudgetNote(data.system_health.over_budget)), { id: "health-panel", wide: true })
+      : null,
     h("div", { class: "grid-2" },
       ctx.shows("active_workflows") ? panel("Active workflows", activeBody,
         { id: "active-panel", actions: h("a", { href: "#/workflows", text: "All workflows" }) }) : null,

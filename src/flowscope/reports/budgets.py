@@ -1,0 +1,33 @@
+"""The latency budgets section of the system health and performance reports: per budgeted
+workflow type, the p95 of its total and of each layer against the budget over the period."""
+
+from flowscope.analysis.budget_settings import BudgetError
+from flowscope.analysis.budgets import SAMPLE, budget_usage
+from flowscope.reports.sections import ms, table
+
+COLUMNS = ["Type", "Budget of", "Workflows", "p95 (ms)", "Budget (ms)", "Used (%)", "Over"]
+
+
+def budgets_section(start, end):
+    try:
+        usages, note = budget_usage(start, end), ""
+    except BudgetError as exc:
+        usages, note = [], f"FLOWSCOPE['BUDGETS'] cannot be read: {exc}."
+    if not note and not usages:
+        note = "No budgets: FLOWSCOPE['BUDGETS'] declares none."
+    elif any(usage["sampled"] < usage["workflows"] for usage in usages):
+        note = f"A type with more than {SAMPLE} workflows is judged on its latest {SAMPLE}."
+    rows = [
+        [
+            usage["workflow_type"],
+            line["name"],
+            usage["workflows"],
+            ms(line["p95_ms"]),
+            line["budget_ms"],
+            line["used_percent"],
+            "over" if line["over"] else "",
+        ]
+        for usage in usages
+        for line in ([usage["total"]] if usage["total"] else []) + usage["layers"]
+    ]
+    return table("budgets", "Latency budgets", COLUMNS, rows, note=note)
