@@ -15,6 +15,7 @@ import reprlib
 
 from django.db.models import Model
 from django.db.models.query import QuerySet
+from django.views.debug import SafeExceptionReporterFilter
 
 from flowscope.conf import flowscope_settings
 from flowscope.records.scrubbing import FILTERED, is_sensitive_key, text_head
@@ -45,6 +46,8 @@ class BoundedRepr(reprlib.Repr):
             return f"<{type(x).__name__} of {x.model._meta.label}, not evaluated>"
         if isinstance(x, Model):
             return _model_text(x)
+        if type(x) is tuple and len(x) == 2 and _secret_key(x[0]):  # an ASGI header, a pair
+            return f"({self.repr1(x[0], level - 1)}, {FILTERED!r})"
         return super().repr1(x, level)
 
     def repr_str(self, x, level):
@@ -66,7 +69,11 @@ class BoundedRepr(reprlib.Repr):
         return repr(x) if len(x) <= self.maxstring else repr(x[: self.maxstring]) + ELLIPSIS
 
     def repr_dict(self, x, level):
-        pairs = (f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in x.items())
+        pairs = (
+            f"{self.repr1(k, level - 1)}: "
+            + (repr(FILTERED) if _secret_key(k) else self.repr1(v, level - 1))
+            for k, v in x.items()
+        )
         return self._joined(pairs, len(x), level, "{", "}")
 
     def repr_set(self, x, level):
@@ -102,19 +109,43 @@ def _capped(text, limit):
     return text if len(text) <= limit else text_head(text, limit) + ELLIPSIS
 
 
+class _MarkedSensitive(SafeExceptionReporterFilter):
+    """Django's own reading of ``@sensitive_variables`` (on the frame's function or one of
+    its callers), whatever DEBUG says: Django shows them in its debug page, never here."""
+
+    def is_active(self, request):
+        return True
+
+
+_MARKED = _MarkedSensitive()
+
+
 def snapshot(frame):
     """``(locals, more)``: up to ``LOCALS_MAX_VARIABLES`` of ``frame``'s locals as text, in the
     order the function defines them, and how many more there were."""
     limit = flowscope_settings.LOCALS_MAX_VARIABLES
-    names = frame.f_locals
-    shown = itertools.islice(names.items(), limit)
+    items = _MARKED.get_traceback_frame_variables(None, frame)
+    shown = itertools.islice(items, limit)
     bounded = BoundedRepr(flowscope_settings.LOCALS_MAX_LENGTH)
     values = {str(name): _text(name, value, bounded) for name, value in shown}
-    return values, max(len(names) - limit, 0)
+    return values, max(len(items) - limit, 0)
+
+
+def _secret_key(key):
+    """Whether a dict key or a pair's first item names a secret (``b"authorization"`` too)."""
+    if isinstance(key, bytes | bytearray):
+        key = bytes(key[:100]).decode("latin-1")
+    return isinstance(key, str) and is_sensitive_key(key)
+
+
+# Names of locals that hold credentials without saying so (requests' ``auth=(user, pw)``);
+# as keys elsewhere they are too common to mask ("auth_user" is a table).
+SECRET_LOCALS = frozenset({"auth", "http_auth", "basic_auth", "creds"})
 
 
 def _text(name, value, bounded):
-    if is_sensitive_key(str(name)):
+    name = str(name)
+    if value is _MARKED.cleansed_substitute or name in SECRET_LOCALS or is_sensitive_key(name):
         return FILTERED
     try:
         return bounded.repr(value)

@@ -1,13 +1,12 @@
 """Flowscope's own login page, at ``login/`` under the mount (so never traced).
 
-Only an account the access policy lets watch the dashboard signs in here: anyone else is
-told that their account is not staff and stays signed out, so the page and the login never
-send each other back and forth. A staff user already signed in goes straight on to
+Only an account the access policy lets watch the dashboard signs in here: anyone else gets
+the answer a wrong password gets and stays signed out, so the page and the login never send
+each other back and forth. A staff user already signed in goes straight on to
 ``next`` (the dashboard by default). Failed sign-ins are limited per address
 (``login_attempts``).
 """
 
-from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.shortcuts import redirect
@@ -17,16 +16,21 @@ from flowscope.access import may_watch
 from flowscope.dashboard.login_attempts import FailedLogins
 from flowscope.page_policy import content_security_policy
 
-NOT_STAFF = "This account is not staff: the debugging dashboard is for staff."
+# One answer for a wrong password and for an account that may not watch, as the admin's
+# login gives: a different one would tell a guesser that a customer's password was right.
+REFUSED = (
+    "Please enter the correct %(username)s and password of a staff account. "
+    "Note that both fields may be case-sensitive."
+)
 
 
 class StaffAuthenticationForm(AuthenticationForm):
-    error_messages = {**AuthenticationForm.error_messages, "not_staff": NOT_STAFF}
+    error_messages = {**AuthenticationForm.error_messages, "invalid_login": REFUSED}
 
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if not may_watch(user):
-            raise forms.ValidationError(self.error_messages["not_staff"], code="not_staff")
+            raise self.get_invalid_login_error()
 
 
 class DashboardLoginView(LoginView):

@@ -3,6 +3,7 @@ with DRF's throttle window: past ``LOGIN_FAILURE_RATE`` the page stops checking 
 from that address (429) until the oldest failure leaves the window, so the dashboard's
 login cannot be used to guess them. Processes sharing a cache (Redis) share the count."""
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from flowscope.conf import flowscope_settings
@@ -13,7 +14,14 @@ class FailedLogins(SimpleRateThrottle):
 
     def __init__(self, request):
         super().__init__()
-        self.key = self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        self.key = self.cache_format % {"scope": self.scope, "ident": self._address(request)}
+
+    def _address(self, request):
+        """The client's address: X-Forwarded-For only when DRF's NUM_PROXIES says how many
+        proxies set it (else a guesser could send a new one each time)."""
+        if api_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR", "")
+        return self.get_ident(request)
 
     def get_rate(self):
         return flowscope_settings.LOGIN_FAILURE_RATE

@@ -25,7 +25,7 @@ SENSITIVE_KEYS = (
     "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "access_key",
     "private_key", "flowscope_key", "authorization", "auth_header", "cookie", "session",
     "csrf", "card_number", "cardnumber", "credit_card", "ccnumber", "pan", "cvv", "cvc",
-    "cvn", "security_code", "pin", "iban", "ssn",
+    "cvn", "security_code", "pin", "iban", "ssn", "credential", "jwt", "bearer",
 )  # fmt: skip
 WHOLE_WORD_KEYS = frozenset({"pan", "pin", "ssn"})
 
@@ -356,11 +356,29 @@ def _mask_pairs(text: str, extras: tuple) -> str:
     return "".join(parts) + text[copied:] if parts else text
 
 
+# Credentials that need no key before them: an auth scheme's token (one with a digit in it,
+# so "Basic setup" stays), a JSON Web Token, the password of a URL ("postgres://u:pw@db").
+_SCHEME_TOKEN = re.compile(
+    r"\b(?P<keep>(?:Bearer|Basic|Digest|Negotiate)[ \t]+)(?=[\w.~+/-]*\d)[\w.~+/-]{8,}=*",
+    re.IGNORECASE,
+)
+_JWT = re.compile(r"\beyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]*")
+_URL_PASSWORD = re.compile(r"(?P<keep>\b[a-z][a-z0-9+.-]*://[^\s/:@]+:)[^\s/@]+(?=@)", re.I)
+
+
+def _mask_credentials(text: str) -> str:
+    if "://" in text:
+        text = _URL_PASSWORD.sub(rf"\g<keep>{FILTERED}", text)
+    if "eyJ" in text:
+        text = _JWT.sub(FILTERED, text)
+    return _SCHEME_TOKEN.sub(rf"\g<keep>{FILTERED}", text)
+
+
 def _scrub_text(text: str, extras: tuple) -> str:
     text = storable(text)
     if "=" in text or ":" in text:
         text = _mask_pairs(text, extras)
-    return mask_card_codes(mask_card_numbers(text))
+    return mask_card_codes(mask_card_numbers(_mask_credentials(text)))
 
 
 def scrub_text(text: str, limit: int | None = None) -> str:

@@ -1,10 +1,12 @@
 """A query's parameters as they are stored: scrubbed and capped, beside its normalized SQL.
 
 Capture keeps a reference to what the driver got (``capture.database``); here, off the
-request path, each value becomes JSON. A value is masked when the SQL names its column and
-the column's name, or its table's, is sensitive (``"auth_user"."password" = %s``,
-``INSERT INTO "authtoken_token" ("key", ...)``); every other value passes the scrubber
-(card numbers, secret pairs) and is cut past SQL_PARAM_MAX_LENGTH. The positions of values
+request path, each value becomes JSON. Every value is masked when the statement names
+anything sensitive (``"auth_user"."password"``, ``authtoken_token``, ``%(token)s``), since
+the text does not always tell which value goes with which name (bulk_update's ``CASE
+WHEN``, ``DEFAULT`` among ``VALUES``, an alias, a function around a column); a dict's value
+is masked when its key is sensitive; every other value passes the scrubber (card numbers,
+secret pairs) and is cut past SQL_PARAM_MAX_LENGTH. The positions of values
 stored otherwise than the driver got them (masked, cut, bytes, objects) are listed, so that
 EXPLAIN asks for those instead of planning with a mask.
 
@@ -45,11 +47,9 @@ EXACT_TYPES = (str, datetime.date, datetime.time, decimal.Decimal, uuid.UUID)
 
 
 class Shape(NamedTuple):
-    """What the SQL says of its values: whether each placeholder's column is sensitive
-    (by position, and by name for ``%(name)s``) and the literals written into it."""
+    """The literals written into the SQL, and whether one is compared with or set to a
+    sensitive column."""
 
-    secret_positions: tuple
-    secret_names: frozenset
     literals: tuple
     secret_literal: bool
 
@@ -72,15 +72,18 @@ def store(sql, metadata):
     """``metadata["params"]`` (as ``held`` kept them) replaced by what is stored, with
     ``params_withheld`` (1-based positions or names EXPLAIN cannot use as stored) and
     ``params_cut`` (more were sent than SQL_PARAMS_MAX_COUNT) when there are any."""
-    params, shape = metadata["params"], _shape(sql)
+    params = metadata["params"]
+    # A statement that names a secret anywhere (a column, a table, an alias's table) has
+    # all its values masked: which value goes with which name is not always knowable from
+    # the text (bulk_update's CASE WHEN, DEFAULT among VALUES, functions around columns).
+    everything = _names_a_secret(sql, _scrub_keys())
     if isinstance(params, dict):
-        pairs = [(name, name in shape.secret_names) for name in params]
+        pairs = [(name, everything or _is_secret_name(name)) for name in params]
     else:
         cap = flowscope_settings.SQL_PARAMS_MAX_COUNT
         if len(params) > cap:
             params, metadata["params_cut"] = params[:cap], True
-        secret = shape.secret_positions
-        pairs = [(i, i < len(secret) and secret[i]) for i in range(len(params))]
+        pairs = [(i, everything) for i in range(len(params))]
     stored, withheld = {}, []
     for key, secret in pairs:
         value, exact = (FILTERED, False) if secret else _stored(params[key])
@@ -119,10 +122,6 @@ def _stored(value):
     return stored, stored == text and isinstance(value, EXACT_TYPES)
 
 
-def _shape(sql):
-    return _shape_with(sql, _scrub_keys())
-
-
 def _scrub_keys():
     keys = flowscope_settings.SCRUB_KEYS or ()
     return (keys,) if isinstance(keys, str) else tuple(keys)
@@ -136,7 +135,7 @@ def _shape_with(sql, scrub_keys):
     target = _TARGET.match(sql)
     table = target[1] if target else None
     columns = [c.strip(' "`') for c in insert[2].split(",")] if insert else []
-    positions, names, literals, secret_literal = [], set(), [], False
+    literals, secret_literal = [], False
     inserted = 0
     for value in _VALUE.finditer(sql):
         text = value[0]
@@ -147,15 +146,27 @@ def _shape_with(sql, scrub_keys):
             column = (table, columns[inserted % len(columns)])
         if insert and value.start() >= insert.end():
             inserted += 1
-        secret = column is not None and any(map(_is_secret_name, column))
         if text.startswith("'"):
             literals.append(text[1:-1])
-            secret_literal = secret_literal or secret
-        elif value[1]:
-            names.update([value[1]] if secret or _is_secret_name(value[1]) else [])
-        else:
-            positions.append(secret)
-    return Shape(tuple(positions), frozenset(names), tuple(literals), secret_literal)
+            secret_literal = secret_literal or (
+                column is not None and any(map(_is_secret_name, column))
+            )
+    return Shape(tuple(literals), secret_literal)
+
+
+_STRING_LITERAL = re.compile(r"'(?:[^']|'')*'")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A SELECT's column list, up to its first FROM: what it reads is not compared with a value
+# (Django lists "auth_user"."password" in every query of users).
+_SELECTED = re.compile(r"^\s*SELECT\b.*?\bFROM\b", re.IGNORECASE | re.DOTALL)
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_a_secret(sql, scrub_keys):
+    """Whether any identifier of the statement, outside its string literals and the
+    column list of a SELECT, is sensitive."""
+    text = _SELECTED.sub("FROM", _STRING_LITERAL.sub("''", sql), count=1)
+    return any(_is_secret_name(word) for word in set(_WORD.findall(text)))
 
 
 def _compared_column(sql, position, table):

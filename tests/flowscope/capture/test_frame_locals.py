@@ -54,6 +54,22 @@ def test_a_model_instance_is_its_label_and_key_never_its_text(real_recorder):
     assert view["owner"] == f"<auth.User pk={user.pk}>"
 
 
+def test_credentials_no_name_gives_away_never_reach_the_store(real_recorder):
+    error = stored_error("/credentials-crash/", real_recorder)
+    # The locals (this test's source lines hold them as literals, as code can).
+    stored = json.dumps([frame.get("locals") for frame in error.stack_trace])
+    for secret in ("hunter-auth", "sekrit-header", "hunter-bytes", "sekrit-bearer", "c2ln"):
+        assert secret not in stored, secret
+    assert "hunter-url" not in stored
+    assert "hunter-pin-6" not in stored  # @sensitive_variables, as Django's reports honour it
+    view = frame_of(error, "credentials_crash_view")["locals"]
+    assert view["auth"] == "[Filtered]"
+    assert view["headers"] == "[(b'authorization', '[Filtered]')]"
+    assert view["raw"] == "{b'password': '[Filtered]'}"
+    assert view["database"] == "'postgres://admin:[Filtered]@db/prod'"
+    assert frame_of(error, "_unlock")["locals"] == {"combination": "[Filtered]", "door": "134"}
+
+
 def test_a_huge_local_and_a_repr_that_raises_are_capped_and_named(real_recorder):
     error = stored_error("/card-crash/", real_recorder)
     view = frame_of(error, "card_crash_view")["locals"]

@@ -39,9 +39,10 @@ def test_a_password_column_and_a_card_number_never_reach_the_store(db):
     assert CARD not in stored
     insert = step_like(steps, "INSERT", '"password"')
     columns = quoted(insert).split("(", 1)[1].split(")")[0].replace('"', "").split(", ")
-    assert insert.metadata["params"][columns.index("password")] == FILTERED
-    assert insert.metadata["params"][columns.index("email")] == "c@example.com"
-    assert columns.index("password") + 1 in insert.metadata["params_withheld"]
+    # A statement naming a secret column has every value masked: which value is whose is
+    # not always knowable from its text (DEFAULT among VALUES, bulk_update's CASE WHEN).
+    assert set(insert.metadata["params"]) == {FILTERED}
+    assert insert.metadata["params_withheld"] == list(range(1, len(columns) + 1))
     update = step_like(steps, "UPDATE", '"password" = ?')
     assert update.metadata["params"][0] == FILTERED
     assert "statement" not in update.metadata  # kept for SELECTs only

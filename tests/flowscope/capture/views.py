@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, re_path
+from django.views.decorators.debug import sensitive_variables
 from rest_framework.authtoken.models import Token
 
 import flowscope
@@ -78,6 +79,24 @@ def token_crash_view(request):
     return _charge(owner.pk, issued)
 
 
+@sensitive_variables("combination")
+def _unlock(combination, door):
+    return json.loads(f"{{door {door}")
+
+
+def credentials_crash_view(request):
+    """Fails with credentials in shapes no secret-looking name gives away."""
+    auth = ("alice", "hunter-auth-1")
+    headers = [(b"authorization", b"Bearer sekrit-header-2")]
+    raw = {b"password": b"hunter-bytes-3"}
+    note = "retry with Bearer sekrit-bearer-4 later"
+    database = "postgres://admin:hunter-url-5@db/prod"
+    signed = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl"
+    return _unlock(
+        "hunter-pin-6", len(auth) + len(headers) + len(raw) + len(note + database + signed)
+    )
+
+
 def card_crash_view(request):
     """Fails with a card number, a password, a huge value and a broken ``repr`` in its
     locals (and in its source)."""
@@ -108,6 +127,7 @@ urlpatterns = [
     path("crash/", crash_view),
     path("card-crash/", card_crash_view),
     path("token-crash/", token_crash_view),
+    path("credentials-crash/", credentials_crash_view),
     path("async-crash/", async_crash_view),
     path("annotated/", annotated_view),
     path("warn/", warn_view),

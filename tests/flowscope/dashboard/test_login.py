@@ -1,5 +1,7 @@
 """Flowscope's own login page, under the mount: staff sign in and go back where they were
-going; anyone else is told their account is not staff and stays signed out."""
+going; anyone else gets the answer a wrong password gets and stays signed out."""
+
+import re
 
 import pytest
 from django.contrib.auth import SESSION_KEY, get_user_model
@@ -15,6 +17,10 @@ LOGIN = "/debugging/login/"
 def users(db):
     make = get_user_model().objects.create_user
     return make("ops", password="ops-pass", is_staff=True), make("shopper", password="shop-pass")
+
+
+def login_error(response):
+    return re.search(r'data-testid="login-error">(.*?)</p>', response.content.decode())[1]
 
 
 def log_in(client, username, password, next_url="/debugging/", at=LOGIN):
@@ -46,18 +52,20 @@ def test_without_next_or_with_another_sites_next_staff_land_on_the_dashboard(use
     )
 
 
-def test_an_account_that_is_not_staff_is_told_so_and_stays_signed_out(users):
+def test_an_account_that_is_not_staff_is_refused_as_a_wrong_password_is(users):
     client = Client()
     response = log_in(client, "shopper", "shop-pass")
     assert response.status_code == 200
-    assert "This account is not staff" in response.content.decode()
+    refused = login_error(response)
+    assert refused == login_error(log_in(Client(), "shopper", "wrong-pass"))
+    assert "password of a staff account" in refused
     assert SESSION_KEY not in client.session
 
 
-def test_wrong_credentials_are_refused_as_django_refuses_them(users):
+def test_wrong_credentials_are_refused_as_the_admin_refuses_them(users):
     response = log_in(Client(), "ops", "wrong")
     assert response.status_code == 200
-    assert "Please enter a correct username and password" in response.content.decode()
+    assert "correct username and password of a staff account" in login_error(response)
 
 
 def test_staff_already_signed_in_go_straight_on(users, client):

@@ -79,7 +79,8 @@ def test_log_in_and_back_in_after_a_logout_elsewhere(
         expect(page).to_have_title("Log in — Flowscope")
         log_in(page, SHOPPER, SHOPPER_PASSWORD)
         expect(page.get_by_test_id("login-error")).to_have_text(
-            "This account is not staff: the debugging dashboard is for staff."
+            "Please enter the correct username and password of a staff account. "
+            "Note that both fields may be case-sensitive."
         )
         log_in(page, STAFF, STAFF_PASSWORD)
         expect(page).to_have_url(f"{base}/debugging/#/errors")

@@ -86,14 +86,14 @@ def test_numbers_that_are_not_cards_are_kept(text):
 
 def test_secrets_and_cards_are_removed_at_any_depth():
     value = {
-        "user": {"profile": {"credentials": [
+        "user": {"profile": {"accounts": [
             {"password": "hunter2", "api_key": {"id": "k-1", "value": "sk_live_abc"}},
         ]}},
         "payment": {"card_number": 4242424242424242, "cvc": "123", "note": f"used {CARDS[1]}"},
         "items": [{"sku": "A-1", "qty": 2}],
     }  # fmt: skip
     result = scrub(value)
-    credentials = result["user"]["profile"]["credentials"][0]
+    credentials = result["user"]["profile"]["accounts"][0]
     assert credentials == {"password": FILTERED, "api_key": FILTERED}
     assert result["payment"] == {"card_number": FILTERED, "cvc": FILTERED, "note": f"used {CARD}"}
     assert result["items"] == [{"sku": "A-1", "qty": 2}]

@@ -53,13 +53,41 @@ def test_values_not_stored_as_sent_are_listed():
     assert metadata["params_withheld"] == [3, 4]
 
 
-def test_named_parameters_are_masked_by_their_own_name_or_column():
+def test_named_parameters_are_masked_by_their_own_name_or_by_a_secret_in_the_statement():
     metadata = stored(
-        "SELECT 1 FROM t WHERE a = %(who)s AND b = %(token)s AND password = %(p)s",
+        "SELECT 1 FROM t WHERE a = %(who)s AND b = %(token)s AND c = %(p)s",
         {"who": "bob", "token": "t", "p": "x"},
     )
-    assert metadata["params"] == {"who": "bob", "token": FILTERED, "p": FILTERED}
-    assert sorted(metadata["params_withheld"]) == ["p", "token"]
+    assert metadata["params"] == {"who": FILTERED, "token": FILTERED, "p": FILTERED}
+    metadata = stored("SELECT 1 FROM t WHERE a = %(who)s", {"who": "bob", "api_key": "k"})
+    assert metadata["params"] == {"who": "bob", "api_key": FILTERED}
+    assert metadata["params_withheld"] == ["api_key"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # bulk_update: the values after THEN have no column beside them
+        'UPDATE "auth_user" SET "password" = CASE WHEN ("auth_user"."id" = %s) THEN %s '
+        'ELSE NULL END WHERE "auth_user"."id" IN (%s)',
+        # db_default: DEFAULT among the VALUES shifts the columns
+        'INSERT INTO "auth_user" ("username", "created", "password") VALUES (%s, DEFAULT, %s)',
+        # an alias of a secret table, a schema before a table, a function around a column
+        'SELECT U1."user_id" FROM "authtoken_token" U1 WHERE U1."key" = %s AND 1 = %s',
+        'INSERT INTO "public"."auth_user" ("username", "password") VALUES (%s, %s)',
+        'SELECT "auth_user"."id" FROM "auth_user" WHERE UPPER("password") = UPPER(%s) AND 1=%s',
+    ],
+)
+def test_no_value_of_a_statement_naming_a_secret_is_kept(sql):
+    assert set(
+        stored(sql, ("value-one", "value-two", "value-three")[: sql.count("%s")])["params"]
+    ) == {FILTERED}
+
+
+def test_a_select_listing_a_secret_column_keeps_the_values_of_its_other_filters():
+    """Django lists every column of a user, the password's too, in each query of users."""
+    sql = 'SELECT "auth_user"."id", "auth_user"."password" FROM "auth_user" WHERE "username" = %s'
+    assert stored(sql, ("alice",))["params"] == ["alice"]
 
 
 def test_a_list_is_copied_as_far_as_it_is_stored(settings):
