@@ -194,6 +194,9 @@ DEFAULTS = {
     # Business invariants per workflow type, checked once on each workflow that completes
     # or fails, off the request path: {type: [rule, ...]}. Rules: docs/invariants.md.
     "INVARIANTS": {},
+    # The drop-off funnel's steps: workflow types a journey goes through, in order. A
+    # journey reaches a step when a workflow of its type completed. See docs/funnel.md.
+    "FUNNEL": ["login", "product_fetch", "cart_update", "checkout"],
     # Alert rules, evaluated after each committed batch (never on the request path); []
     # turns alerting off. Kinds and their fields: docs/configuration.md, "Alerts".
     "ALERT_RULES": [
