@@ -8,7 +8,8 @@ import pytest
 from flowscope.analysis.funnel import funnel
 from flowscope.models import WorkflowSession
 from flowscope.recording import writer
-from tests.flowscope.factories import T0, make_error, make_span, make_trace
+from tests.flowscope.factories import T0, make_span, make_trace
+from tests.flowscope.journeys import Journeys
 
 pytestmark = pytest.mark.django_db
 
@@ -16,37 +17,9 @@ STEPS = ["login", "browse", "cart", "checkout"]
 SINCE, UNTIL = T0 - timedelta(hours=1), T0 + timedelta(hours=1)
 
 
-class Journeys:
-    """Workflows of journeys, each a request or two a minute apart."""
-
-    def __init__(self):
-        self.minute = 0
-        self.count = 0
-
-    def workflow(self, journey, workflow_type, outcome="completed", *, at=None, spans=(), **kw):
-        """``outcome``: "completed", "failed" (its error fails it), "recovered" (failed, then
-        a retry completed it) or "open" (still in progress)."""
-        self.count += 1
-        self.minute += 1
-        cid = f"{journey}-{self.count}"
-        at = at or T0 + timedelta(minutes=self.minute - 30)
-        errors = [make_error(**kw)] if outcome in ("failed", "recovered") else []
-        first = make_trace(cid, at=at, workflow_type=workflow_type, errors=errors, spans=spans)
-        first.journey_id = journey
-        first.complete = outcome == "completed"
-        traces = [first]
-        if outcome == "recovered":
-            retry = make_trace(cid, at=at + timedelta(seconds=5), workflow_type=workflow_type)
-            retry.journey_id, retry.complete = journey, True
-            traces.append(retry)
-        for trace in traces:
-            writer.write([trace])
-        return cid
-
-
 @pytest.fixture
 def journeys():
-    return Journeys()
+    return Journeys(T0)
 
 
 def steps_of(result):
