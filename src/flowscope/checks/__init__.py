@@ -7,6 +7,7 @@ docs/configuration.md, "System checks".
 from flowscope.checks import (
     asgi,
     channel_layer,
+    funnel,
     installed_apps,
     keys,
     middleware,
@@ -18,6 +19,7 @@ from flowscope.checks import (
 __all__ = [
     "asgi",
     "channel_layer",
+    "funnel",
     "installed_apps",
     "keys",
     "middleware",
