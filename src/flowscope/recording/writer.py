@@ -15,6 +15,7 @@ import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import msgspec
 from django.db import connection, transaction
@@ -274,7 +275,7 @@ def _new_workflow(correlation_id, traces, marker):
     pass, as this runs for nearly every request of a host that sends no correlation ID."""
     first = traces[0]
     last = first.ended_at
-    workflow_type, user_id, journey_id, failed, complete = "", None, "", False, False
+    workflow_type, user_id, journey_id = "", None, ""
     requests = steps = errors = 0
     for trace in traces:
         if trace.started_at < first.started_at:
@@ -286,13 +287,14 @@ def _new_workflow(correlation_id, traces, marker):
         requests += trace.request_count
         steps += len(trace.all_spans())
         errors += len(trace.errors)
-        failed = failed or any(e.severity in FAILING for e in trace.errors)
-        complete = complete or trace.complete
+    # As for a stored workflow: a failure, then a retry that completed it in the same batch
+    # (a quick retry), is a workflow completed after one failed attempt.
+    outcome = _outcome(_UNSTORED, traces)
     started = first.started_at
     status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
     kind = Kind.REQUEST.value if _request_trace(traces) else Kind.WORKFLOW.value
-    if failed or complete or kind == Kind.REQUEST:
-        status = Status.FAILED.value if failed else Status.COMPLETED.value
+    if outcome.failed or outcome.complete or kind == Kind.REQUEST:
+        status = Status.FAILED.value if outcome.failed else Status.COMPLETED.value
         ended_at, duration_ms = last, (last - started).total_seconds() * 1000
     return _session_values(
         {
@@ -308,7 +310,7 @@ def _new_workflow(correlation_id, traces, marker):
             "request_count": requests,
             "step_count": steps,
             "error_count": errors,
-            "failed_attempts": int(failed),
+            "failed_attempts": outcome.failures,
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
             "kind": kind,
@@ -432,6 +434,10 @@ class _Outcome:
     still_failed: bool = False  # the stored failure stands (nothing retried it)
     complete: bool = False  # a completing step since the last failure or retry
     retried_at: datetime | None = None  # when a request retried the stored failure
+
+
+# A workflow not stored yet, as ``_outcome`` reads one: nothing failed before the batch.
+_UNSTORED = SimpleNamespace(status=Status.IN_PROGRESS.value, ended_at=None)
 
 
 def _outcome(session, traces):
