@@ -12,6 +12,7 @@ from flowscope.conf import flowscope_settings
 from flowscope.models import WorkflowSession
 from shop.simulation import scenarios
 from shop.simulation.browser import Browser
+from tests.shop_data import JourneyDice
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +84,7 @@ def test_a_declined_journey_that_gave_up_is_a_drop_at_the_checkout_with_its_erro
     call_command("seed_demo")
     browser = Browser(live_server.url, "journey", settings.FLOWSCOPE_INGEST_KEY,
                                 username="shopper01")  # fmt: skip
-    scenarios.journey(browser, DeclinedAndGaveUp())
+    scenarios.journey(browser, JourneyDice(declined=True))
     browser.send_events()
     assert real_recorder.flush(20)
     answer = staff_client.get("/api/v1/debugging/funnel/", {"window": "1h"}).json()
@@ -92,20 +93,3 @@ def test_a_declined_journey_that_gave_up_is_a_drop_at_the_checkout_with_its_erro
     checkout = answer["steps"][-1]
     assert {e["error_type"] for e in checkout["errors"]} == {"HTTP 402", "CheckoutError"}
     assert checkout["slowest_steps"][0]["p95_ms"] > 0
-
-
-class DeclinedAndGaveUp:
-    """A customer's dice: the right password, a product kept, a cart taken, a declined card
-    and no retry."""
-
-    def __init__(self):
-        self.rolls = iter([0.9, 0.9, 0.9, 0.1, 0.9])  # password, keep, cart, card, retry
-
-    def random(self):
-        return next(self.rolls)
-
-    def choice(self, items):
-        return items[0]
-
-    def randint(self, low, high):
-        return low
