@@ -11,6 +11,7 @@ from flowscope.analysis.period_stats import PeriodStats
 from flowscope.analysis.recommendations import recommend
 from flowscope.models import Layer
 from flowscope.percentiles import percentile
+from flowscope.reports import funnel
 from flowscope.reports.sections import ms, ratio, table, text
 from flowscope.reports.system_health import alerts
 
@@ -36,6 +37,7 @@ def build(start, end, routes=(), layers=()):
             route_table(stats, routes, Layer.API in shown),
             query_table(stats, Layer.DATABASE in shown),
             slowest_workflows(start, end),
+            funnel.section(start, end),
             cache_table(stats.cache if Layer.CACHE in shown else []),
             process_table(start, end),
             alerts(start, end),
