@@ -15,7 +15,6 @@ import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import msgspec
 from django.db import connection, transaction
@@ -275,7 +274,7 @@ def _new_workflow(correlation_id, traces, marker):
     pass, as this runs for nearly every request of a host that sends no correlation ID."""
     first = traces[0]
     last = first.ended_at
-    workflow_type, user_id, journey_id = "", None, ""
+    workflow_type, user_id, journey_id, failed, complete = "", None, "", False, False
     requests = steps = errors = 0
     for trace in traces:
         if trace.started_at < first.started_at:
@@ -287,14 +286,13 @@ def _new_workflow(correlation_id, traces, marker):
         requests += trace.request_count
         steps += len(trace.all_spans())
         errors += len(trace.errors)
-    # As for a stored workflow: a failure, then a retry that completed it in the same batch
-    # (a quick retry), is a workflow completed after one failed attempt.
-    outcome = _outcome(_UNSTORED, traces)
+        failed = failed or any(e.severity in FAILING for e in trace.errors)
+        complete = complete or trace.complete
     started = first.started_at
     status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
     kind = Kind.REQUEST.value if _request_trace(traces) else Kind.WORKFLOW.value
-    if outcome.failed or outcome.complete or kind == Kind.REQUEST:
-        status = Status.FAILED.value if outcome.failed else Status.COMPLETED.value
+    if failed or complete or kind == Kind.REQUEST:
+        status = Status.FAILED.value if failed else Status.COMPLETED.value
         ended_at, duration_ms = last, (last - started).total_seconds() * 1000
     return _session_values(
         {
@@ -310,7 +308,7 @@ def _new_workflow(correlation_id, traces, marker):
             "request_count": requests,
             "step_count": steps,
             "error_count": errors,
-            "failed_attempts": outcome.failures,
+            "failed_attempts": int(failed),
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
             "kind": kind,
@@ -434,10 +432,6 @@ class _Outcome:
     still_failed: bool = False  # the stored failure stands (nothing retried it)
     complete: bool = False  # a completing step since the last failure or retry
     retried_at: datetime | None = None  # when a request retried the stored failure
-
-
-# A workflow not stored yet, as ``_outcome`` reads one: nothing failed before the batch.
-_UNSTORED = SimpleNamespace(status=Status.IN_PROGRESS.value, ended_at=None)
 
 
 def _outcome(session, traces):

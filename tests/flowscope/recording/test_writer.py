@@ -95,17 +95,6 @@ def test_a_failure_and_the_retry_that_paid_in_one_batch_are_one_completed_workfl
     assert (session.status, session.failed_attempts, session.error_count) == ("completed", 1, 1)
 
 
-def test_a_new_workflows_failure_and_quick_retry_in_its_first_batch_are_one_completed_workflow():
-    declined = make_trace(errors=[make_error()], status="error")
-    paid = make_trace(at=T0 + timedelta(seconds=1), complete=True)
-    writer.write([paid, declined])
-    session = workflow()
-    assert (session.status, session.failed_attempts, session.error_count) == ("completed", 1, 1)
-    again = make_trace("wf-2", at=T0 + timedelta(seconds=2), errors=[make_error()])
-    writer.write([make_trace("wf-2", errors=[make_error()]), again])
-    assert workflow("wf-2").failed_attempts == 2
-
-
 def test_a_late_error_and_then_a_retry_in_one_batch_reopen_the_stored_failure():
     writer.write([make_trace(errors=[make_error()])])
     late = make_trace(at=T0 + timedelta(milliseconds=50), errors=[make_error()])
