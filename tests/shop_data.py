@@ -93,3 +93,22 @@ def trowel(catalogue):
 @pytest.fixture
 def alice(db):
     return make_alice()
+
+
+class JourneyDice:
+    """The dice of a simulated customer's journey (``scenarios.journey``'s rng), rolling as
+    told: the right password, a product kept, a cart taken, then a card ``declined`` or
+    not and, if declined, a ``retry`` or not. Choices take the first item, numbers the
+    lowest."""
+
+    def __init__(self, declined=False, retry=False):
+        self.rolls = iter([0.9, 0.9, 0.9, 0.1 if declined else 0.9, 0.1 if retry else 0.9])
+
+    def random(self):
+        return next(self.rolls)
+
+    def choice(self, items):
+        return items[0]
+
+    def randint(self, low, high):
+        return low

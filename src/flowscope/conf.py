@@ -206,6 +206,9 @@ DEFAULTS = {
     # each layer ({type: {"total_ms": 800, "layers": {"api": 250}}}); none by default.
     # Shown as budget used, alerted on by "latency_budget" rules. Format: docs/budgets.md.
     "BUDGETS": {},
+    # The drop-off funnel's steps: workflow types a journey goes through, in order. A
+    # journey reaches a step when a workflow of its type completed. See docs/funnel.md.
+    "FUNNEL": ["login", "product_fetch", "cart_update", "checkout"],
     # Alert rules, evaluated after each committed batch (never on the request path); []
     # turns alerting off. Kinds and their fields: docs/configuration.md, "Alerts".
     "ALERT_RULES": [

@@ -31,6 +31,12 @@ class Browser:
     correlation_id: str = field(default_factory=lambda: secrets.token_hex(16))
     token: str = ""
     events: list = field(default_factory=list)
+    journey_id: str = ""  # the browser session, as the SDK names it; none: not sent
+
+    def start_workflow(self, workflow_type):
+        """The next workflow of this browser session: a correlation ID of its own."""
+        self.workflow_type = workflow_type
+        self.correlation_id = secrets.token_hex(16)
 
     def call(self, method, path, body=None, complete=False):
         span_id = secrets.token_hex(8)
@@ -43,6 +49,8 @@ class Browser:
         }
         if self.token:
             headers["Authorization"] = f"Token {self.token}"
+        if self.journey_id:
+            headers["X-Flowscope-Journey"] = self.journey_id
         if complete:
             headers["X-Workflow-Complete"] = "true"
         started = time.time()

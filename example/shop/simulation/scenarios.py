@@ -1,8 +1,10 @@
 """What simulated customers do. Each scenario is one workflow, and most succeed; the rest
 meet the shop's real failure modes: a declined card, stock that ran out, the slow and the
-N+1 endpoints, bad input, and the deliberately buggy shipping estimate."""
+N+1 endpoints, bad input, and the deliberately buggy shipping estimate. A journey is a visit
+of several workflows, one after another, as the dashboard's funnel follows them."""
 
 import random
+import secrets
 
 from shop.management.commands.seed_demo import SHOPPER_PASSWORD
 from shop.payments import DECLINED_CARD_NUMBER, VALID_CARD_NUMBER
@@ -16,8 +18,9 @@ def login(browser, rng, password=None):
     return browser.login(browser.username, password or SHOPPER_PASSWORD, complete=complete)
 
 
-def browse(browser, rng):
-    """Search, open a product or two; return a product with some stock, or None."""
+def browse(browser, rng, complete=False):
+    """Search, open a product or two; return a product with some stock, or None.
+    ``complete``: opening the product ends the workflow."""
     answer = browser.call("GET", f"/api/v1/products/?search={rng.choice(SEARCHES)}")
     if not answer.ok or not answer.body["results"]:
         answer = browser.call("GET", f"/api/v1/products/?page={rng.randint(1, 12)}")
@@ -25,7 +28,7 @@ def browse(browser, rng):
     if not products:
         return None
     product = rng.choice(products)
-    browser.call("GET", f"/api/v1/products/{product['id']}/")
+    browser.call("GET", f"/api/v1/products/{product['id']}/", complete=complete)
     return product
 
 
@@ -106,6 +109,35 @@ def just_login(browser, rng):
     login(browser, rng)
 
 
+def journey(browser, rng):
+    """A visit: sign in, browse, fill the cart, pay, each its own workflow under the
+    browser's journey id (the funnel's steps). Some stop on the way: a wrong password,
+    nothing they wanted, a refused cart, a declined card (half of them pay with another card
+    in a new checkout)."""
+    browser.journey_id = secrets.token_hex(12)
+    browser.start_workflow("login")
+    password = "not-my-password" if rng.random() < 0.1 else None
+    if not login(browser, rng, password=password).ok:
+        return
+    browser.start_workflow("product_fetch")
+    product = browse(browser, rng, complete=True)
+    if product is None or rng.random() < 0.25:
+        return
+    browser.start_workflow("cart_update")
+    quantity = product["stock"] + 5 if rng.random() < 0.1 else rng.randint(1, 2)
+    item = {"product_id": product["id"], "quantity": quantity}
+    if not browser.call("POST", "/api/v1/cart/items/", item, complete=True).ok:
+        browser.script_error("OutOfStockError", "Not enough left in stock.")
+        return
+    browser.start_workflow("checkout")
+    answer = checkout(browser, DECLINED_CARD_NUMBER if rng.random() < 0.2 else VALID_CARD_NUMBER)
+    if not answer.ok:
+        browser.script_error("CheckoutError", (answer.body or {}).get("detail", "failed"))
+        if rng.random() < 0.5:  # another card, in a checkout of its own
+            browser.start_workflow("checkout")
+            checkout(browser, VALID_CARD_NUMBER)
+
+
 # (workflow type, scenario, weight)
 SCENARIOS = [
     ("checkout", buy, 45),
@@ -119,6 +151,11 @@ SCENARIOS = [
 ]
 
 
+# Visits of several workflows; "journey" is no workflow type: each starts its own.
+JOURNEYS = [("journey", journey, 20)]
+
+
 def pick(rng: random.Random):
-    workflow_type, scenario, _ = rng.choices(SCENARIOS, weights=[s[2] for s in SCENARIOS])[0]
+    everything = SCENARIOS + JOURNEYS
+    workflow_type, scenario, _ = rng.choices(everything, weights=[s[2] for s in everything])[0]
     return workflow_type, scenario

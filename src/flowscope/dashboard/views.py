@@ -26,6 +26,7 @@ SECTIONS = [
     ("overview", "Overview"),
     ("workflows", "Workflows"),
     ("errors", "Errors"),
+    ("funnel", "Funnel"),
     ("performance", "Performance"),
     ("releases", "Releases"),
     ("budgets", "Budgets"),

@@ -11,6 +11,7 @@ from flowscope.analysis.period_stats import PeriodStats
 from flowscope.analysis.recommendations import recommend
 from flowscope.models import Layer
 from flowscope.percentiles import percentile
+from flowscope.reports import funnel
 from flowscope.reports.budgets import budgets_section
 from flowscope.reports.releases import release_changes
 from flowscope.reports.sections import ms, ratio, table, text
@@ -40,6 +41,7 @@ def build(start, end, routes=(), layers=()):
             slowest_workflows(start, end),
             release_changes(),
             budgets_section(start, end),
+            funnel.section(start, end),
             cache_table(stats.cache if Layer.CACHE in shown else []),
             process_table(start, end),
             alerts(start, end),

@@ -7,6 +7,7 @@ import { Bus, LiveConnection } from "./live.js";
 import * as alerts from "./views/alerts.js";
 import * as budgets from "./views/budgets.js";
 import * as errors from "./views/errors.js";
+import * as funnel from "./views/funnel.js";
 import * as journeys from "./views/journeys.js";
 import * as overview from "./views/overview.js";
 import * as performance from "./views/performance.js";
@@ -29,6 +30,7 @@ const ROUTES = {
   journeys: { list: journeys.renderList, detail: journeys.renderDetail, one: "Journey" },
   replay: { list: workflows.renderList, detail: replay.render, one: "Workflow" },
   errors: { list: errors.renderList, detail: errors.renderDetail, one: "Error" },
+  funnel: { list: funnel.render },
   performance: { list: performance.render },
   releases: { list: releases.render },
   budgets: { list: budgets.render },
