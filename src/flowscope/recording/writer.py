@@ -297,14 +297,13 @@ def _new_workflow(correlation_id, traces, marker):
         complete = complete or trace.complete
     started = first.started_at
     kind = Kind.REQUEST.value if _request_trace(traces) else Kind.WORKFLOW.value
-    # Only a failure needs the traces in order: it may have been retried since.
-    outcome = _outcome(None, None, traces) if failed else _Outcome(complete=complete)
+    failures = 0
+    if failed:  # only then are the traces needed in order: a retry may have followed
+        outcome = _outcome(None, None, traces)
+        failed, complete, failures = outcome.failed, outcome.complete, outcome.failures
     status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
-    if outcome.failed or (failed and kind == Kind.REQUEST):
-        status = Status.FAILED.value
-    elif outcome.complete or kind == Kind.REQUEST:
-        status = Status.COMPLETED.value
-    if status != Status.IN_PROGRESS:
+    if failed or complete or kind == Kind.REQUEST:
+        status = Status.FAILED.value if failed else Status.COMPLETED.value
         ended_at, duration_ms = last, (last - started).total_seconds() * 1000
     return _session_values(
         {
@@ -320,7 +319,7 @@ def _new_workflow(correlation_id, traces, marker):
             "request_count": requests,
             "step_count": steps,
             "error_count": errors,
-            "failed_attempts": outcome.failures,
+            "failed_attempts": failures,
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
             "kind": kind,
