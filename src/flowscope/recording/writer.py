@@ -142,20 +142,17 @@ def _upsert_workflows(traces, batch):
     by_id = defaultdict(list)
     for trace in traces:
         by_id[trace.correlation_id].append(trace)
-    stored = _stored_workflows(list(by_id))
-    batch.previous_status = {cid: stored[cid].status if cid in stored else None for cid in by_id}
+    found = _stored_ids(list(by_id))
     marker = timezone.now()  # tells our inserted rows from another process's
     new = {
-        cid: _new_workflow(cid, group, marker) for cid, group in by_id.items() if cid not in stored
+        cid: _new_workflow(cid, group, marker) for cid, group in by_id.items() if cid not in found
     }
-    if new:
-        inserted = _insert_new_workflows(new, marker)
-        batch.new_workflow_rows = [(pk, new[cid]) for cid, pk in inserted.items()]
-        # Inserted by another process between our look-up and our insert: update it.
-        stored.update(_stored_workflows([cid for cid in new if cid not in inserted]))
-    else:
-        inserted = {}
-    for cid in sorted(stored):  # one lock order for every writer: no deadlock between them
+    inserted = _insert_new_workflows(new, marker) if new else {}
+    batch.new_workflow_rows = [(pk, new[cid]) for cid, pk in inserted.items()]
+    # With those another process inserted between our look-up and our insert.
+    stored = _locked_workflows([cid for cid in by_id if cid not in inserted])
+    batch.previous_status = {cid: stored[cid].status if cid in stored else None for cid in by_id}
+    for cid in sorted(stored):
         _apply(stored[cid], by_id[cid])
     if stored:
         pks = [session.pk for session in stored.values()]
@@ -167,10 +164,9 @@ def _upsert_workflows(traces, batch):
 IN_CHUNK = 500
 
 
-def _stored_workflows(correlation_ids):
-    """``{correlation ID: WorkflowSession}`` of those already stored. A plain look-up
-    first, because most workflows of a batch are new and the ORM's ``__in`` prepares
-    every value through the field."""
+def _stored_ids(correlation_ids):
+    """The correlation IDs already stored: a plain look-up, because most workflows of a
+    batch are new and the ORM's ``__in`` prepares every value through the field."""
     table = connection.ops.quote_name(WorkflowSession._meta.db_table)
     found = []
     with connection.cursor() as cursor:
@@ -181,9 +177,18 @@ def _stored_workflows(correlation_ids):
                 f"SELECT correlation_id FROM {table} WHERE correlation_id IN ({marks})", chunk
             )
             found += [cid for (cid,) in cursor.fetchall()]
-    if not found:
+    return set(found)
+
+
+def _locked_workflows(correlation_ids):
+    """``{correlation ID: WorkflowSession}``, locked until the batch commits: the status
+    the retries are judged against is then the stored one, not one another writer has
+    changed since. Locked in one order for every writer (no deadlock between them), after
+    the inserts, where the updates locked them before."""
+    if not correlation_ids:
         return {}
-    return {s.correlation_id: s for s in WorkflowSession.objects.filter(correlation_id__in=found)}
+    rows = WorkflowSession.objects.select_for_update().filter(correlation_id__in=correlation_ids)
+    return {s.correlation_id: s for s in rows.order_by("correlation_id")}
 
 
 SESSION_FIELDS = [f for f in WorkflowSession._meta.concrete_fields if not f.primary_key]
@@ -291,8 +296,12 @@ def _new_workflow(correlation_id, traces, marker):
         failed = failed or any(e.severity in FAILING for e in trace.errors)
         complete = complete or trace.complete
     started = first.started_at
-    status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
     kind = Kind.REQUEST.value if _request_trace(traces) else Kind.WORKFLOW.value
+    failures = 0
+    if failed:  # only then are the traces needed in order: a retry may have followed
+        outcome = _outcome(None, None, traces)
+        failed, complete, failures = outcome.failed, outcome.complete, outcome.failures
+    status, ended_at, duration_ms = Status.IN_PROGRESS.value, None, None
     if failed or complete or kind == Kind.REQUEST:
         status = Status.FAILED.value if failed else Status.COMPLETED.value
         ended_at, duration_ms = last, (last - started).total_seconds() * 1000
@@ -310,7 +319,7 @@ def _new_workflow(correlation_id, traces, marker):
             "request_count": requests,
             "step_count": steps,
             "error_count": errors,
-            "failed_attempts": int(failed),
+            "failed_attempts": failures,
             "metadata": first.workflow_metadata,
             "journey_id": journey_id,
             "kind": kind,
@@ -391,20 +400,21 @@ def _status_updates(session, traces, last, last_value):
     after it failed is a retry, which continues the workflow: a completing step then
     completes it, another failure fails it again (one more failed attempt). Anything else
     (the browser's report of the failed attempt, a completing step sent with it, a late
-    error of it) leaves a failed workflow failed."""
-    outcome = _outcome(session, traces)
+    error of it) leaves a failed workflow failed, and a completed one completed."""
+    outcome = _outcome(session.status, session.ended_at, traces)
     if outcome.retried_at:
         _reopen(session, outcome.retried_at)
     duration = (last - session.started_at).total_seconds() * 1000
-    attempts = (
-        {"failed_attempts": F("failed_attempts") + outcome.failures} if outcome.failures else {}
-    )
+    attempts = _attempts(outcome.failures_started)
     if outcome.failed:
+        # The last failure's condition: an earlier one started earlier still. Status then
+        # end: MySQL assigns in order, and the end's condition reads the status just set.
+        late = _before_completion(outcome.last_failure_started)
         return {
             **attempts,
-            "status": Status.FAILED,
-            "ended_at": last_value,
-            "duration_ms": duration,
+            "duration_ms": Case(When(late, then=F("duration_ms")), default=Value(duration)),
+            "status": Case(When(late, then=F("status")), default=Value(Status.FAILED)),
+            "ended_at": Case(When(late, then=F("ended_at")), default=last_value),
         }
     if outcome.still_failed:
         return {}
@@ -430,30 +440,56 @@ def _status_updates(session, traces, last, last_value):
     }
 
 
+def _before_completion(started_at):
+    """A failure that started before the stored completion ended: a late report of an
+    attempt that a retry completed, which leaves the workflow completed."""
+    return Q(status=Status.COMPLETED, ended_at__gt=started_at)
+
+
+def _attempts(failures_started):
+    """The failed attempts the batch adds: those not late reports of a completed one."""
+    if not failures_started:
+        return {}
+    added = [
+        Case(When(_before_completion(at), then=Value(0)), default=Value(1))
+        for at in failures_started
+    ]
+    return {"failed_attempts": functools.reduce(operator.add, added, F("failed_attempts"))}
+
+
 @dataclass
 class _Outcome:
-    failures: int = 0  # attempts that failed in the batch
+    # When each attempt that failed in the batch started, in order.
+    failures_started: list = field(default_factory=list)
     failed: bool = False  # the batch's last failure stands: the workflow is failed
+    last_failure_started: datetime | None = None
     still_failed: bool = False  # the stored failure stands (nothing retried it)
     complete: bool = False  # a completing step since the last failure or retry
     retried_at: datetime | None = None  # when a request retried the stored failure
 
+    @property
+    def failures(self):
+        return len(self.failures_started)
 
-def _outcome(session, traces):
-    """The batch's traces in the order they started, from the workflow as it was read: a
-    retry and its failure or completion may be in the same batch as the failure before."""
+
+def _outcome(status, ended_at, traces):
+    """The batch's traces in the order they started, from the workflow's stored ``status``
+    and end (None: new): a retry and its failure or completion may be in the same batch as
+    the failure before."""
     outcome = _Outcome()
-    stored_failure = session.status == Status.FAILED
-    failed_until = session.ended_at if stored_failure else None
+    stored_failure = status == Status.FAILED
+    failed_until = ended_at if stored_failure else None
     for trace in sorted(traces, key=operator.attrgetter("started_at")):
         if failed_until and trace.request_count and trace.started_at > failed_until:
             if stored_failure:
                 outcome.retried_at, stored_failure = trace.started_at, False
             failed_until, outcome.failed, outcome.complete = None, False, False
         if any(e.severity in FAILING for e in trace.errors):
-            outcome.failures += failed_until is None
+            if failed_until is None:
+                outcome.failures_started.append(trace.started_at)
             failed_until = max(failed_until or trace.ended_at, trace.ended_at)
             outcome.failed, outcome.complete = True, False
+            outcome.last_failure_started = trace.started_at
         elif trace.complete and failed_until is None:
             outcome.complete = True
     outcome.still_failed = failed_until is not None and not outcome.failed

@@ -1,6 +1,9 @@
+import contextlib
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from flowscope.models import ErrorLog, TraceStep, WorkflowSession
 from flowscope.recording import writer
@@ -130,6 +133,94 @@ def test_a_retry_left_unfinished_times_out_with_its_failed_attempt():
     changed = writer.time_out_idle_workflows(T0 + timedelta(minutes=60), timeout_seconds=1800)
     assert [w.correlation_id for w in changed.timed_out] == ["wf-1"]
     assert (workflow().status, workflow().failed_attempts) == ("timed_out", 1)
+
+
+def browser_error(at, correlation_id="wf-1"):
+    """The browser's report of a failed call (say the 402 of a declined card): no request."""
+    error = make_error("payment declined")
+    error.layer, error.created_at = "frontend", at
+    return ExternalSpans(correlation_id=correlation_id, spans=[], errors=[error])
+
+
+def test_a_late_report_of_the_failed_attempt_leaves_the_retry_that_completed_completed():
+    writer.write([make_trace(errors=[make_error()])])
+    writer.write([make_trace(at=T0 + timedelta(seconds=2), complete=True)])
+    completed = workflow()
+    # The browser's error event of the first attempt, and a slow task of it whose steps
+    # started before the completion, arrive after the retry was written.
+    slow = make_trace(at=T0 + timedelta(seconds=1), duration_ms=5000, errors=[make_error()])
+    slow.root.layer = "task"
+    writer.write([browser_error(T0 + timedelta(milliseconds=150))])
+    writer.write([slow])
+    session = workflow()
+    assert (session.status, session.failed_attempts) == ("completed", 1)
+    assert (session.ended_at, session.duration_ms) == (completed.ended_at, completed.duration_ms)
+    assert (session.error_count, session.step_count) == (3, 3)
+
+
+def test_a_failure_that_starts_after_the_completion_fails_the_workflow():
+    writer.write([make_trace(complete=True)])
+    writer.write([make_trace(at=T0 + timedelta(seconds=5), errors=[make_error()])])
+    session = workflow()
+    assert (session.status, session.failed_attempts) == ("failed", 1)
+    assert session.ended_at == T0 + timedelta(seconds=5.1)
+
+
+def test_a_first_batch_with_a_failure_and_the_retry_that_paid_is_completed():
+    declined = make_trace(errors=[make_error()])
+    paid = make_trace(at=T0 + timedelta(seconds=2), complete=True)
+    writer.write([paid, declined])
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("completed", 1, 1)
+    assert session.ended_at == T0 + timedelta(seconds=2.1)
+
+
+def test_a_first_batch_with_a_failed_retry_counts_both_failed_attempts():
+    retried = make_trace(at=T0 + timedelta(seconds=2), errors=[make_error()])
+    writer.write([retried, make_trace(errors=[make_error()])])
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("failed", 2, 2)
+
+
+@pytest.mark.database_server
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_judge_a_failure_by_the_status_the_other_stored(monkeypatch):
+    """A retry's failure and a late error of it, written at the same moment by two writers:
+    the second judges by the first's failure, so the late error is no other attempt."""
+    writer.write([make_trace(errors=[make_error()])])
+    writer.write([make_trace(at=T0 + timedelta(seconds=1))])  # the retry: running again
+    retry_failed = make_trace(at=T0 + timedelta(seconds=2), errors=[make_error()])
+    late = make_trace(at=T0 + timedelta(seconds=2.05), errors=[make_error()])
+    late.root.layer = "task"  # a background task of that retry: no request
+    # Each writer, having read the workflow, waits for the other to have read it too: they
+    # raced this way when the read took no lock. A locked read makes the second wait for
+    # the first's commit instead, and the first gives up waiting for it.
+    both_read, apply = threading.Barrier(2), writer._apply
+
+    def apply_when_both_read(session, traces):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait(timeout=3)
+        apply(session, traces)
+
+    monkeypatch.setattr(writer, "_apply", apply_when_both_read)
+    failures = []
+
+    def write(trace):
+        try:
+            writer.write([trace])
+        except Exception as error:  # reported by the assertion below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    writers = [threading.Thread(target=write, args=(t,)) for t in (retry_failed, late)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join()
+    assert failures == []
+    session = workflow()
+    assert (session.status, session.failed_attempts, session.error_count) == ("failed", 2, 3)
 
 
 def test_a_warning_does_not_fail_the_workflow():
