@@ -98,7 +98,7 @@ def test_log_in_and_back_in_after_a_logout_elsewhere(
         elsewhere.close()
 
         ended = page.get_by_test_id("session-ended")
-        expect(ended).to_have_text("Your session has ended — log in again", timeout=10_000)
+        expect(ended).to_have_text("Your session has ended — log in again", timeout=30_000)
         expect(state).to_have_attribute("data-state", "signed-out")
         expect(state).to_have_text("signed out")
         page.get_by_role("link", name="Performance").click()  # the link follows the view
@@ -144,7 +144,7 @@ def test_a_user_no_longer_staff_is_told_so_and_sent_to_the_login(
         no_longer_staff()
         ended = page.get_by_test_id("session-ended")
         expect(ended).to_have_text(
-            "This account may no longer see the dashboard — log in again", timeout=10_000
+            "This account may no longer see the dashboard — log in again", timeout=30_000
         )
         expect(state).to_have_attribute("data-state", "signed-out")
         ended.get_by_role("link", name="log in again").click()
