@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from flowscope.analysis.diff import shape
 from flowscope.manual_testing import payloads, replay
-from flowscope.regression.source import INDENT, WIDTH, Call, Code, lines, string
+from flowscope.regression.source import INDENT, WIDTH, Call, Code, lines, one_line, string
 
 ANSWER_KEPT = "_truncated"  # a stored answer cut short: no shape to hold it to
 CLIENT_METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
@@ -60,8 +60,14 @@ def masked_constants(requests):
     return constants
 
 
+def _whole_number(value):
+    """A stored count or status written into the source as a number: an ``int`` and
+    nothing else (a stored string would be written out as code)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _constant_name(name, taken):
-    constant = re.sub(r"\W+", "_", name).strip("_").upper() or "VALUE"
+    constant = _identifier(name).upper() or "VALUE"
     if constant[0].isdigit() or keyword.iskeyword(constant):
         constant = f"VALUE_{constant}"
     used = {c for c, _ in taken.values()}
@@ -72,7 +78,9 @@ def _constant_name(name, taken):
 
 
 def _identifier(text):
-    return re.sub(r"\W+", "_", str(text)).strip("_").lower()
+    """``text`` in ASCII letters, digits and ``_`` (``\\w`` would keep letters such as "²"
+    that no Python name may hold)."""
+    return re.sub(r"\W+", "_", str(text), flags=re.ASCII).strip("_").lower()
 
 
 def _cache_hits(steps):
@@ -118,14 +126,18 @@ class _Writer:
         self._notes(step)
         call = self._call(request)
         queries = meta.get("query_count")
-        if isinstance(queries, int):
+        if _whole_number(queries):
             self.testing.add("assert_num_queries")
             self._line(f"with assert_num_queries({queries}):")
             self.body += lines(call, 3, "response = ")
         else:
             self._comment("Its number of queries was not stored.")
             self.body += lines(call, 2, "response = ")
-        self._line(f"self.assertEqual(response.status_code, {meta.get('status_code')})")
+        status = meta.get("status_code")
+        if _whole_number(status):
+            self._line(f"self.assertEqual(response.status_code, {status})")
+        else:
+            self._comment("Its status was not stored.")
         self._shape(meta.get("response_body"))
         if self.constants:  # what later values may name; the last answer is named by none
             self.learn_at = len(self.body)
@@ -206,6 +218,7 @@ class _Writer:
         workflow = self.workflow
         kind = _identifier(workflow.workflow_type) or "captured"
         name = "".join(part.capitalize() for part in kind.split("_"))
+        name = f"Workflow{name}" if name[0].isdigit() else name  # a type may start "2fa"
         parts = [
             self._docstring(),
             "",
@@ -262,7 +275,7 @@ class _Writer:
         ]
         for constant, places in self.constants.values():
             more = f" and {len(places) - 1} more" if len(places) > 1 else ""
-            line = f'{constant} = ""  # {places[0]}{more}'
+            line = f'{constant} = ""  # {one_line(places[0])}{more}'
             short = len(line) <= WIDTH
             text += [line] if short else [*comment(f"{places[0]}{more}:", 0), f'{constant} = ""']
         return text
@@ -281,4 +294,4 @@ class _Writer:
 def comment(text, indent):
     """``text`` as comment lines at ``indent`` levels, wrapped to the line length."""
     margin = f"{INDENT * indent}# "
-    return textwrap.wrap(text, WIDTH, initial_indent=margin, subsequent_indent=margin)
+    return textwrap.wrap(one_line(text), WIDTH, initial_indent=margin, subsequent_indent=margin)

@@ -6,11 +6,17 @@ keeps the formatters from joining the lines again), and so on inwards.
 """
 
 import json
+import math
+import re
 from dataclasses import dataclass
 
 WIDTH = 88  # ruff's and black's default line length
 INDENT = "    "
 TOO_LONG = "# noqa: E501"
+# What may not stand in a comment as it is: line breaks and other control characters (a
+# stored value could end the comment and start code), and lone surrogates (no UTF-8).
+_NOT_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,15 @@ class Call:
     args: tuple
 
 
+def one_line(text):
+    """``text`` fit for one comment line: each line break or control character a space."""
+    return _NOT_IN_COMMENT.sub(" ", str(text))
+
+
 def string(text):
     """A string literal in the formatters' preferred quotes: double, unless that needs
-    more escapes than single quotes would."""
-    double = json.dumps(text, ensure_ascii=False)
+    more escapes than single quotes would. A lone surrogate is written as an escape."""
+    double = json.dumps(text, ensure_ascii=bool(_SURROGATE.search(text)))
     if '"' in text and "'" not in text:
         return "'" + double[1:-1].replace('\\"', '"') + "'"
     return double
@@ -45,6 +56,8 @@ def flat(value):
         return string(value)
     if isinstance(value, bool) or value is None:
         return repr(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return f'float("{value}")'  # nan and inf are no Python literals
     if isinstance(value, int | float):
         return repr(value)
     opening, items, closing = _brackets(value)

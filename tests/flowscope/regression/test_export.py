@@ -2,6 +2,7 @@
 becomes a constant to fill in, and source that compiles and that ruff leaves as it is,
 whatever the stored values hold."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,57 @@ def test_the_class_and_file_are_named_after_the_workflow_type(workflow_type):
     assert test.filename == f"test_{kind}_01234567.py"
     name = {"cart_update": "CartUpdate", "Checkout v2!": "CheckoutV2"}[workflow_type]
     assert f"class {name}WorkflowTest(TransactionTestCase):" in test.source
+
+
+# Stored values a captured request (or a forged trace) may hold: each tries to end its
+# string, comment or docstring and run code of its own.
+ESCAPES = ['"""', "'''", '"', "'", "\\", "\n", "\r", "\x00", "\u2028", "{", "}", "#"]
+PAYLOAD = "".join(ESCAPES) + "\nINJECTED()\n" + "".join(reversed(ESCAPES))
+
+
+def test_no_stored_text_becomes_code_in_the_exported_test(tmp_path):
+    source = exported(
+        step(
+            "evil",
+            "api",
+            0,
+            5,
+            name=f"POST /x/{PAYLOAD}",
+            method="POST",
+            path=f"/x/{PAYLOAD}",
+            status_code="200)\nINJECTED()\n#",
+            query_count="1):\nINJECTED()\n#",
+            query={PAYLOAD: PAYLOAD, "token": FILTERED},
+            request_headers={
+                "Content-Type": "text/plain",
+                "X-Note": PAYLOAD,
+                "X-Api-Key": FILTERED,
+            },
+            request_body=PAYLOAD,
+            response_body={PAYLOAD: [PAYLOAD], "n": float("nan")},
+        ),
+        request(
+            "json",
+            10,
+            "PUT",
+            "/y/",
+            request_headers={"Content-Type": "application/json"},
+            request_body={f"password{PAYLOAD}": FILTERED, "pass²": FILTERED, "x": "\ud800"},
+        ),
+        workflow_type="2fa.login",
+    ).source
+    tree = ast.parse(source)
+    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert "INJECTED" not in names
+    assert [type(node) for node in tree.body if not isinstance(node, ast.ImportFrom)] == [
+        ast.Expr,  # the docstring
+        ast.Assign,  # TOKEN
+        ast.Assign,  # X_API_KEY
+        ast.Assign,  # PASSWORD_...
+        ast.Assign,  # PASS
+        ast.ClassDef,
+    ]
+    assert "class Workflow2faLoginWorkflowTest(TransactionTestCase):" in source
+    assert "Its status was not stored." in source
+    assert "Its number of queries was not stored." in source
+    compile(source, "exported.py", "exec")
