@@ -115,13 +115,14 @@ def _unsendable(request):
 def masked_fields(requests):
     """Every masked value of the requests: ``{"name", "where", "request"}``, ``name`` being
     what supplies it (the last key of its path in the body, the query parameter, the
-    header), in the order met."""
+    header; in lowercase, as the supplied values are named), in the order met."""
     found = []
     for request in requests:
         if request.problem:
             continue
         found += [("body", name) for name in _masked_names(request.body)]
-        found += [("query", name) for name, value in request.query.items() if _any_masked(value)]
+        query = request.query.items()
+        found += [("query", name.lower()) for name, value in query if _any_masked(value)]
         found += [("header", name) for name, value in request.headers.items() if is_masked(value)]
     seen, fields = set(), []
     for where, name in found:
@@ -218,7 +219,7 @@ def _tested(request, values, answers):
             headers[name] = str(fill(name))
         else:
             left_out.append(name)
-    query = {name: _filled(value, name, fill) for name, value in request.query.items()}
+    query = {name: _filled(value, name.lower(), fill) for name, value in request.query.items()}
     body = _filled(request.body, "body", fill)
     encoded, content_type = payloads.encode(body, request.content_type)
     problems = safety.target_problems(request.path) + safety.header_problems(headers)

@@ -161,7 +161,7 @@ class _Writer:
         if method not in BODYLESS and request.body is not None:
             args += self._body(body, request)
         if request.query:
-            query = {name: self._filled(value, name) for name, value in request.query.items()}
+            query = {n: self._filled(value, n.lower()) for n, value in request.query.items()}
             args.append(("query_params", query))
         if request.headers:
             headers = {name: self._header(name, value) for name, value in request.headers.items()}

@@ -112,3 +112,14 @@ def test_nothing_is_sent_while_a_masked_value_is_missing():
     with pytest.raises(replay.MissingValues) as raised:
         replay.run(requests(LOGIN), {}, None, "new-id", "login", worker)
     assert list(raised.value.missing) == ["password"] and worker.sent == []
+
+
+def test_a_masked_query_parameter_is_supplied_by_its_name_in_any_case():
+    search = {"method": "GET", "path": "/api/v1/products/", "query": {"API_Key": [FILTERED]}}
+    stored = requests(search)
+    assert replay.masked_fields(stored) == [{"name": "api_key", "where": "query"}]
+    values = replay.supplied_values({"API_Key": "k3y"})
+    assert replay.missing_values(stored, values) == {}
+    worker = Worker()
+    replay.run(stored, values, None, "new-id", "search", worker)
+    assert worker.sent[0][0].query_string == "API_Key=k3y"

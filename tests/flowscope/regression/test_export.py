@@ -138,7 +138,7 @@ def test_masked_values_become_constants_named_once_with_where_they_were():
         "password": "PASSWORD",
         "x-api-key": "X_API_KEY",
         "coupon": "COUPON",
-        "API_Key": "API_KEY",
+        "api_key": "API_KEY",
         "authorization": "AUTHORIZATION",
         "x-signature": "X_SIGNATURE",
         "card": "CARD",
