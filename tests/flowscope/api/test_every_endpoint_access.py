@@ -147,3 +147,22 @@ def test_staff_share_the_dashboard_but_not_each_others_configurations(objects):
     assert DashboardConfiguration.objects.get().name == "mine"
     runs = colleague.get(mounted_at() + "test-runs/").json()["results"]
     assert [run["created_by"] for run in runs] == ["owner"]
+
+
+def test_every_write_refuses_a_staff_session_without_its_csrf_token(objects):
+    """A staff user's browser session is the dashboard's own credential: a write it sends
+    without the page's CSRF token (from another site) is refused and changes nothing."""
+    get_user_model().objects.create_user("browser", password="x", is_staff=True)
+    client = APIClient(enforce_csrf_checks=True)
+    assert client.login(username="browser", password="x")
+    before, writes = state(), 0
+    for method, url in operations(objects):
+        if method in ("get", "head", "options"):
+            continue
+        writes += 1
+        response = getattr(client, method)(url, {}, format="json")
+        where = f"{method.upper()} {url} -> {response.status_code}"
+        assert response.status_code == 403, where
+        assert "CSRF" in response.json()["detail"], where
+    assert state() == before
+    assert writes >= 8  # replay, manual runs, reports, alerts, configurations...

@@ -123,3 +123,21 @@ def test_a_masked_query_parameter_is_supplied_by_its_name_in_any_case():
     worker = Worker()
     replay.run(stored, values, None, "new-id", "search", worker)
     assert worker.sent[0][0].query_string == "API_Key=k3y"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//evil.example/api/v1/products/",
+        "http://evil.example/api/v1/products/",
+        "/\\evil.example/",
+        "/api/v1/%2e%2e/%2e%2e/admin/",
+        "/api/v1/debugging/workflows/",
+        "/admin/",
+    ],
+)
+def test_a_stored_path_that_is_no_route_of_the_project_is_never_sent(db, path):
+    worker = Worker()
+    forged = {"method": "GET", "path": path, "request_headers": {"Host": "evil.example"}}
+    (report,) = replay.run(requests(forged), {}, None, "new-id", "search", worker)
+    assert worker.sent == [] and report["status_code"] is None and report["error"]
