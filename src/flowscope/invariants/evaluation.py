@@ -87,9 +87,11 @@ def _number(value):
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation:
         return None
+    # "NaN" is read as a Decimal that no order holds for (``<=`` raises): no number.
+    return number if number.is_finite() else None
 
 
 def _no_server_errors(rule, steps):

@@ -88,6 +88,14 @@ def test_a_value_relation_is_numeric_and_names_both_sides():
     assert "observed 50.00, expected equal to 46.75" in found["charged the cart total"].message
 
 
+def test_a_value_that_is_no_finite_number_is_compared_as_it_is():
+    at_most = {**CHARGED, "name": "charged at most the cart", "at_most": CHARGED["equals"]}
+    del at_most["equals"]
+    for odd in ("NaN", "sNaN", "Infinity", float("nan")):
+        found = broken([CHARGED, at_most], checkout_steps(charged=odd))
+        assert list(found) == ["charged the cart total"], odd  # not equal; not ordered
+
+
 def test_a_rule_whose_values_are_missing_does_not_apply():
     steps = checkout_steps()
     del steps[1]  # no cart was priced in this workflow
