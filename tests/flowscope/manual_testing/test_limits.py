@@ -9,13 +9,16 @@ from django.contrib.auth import get_user_model
 from django.db import connections
 
 from flowscope.models import TestRun
+from flowscope.recording import writer
 from tests.flowscope.conftest import client_for
+from tests.flowscope.factories import make_span, make_trace
 from tests.flowscope.manual_testing import urls
 from tests.flowscope.manual_testing.conftest import MANUAL_TESTING, TEST_RUNS, run_endpoint
 from tests.flowscope.manual_testing.urls import HOLD_DEADLINE_SECONDS
 
 PRODUCTS = {"method": "GET", "path": "/api/v1/products/"}
 DEADLINE = HOLD_DEADLINE_SECONDS
+WORKFLOWS = "/api/v1/debugging/workflows/"
 
 
 def post_run(client, kind="test_endpoint", body=None):
@@ -90,3 +93,36 @@ def test_a_full_run_pool_refuses_at_once(staff_client, staff, shop, settings, ne
     (held,) = answers
     assert held.status_code == 200 and held.json()["response_body"] == {"released": True}
     assert post_run(staff_client).status_code == 200  # the slot is free again
+
+
+def captured_products_visit():
+    """A stored workflow of one request, as a replay reads it; its URL to replay."""
+    visit = make_span(
+        "api", "GET /api/v1/products/", method="GET", path="/api/v1/products/", status_code=200
+    )
+    writer.write([make_trace("wf-visit", spans=[visit])])
+    return f"{WORKFLOWS}wf-visit/replay/"
+
+
+def test_a_replay_is_a_manual_run_counted_and_limited_as_the_others(
+    staff_client, staff, shop, settings, nested_urlconf
+):
+    replay = captured_products_visit()
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "MANUAL_TESTING_RATE": "2/min"}
+    assert staff_client.post(replay, {}, format="json").status_code == 200
+    assert post_run(staff_client).status_code == 200
+    assert_too_many(staff_client.post(replay, {}, format="json"), "throttled", "2/min")
+    assert_too_many(post_run(staff_client), "throttled", "MANUAL_TESTING_RATE")
+    assert staff_client.get(replay).status_code == 200  # reading the plan is never limited
+
+    settings.FLOWSCOPE = {
+        **settings.FLOWSCOPE,
+        "MANUAL_TESTING_RATE": "100/min",
+        "MANUAL_TESTING_MAX_CONCURRENT": 1,
+    }
+    with a_held_run(staff):
+        assert_too_many(
+            staff_client.post(replay, {}, format="json"),
+            "run_pool_full",
+            "MANUAL_TESTING_MAX_CONCURRENT",
+        )
