@@ -88,7 +88,7 @@ def _request(step):
     request = Request(
         name=step.name,
         method=meta["method"],
-        path=meta.get("path", ""),
+        path=meta["path"] if isinstance(meta.get("path"), str) else "",
         query=meta.get("query") or {},
         headers={k: v for k, v in headers.items() if k not in dropped},
         body=meta.get("request_body"),
@@ -99,6 +99,8 @@ def _request(step):
 
 
 def _unsendable(request):
+    if not request.path:
+        return "Its path was not stored."
     if is_masked(request.path):
         return "Its path was masked when stored."
     body = request.body
@@ -223,6 +225,8 @@ def _tested(request, values, answers):
     body = _filled(request.body, "body", fill)
     encoded, content_type = payloads.encode(body, request.content_type)
     problems = safety.target_problems(request.path) + safety.header_problems(headers)
+    if request.method not in safety.METHODS:  # as a manual test: no TRACE, CONNECT, PROPFIND
+        problems.insert(0, f"Method {request.method!r} is not one a manual test sends.")
     if problems:
         raise StepRefused(" ".join(problems))
     tested = ManualRequest(

@@ -65,6 +65,16 @@ def test_given_values_win_over_configured_ones_and_missing_ones_are_named():
     assert list(missing) == ["card_number"]  # a masked header left out is no refusal
 
 
+def test_a_request_a_manual_test_could_not_send_is_not_sent(db):
+    odd = [{"method": method, "path": "/api/v1/products/"} for method in ("TRACE", "CONNECT")]
+    odd.append({"method": "GET", "path": None})
+    worker = Worker()
+    reports = replay.run(requests(*odd), {}, None, "new-id", "search", worker)
+    assert worker.sent == [] and [r["status_code"] for r in reports] == [None] * 3
+    assert reports[0]["error"] == "Method 'TRACE' is not one a manual test sends."
+    assert reports[2]["error"] == "Its path was not stored."
+
+
 def test_a_request_whose_body_was_not_stored_is_not_sent():
     upload = {**LOGIN, "request_body": "[multipart 2048 bytes]"}
     cut = {**LOGIN, "request_body": '{"username": "alice", "bio": "…'}
