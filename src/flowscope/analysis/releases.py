@@ -71,7 +71,9 @@ def compare(base, head):
         "sample_size": SAMPLE_WORKFLOWS,
         "workflow_types": [_type_row(name, before, after) for name in types],
         "steps": steps,
-        "changes": [_with_queries(row, before, after) for row in changes[:MAX_CHANGES]],
+        "changes": _with_call_sites(
+            [_with_queries(row, before, after) for row in changes[:MAX_CHANGES]], after
+        ),
     }
 
 
@@ -127,13 +129,18 @@ class _ReleaseStats:
             for sql, (count, ms) in self.queries.get(key, {}).items()
         }
 
-    def call_site(self, sql):
-        site = (
-            TraceStep.objects.filter(workflow__in=self.sample, layer="database", name=sql)
-            .values_list("metadata__call_site", flat=True)
-            .first()
+    def call_sites(self, sqls):
+        """``{sql: call site}`` of the sample's first query of each of ``sqls``: two queries
+        however many (a query each would be up to MAX_CHANGES x MAX_QUERIES of them)."""
+        firsts = (
+            TraceStep.objects.filter(workflow__in=self.sample, layer="database", name__in=sqls)
+            .values("name")
+            .annotate(first=Min("id"))
+            .order_by()
         )
-        return site or None
+        ids = [row["first"] for row in firsts]
+        rows = TraceStep.objects.filter(pk__in=ids).values_list("name", "metadata__call_site")
+        return {sql: site for sql, site in rows.order_by() if site}
 
 
 def _type_counts(workflows):
@@ -295,11 +302,19 @@ def _with_queries(row, before, after):
                 "head_per_request": round(count, 2),
                 "base_ms_per_request": round(old_ms, 3),
                 "head_ms_per_request": round(ms, 3),
-                "call_site": after.call_site(sql),
             }
             for _, sql, old_count, count, old_ms, ms in deltas[:MAX_QUERIES]
         ],
     }
+
+
+def _with_call_sites(changes, after):
+    """Each query of ``changes`` with its call site in ``after`` (None if it has none)."""
+    queries = [query for change in changes for query in change["queries"]]
+    sites = after.call_sites({query["sql"] for query in queries}) if queries else {}
+    for query in queries:
+        query["call_site"] = sites.get(query["sql"])
+    return changes
 
 
 def _mean(values):

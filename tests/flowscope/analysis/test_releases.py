@@ -118,3 +118,16 @@ def test_a_step_only_the_new_release_runs_is_new_not_a_change():
     assert comparison["changes"] == []
     marks = {row["step"]: row["changes"] for row in comparison["steps"]}
     assert marks == {CHECKOUT: [], "GET /api/v1/wishlist/": ["new"]}
+
+
+def test_the_call_sites_behind_many_changes_cost_a_few_queries(django_assert_max_num_queries):
+    for release, query_ms in (("v1", 5), ("v2", 250)):
+        for step in range(releases.MAX_CHANGES):
+            trace = checkout(step, release, at=T0, request_ms=query_ms + 20, query_ms=query_ms)
+            trace.root.name = f"POST /api/v1/step-{step}/"
+            trace.spans[1].metadata["call_site"] = {**SITE, "line": step}
+            writer.write([trace])
+    with django_assert_max_num_queries(20):
+        changes = releases.compare("v1", "v2")["changes"]
+    assert len(changes) == releases.MAX_CHANGES
+    assert {change["queries"][0]["call_site"]["line"] for change in changes} == {0}
