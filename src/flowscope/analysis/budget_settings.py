@@ -5,6 +5,7 @@ p95 a workflow of the type may take in all, and in each layer; either may be lef
 Like alert rules and invariants they live in the settings, reviewed with the code.
 """
 
+import math
 from dataclasses import dataclass, field
 
 from flowscope.conf import flowscope_settings
@@ -49,7 +50,8 @@ def read_budget(workflow_type, entry):
 
 
 def _check_ms(where, key, value):
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or not 0 < value < math.inf:  # nan is no number of milliseconds either
         raise BudgetError(f"{where}: {key} must be a number of milliseconds above 0")
 
 

@@ -129,6 +129,8 @@ def test_budgets_are_read_in_layer_order():
         ({"total": 800}, '"total_ms", "layers" or both'),
         ({"total_ms": 0}, "total_ms must be a number of milliseconds above 0"),
         ({"total_ms": "800"}, "total_ms must be a number"),
+        ({"total_ms": float("nan")}, "total_ms must be a number of milliseconds above 0"),
+        ({"layers": {"api": float("inf")}}, "layers['api'] must be a number"),
         ({"layers": {"db": 100}}, "db not a layer"),
         ({"layers": {"api": True}}, "layers['api'] must be a number"),
         ({"layers": [250]}, '"layers" must be a dict'),
