@@ -147,7 +147,7 @@ def _when(value, where):
 
 
 def _check_number(value, where, key):
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:  # nan
         raise RuleError(f"{where}: {key!r} must be a number, 0 or more")
 
 

@@ -45,6 +45,7 @@ def test_a_count_rule_reads_its_pattern_and_comparison():
         ),
         ({"name": "x", "kind": "no_server_errors", "at_most": 1}, "at_most not read by kind"),
         ({"name": "x", "kind": "queries_per_request", "at_most": -1}, "'at_most' must be"),
+        ({"name": "x", "kind": "queries_per_request", "at_most": float("nan")}, "'at_most' must"),
         ({"name": "x", "kind": "no_server_errors", "when": "sometimes"}, '"when" must be'),
         ({"name": "x", "kind": "cache_write_only_on_miss", "keys": ""}, '"keys" must be'),
     ],
