@@ -20,6 +20,7 @@ DETAIL_LAYERS = ("database", "cache")
 NOT_REPLAYED = ("frontend",)
 MAX_SHAPE_ITEMS = 20  # elements of a list whose shapes are merged into the list's shape
 BODIES_NOT_STORED = "Response bodies were not stored (CAPTURE_RESPONSE_BODIES): status only."
+BODY_CUT_SHORT = "A response body was stored cut short (MAX_BODY_BYTES): status only."
 
 
 def diff(original, original_steps, replay, replay_steps, query=None):
@@ -129,6 +130,8 @@ def payload_change(original, replay):
         return {**unchanged, "note": ""}
     if None in bodies:
         return {**unchanged, "note": BODIES_NOT_STORED}
+    if any(_cut_short(body) for body in bodies):  # a preview's shape is not the answer's
+        return {**unchanged, "note": BODY_CUT_SHORT}
     theirs, mine = shape(bodies[0]), shape(bodies[1])
     added = sorted(set(mine) - set(theirs))
     removed = sorted(set(theirs) - set(mine))
@@ -141,6 +144,11 @@ def payload_change(original, replay):
         "retyped": retyped,
         "note": "",
     }
+
+
+def _cut_short(body):
+    """Whether ``body`` is the scrubber's preview of an answer over MAX_BODY_BYTES."""
+    return isinstance(body, dict) and body.get("_truncated") is True
 
 
 def shape(value, path="$", into=None):

@@ -1,6 +1,13 @@
 """A replay against its original, step by step: built in memory, as the store returns them."""
 
-from flowscope.analysis.diff import BODIES_NOT_STORED, diff, payload_change, query_verdict, shape
+from flowscope.analysis.diff import (
+    BODIES_NOT_STORED,
+    BODY_CUT_SHORT,
+    diff,
+    payload_change,
+    query_verdict,
+    shape,
+)
 from flowscope.models import WorkflowSession
 from tests.flowscope.factories import make_step as step
 
@@ -131,6 +138,20 @@ def test_without_stored_bodies_only_the_status_is_compared_and_the_row_says_so()
         "compared": False, "changed": False, "added": [], "removed": [], "retyped": [],
         "note": BODIES_NOT_STORED,
     }  # fmt: skip
+
+
+def test_an_answer_stored_cut_short_has_no_shape_to_compare():
+    cut = {"_truncated": True, "size": 90000, "preview": '{"items": [{"id": 1'}
+    whole = {"items": [{"id": 1}]}
+    for before, after in ((cut, whole), (whole, cut), (cut, cut)):
+        change = payload_change(
+            request("a", CART, 0, 1, response_body=before),
+            request("b", CART, 0, 1, response_body=after),
+        )
+        assert change == {
+            "compared": False, "changed": False, "added": [], "removed": [], "retyped": [],
+            "note": BODY_CUT_SHORT,
+        }  # fmt: skip
 
 
 def test_shape_merges_the_elements_of_a_list():
