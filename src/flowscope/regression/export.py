@@ -164,11 +164,21 @@ class _Writer:
             query = {n: self._filled(value, n.lower()) for n, value in request.query.items()}
             args.append(("query_params", query))
         if request.headers:
-            headers = {name: self._header(name, value) for name, value in request.headers.items()}
-            args.append(
-                ("headers", Call("values.headers", (headers,)) if self.constants else headers)
-            )
+            args.append(("headers", self._headers(request.headers)))
         return Call(f"self.client.{method}", tuple(args))
+
+    def _headers(self, headers):
+        """The headers as stored, and those masked as their constants, filled in (and left
+        out while empty) by ``values.headers`` at run time."""
+        plain = {name: value for name, value in headers.items() if not replay.is_masked(value)}
+        masked = {
+            name: Code(self.constants[name][0])
+            for name, value in headers.items()
+            if replay.is_masked(value)
+        }
+        if not masked:
+            return plain
+        return Call("values.headers", (plain, masked) if plain else (masked,))
 
     def _body(self, body, request):
         content_type = request.content_type.split(";")[0].strip()
@@ -191,9 +201,6 @@ class _Writer:
         if replay.is_masked(value):
             return Code(f"values.fill({self.constants[key][0]})")
         return value
-
-    def _header(self, name, value):
-        return Code(self.constants[name][0]) if replay.is_masked(value) else value
 
     def _shape(self, answer):
         if not isinstance(answer, dict | list) or (

@@ -154,6 +154,19 @@ def test_masked_values_become_constants_named_once_with_where_they_were():
     assert '"authorization": AUTHORIZATION' in source  # a header: left out while empty
 
 
+def test_only_masked_headers_are_filled_in_others_are_sent_as_stored():
+    stored = {"X-Note": "{token}", "Authorization": FILTERED}
+    source = exported(request("note", 0, "GET", "/x/", request_headers=stored)).source
+    (call,) = [
+        node
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "values.headers"
+    ]
+    plain, masked = call.args
+    assert ast.literal_eval(plain) == {"x-note": "{token}"}  # sent as it is
+    assert ast.unparse(masked) == "{'authorization': AUTHORIZATION}"  # filled in
+
+
 def test_constant_names_are_identifiers_and_never_collide():
     taken = {}
     for name in ("a-b", "a_b", "2fa", "class", "***"):

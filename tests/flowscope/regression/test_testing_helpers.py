@@ -27,6 +27,8 @@ def test_masked_values_are_filled_from_earlier_answers_and_empty_ones_are_refuse
     assert values.fill("{country}-{days}") == "GB-4"
     assert values.fill("it's {not a field") == "it's {not a field"
     assert values.headers({"x-country": "in {country}", "cookie": ""}) == {"x-country": "in GB"}
+    stored, masked = {"x-note": "{country}", "cookie": ""}, {"x-country": "in {country}"}
+    assert values.headers(stored, masked) == {**stored, "x-country": "in GB"}  # as stored
     with pytest.raises(AssertionError, match="not filled in"):
         values.fill("")
     with pytest.raises(AssertionError, match=r"No value for \{token\}"):
