@@ -103,6 +103,8 @@ def _unsendable(request):
         return "Its path was not stored."
     if is_masked(request.path):
         return "Its path was masked when stored."
+    if problems := safety.path_problems(request.path):  # a URL, //host, ..: never sent
+        return " ".join(problems)
     body = request.body
     if isinstance(body, dict) and body.get("_truncated") is True:
         return "Its body was stored cut short."

@@ -167,6 +167,15 @@ def test_only_masked_headers_are_filled_in_others_are_sent_as_stored():
     assert ast.unparse(masked) == "{'authorization': AUTHORIZATION}"  # filled in
 
 
+@pytest.mark.parametrize(
+    "path", ["http://evil.example/x/", "//evil.example/x/", "/\\evil.example/", "/a/../admin/"]
+)
+def test_a_path_that_is_no_plain_path_of_the_project_is_not_exported(path):
+    source = exported(request("evil", 0, "GET", path)).source
+    assert "evil.example" not in source.replace(f"# 1. GET {path}", "")
+    assert "Not sent:" in source and "self.client" not in source
+
+
 def test_constant_names_are_identifiers_and_never_collide():
     taken = {}
     for name in ("a-b", "a_b", "2fa", "class", "***"):
@@ -224,7 +233,7 @@ def test_no_stored_text_becomes_code_in_the_exported_test(tmp_path):
             5,
             name=f"POST /x/{PAYLOAD}",
             method="POST",
-            path=f"/x/{PAYLOAD}",
+            path="/x/\"\"\"'''{a}}{/",  # as much of it as a plain path may hold
             status_code="200)\nINJECTED()\n#",
             query_count="1):\nINJECTED()\n#",
             query={PAYLOAD: PAYLOAD, "token": FILTERED},
@@ -249,6 +258,8 @@ def test_no_stored_text_becomes_code_in_the_exported_test(tmp_path):
     tree = ast.parse(source)
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert "INJECTED" not in names
+    strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+    assert {"/x/\"\"\"'''{a}}{/", PAYLOAD} <= strings  # each written as the text it is
     assert [type(node) for node in tree.body if not isinstance(node, ast.ImportFrom)] == [
         ast.Expr,  # the docstring
         ast.Assign,  # TOKEN
