@@ -7,12 +7,14 @@ import time
 import pytest
 from rest_framework.response import Response
 
+from flowscope.manual_testing import id_links
 from flowscope.models import WorkflowSession
 from shop import payments
-from shop.models import Order, Product
+from shop.models import CartItem, Order, Product
+from shop.simulation import scenarios
 from shop.simulation.browser import Browser
 from shop.views.products import RelatedProductsView
-from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, buy
+from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, VALID_CARD, buy, sign_in
 
 WORKFLOWS = "/api/v1/debugging/workflows/"
 ALICE_IDENTITY = {"password": ALICE_PASSWORD, "authorization": "Token {token}", "cvv": "123"}
@@ -141,6 +143,55 @@ def test_a_masked_value_nothing_supplies_is_refused_before_anything_is_sent(
     assert response.status_code == 400
     assert set(response.json()["errors"]["values"]) == {"password", "card_number"}
     assert WorkflowSession.objects.count() == before
+
+
+def change_and_reread(live_server, recorder, product, settings):
+    """Alice puts a book in her cart, takes two instead, pays and reads her new order back:
+    the cart line's id and the order's, each named by a later request. Every answer is
+    stored, so that the replay can read the ids out of them."""
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "CAPTURE_RESPONSE_BODIES": "all"}
+    browser = Browser(live_server.url, "checkout", correlation_id="wf-reread")
+    sign_in(browser)
+    cart = browser.call("POST", "/api/v1/cart/items/", {"product_id": product.pk, "quantity": 1})
+    (line,) = cart.body["items"]
+    changed = browser.call("PATCH", f"/api/v1/cart/items/{line['id']}/", {"quantity": 2})
+    assert changed.status == 200, changed
+    order = scenarios.checkout(browser, VALID_CARD)
+    assert order.status == 201, order
+    assert browser.call("GET", f"/api/v1/orders/{order.body['id']}/").status == 200
+    captured(recorder, "wf-reread")
+    # As on a fresh database: the rows the capture created are gone (the checkout emptied
+    # the cart), and the replay's rows get ids of their own.
+    Order.objects.all().delete()
+    assert not CartItem.objects.exists()
+    return line["id"], order.body["id"]
+
+
+def test_ids_the_replay_created_are_the_ones_its_later_requests_name(
+    live_server, staff_client, real_recorder, novel, alice, alice_identity, settings
+):
+    item_id, order_id = change_and_reread(live_server, real_recorder, novel, settings)
+    replay = replayed(staff_client, "wf-reread", {"card_number": VALID_CARD})
+    assert [r["status_code"] for r in replay["requests"]] == [200, 201, 200, 201, 200]
+    _, _, change, checkout, reread = replay["requests"]
+    (item,) = change["linked"]
+    assert item["note"] == ("path /api/v1/cart/items/{items[0].id}/ uses the id of step 2's answer")
+    assert (item["value"], item["field"]) == (str(item_id), "items[0].id")
+    assert item["sent"] != item_id  # the replay's own cart line
+    (order,) = reread["linked"]
+    assert order["note"] == "path /api/v1/orders/{id}/ uses the id of step 4's answer"
+    assert order["value"] == str(order_id) and order["sent"] != order_id
+    assert checkout["linked"] == []
+    assert not Order.objects.exists()  # rolled back
+
+
+def test_without_its_ids_linked_the_replay_would_name_the_captured_rows(
+    live_server, staff_client, real_recorder, novel, alice, alice_identity, settings, monkeypatch
+):
+    change_and_reread(live_server, real_recorder, novel, settings)
+    monkeypatch.setattr(id_links, "links_of", lambda requests: [[] for _ in requests])
+    replay = replayed(staff_client, "wf-reread", {"card_number": VALID_CARD})
+    assert [r["status_code"] for r in replay["requests"]] == [200, 201, 404, 201, 404]
 
 
 def fixed_related_products(self, request, pk):
