@@ -57,8 +57,15 @@ function requestList(plan) {
   return table([
     { label: "Request", render: (r) => h("code", { text: `${r.method} ${r.path}` }) },
     { label: "Route", render: (r) => r.name },
-    { label: "", render: (r) => (r.problem ? h("span", { class: "alert small", text: r.problem }) : "") },
+    { label: "", render: (r) => (r.problem ? h("span", { class: "alert small", text: r.problem }) : linkedNote(r.linked || [])) },
   ], plan.requests, { testid: "replay-requests" });
+}
+
+// The ids a request takes from the replay's earlier answers ("path /orders/{id}/ uses the
+// id of step 4's answer"): the plan lists them as text, a result with what it sent.
+function linkedNote(linked) {
+  const notes = linked.map((l) => (typeof l === "string" ? l : `${l.note} (${l.value} → ${l.sent})`));
+  return notes.length ? h("span", { class: "muted small", text: notes.join("; ") }) : "";
 }
 
 function sentList(result) {
@@ -67,6 +74,7 @@ function sentList(result) {
     { label: "Status", class: "num", render: (r) => String(r.status_code ?? "—") },
     { label: "Time", class: "num", render: (r) => fmt.ms(r.response_time_ms) },
     { label: "", render: (r) => [r.error || "", r.left_out.length ? ` left out: ${r.left_out.join(", ")}` : ""].join("") },
+    { label: "Ids", render: (r) => linkedNote(r.linked || []) },
   ], result.requests, { testid: "replay-sent" });
 }
 
