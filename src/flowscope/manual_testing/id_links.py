@@ -34,6 +34,7 @@ sent again (its body was not stored) answers nothing to link to.
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from flowscope.manual_testing.json_paths import MISSING, lookup
 
@@ -231,12 +232,12 @@ def linked(request, links, answers):
     for link in links:
         answer = answers.get(link.step, MISSING)
         value = MISSING if answer is MISSING else lookup(answer, link.field)
-        if value is MISSING or isinstance(value, dict | list):
+        if value is MISSING or value is None or isinstance(value, dict | list):
             sent.append((link, None))
             continue
         sent.append((link, value))
-        if link.where == "path":
-            path[link.place] = str(value)
+        if link.where == "path":  # quoted, as a template's value: never another segment
+            path[link.place] = quote(str(value), safe="")
         elif link.where == "query":
             name, position = link.place
             text = str(value)
