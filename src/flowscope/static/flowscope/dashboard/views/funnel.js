@@ -3,7 +3,9 @@
 // error groups and their slowest steps. Refreshed as workflows of a journey change.
 
 import { emptyState, fmt, h, panel, replace, table } from "../dom.js";
+import { reloadOn } from "../live.js";
 
+const RELOAD_MS = 1500; // one read for a burst of workflow updates
 const plural = (n, one) => `${fmt.num(n, 0)} ${one}${n === 1 ? "" : "s"}`;
 
 function reachedBar(step) {
@@ -79,14 +81,8 @@ export async function render(container, params, ctx) {
   const head = h("div", { class: "view-head" }, h("h1", { text: "Funnel" }),
     h("p", { class: "muted", "data-testid": "funnel-path", text: `last ${ctx.window} · ${found.steps.map((s) => s.workflow_type).join(" → ")}` }));
   const content = h("div", { class: "view" }, body(found, ctx.window));
-  let pending = null;
-  const off = ctx.bus.on("workflow_update", (message) => {
-    if (!message.workflow?.journey_id || pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      load().then((fresh) => replace(content, body(fresh, ctx.window))).catch(() => {});
-    }, 1500);
-  });
+  const stop = reloadOn(ctx.bus, "workflow_update", (message) => Boolean(message.workflow?.journey_id),
+    async () => replace(content, body(await load(), ctx.window)), RELOAD_MS);
   replace(container, head, content);
-  return () => { off(); clearTimeout(pending); };
+  return stop;
 }
