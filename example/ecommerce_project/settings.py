@@ -400,6 +400,8 @@ FLOWSCOPE = {
         "cvv": "123",
     },
     "INVARIANTS": SHOP_INVARIANTS,
+    # The drop-off funnel over a shopper's journey: the shop's four workflows, in order.
+    "FUNNEL": ["login", "product_fetch", "cart_update", "checkout"],
     "BUDGETS": SHOP_BUDGETS,
     # With Redis, requests go to a Redis stream and `manage.py flowscope_writer` processes
     # write them (`make demo` starts one); FLOWSCOPE_TRANSPORT=thread keeps the writer

@@ -262,3 +262,51 @@ def test_replay_is_staff_only(live_server, customer_client, real_recorder):
     replay = f"{WORKFLOWS}wf-plain/replay/"
     assert customer_client.post(replay, {}, format="json").status_code == 403
     assert customer_client.get(replay).status_code == 403
+
+
+def test_a_workflows_earlier_replays_are_listed_newest_first_each_opening_its_diff(
+    live_server, staff_client, real_recorder, novel, alice, settings
+):
+    declined_checkout(live_server, real_recorder, novel)
+    identity = {**ALICE_IDENTITY, "card_number": payments.VALID_CARD_NUMBER}
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REPLAY_VALUES": identity}
+    declined = replayed(staff_client, "wf-declined", {"card_number": DECLINED_CARD})
+    replay_diff(staff_client, real_recorder, declined)
+    paid = replayed(staff_client, "wf-declined")
+    replay_diff(staff_client, real_recorder, paid)
+
+    history = staff_client.get(f"{WORKFLOWS}wf-declined/replays/")
+    assert history.status_code == 200
+    body = history.json()
+    assert (body["original"], body["count"]) == ("wf-declined", 2)
+    newest, earliest = body["results"]
+    assert newest["correlation_id"] == paid["correlation_id"]
+    assert earliest["correlation_id"] == declined["correlation_id"]
+    assert newest["started_at"] >= earliest["started_at"]
+    assert (newest["status"], earliest["status"]) == ("completed", "failed")
+    assert newest["replayed_by"] == earliest["replayed_by"] == "ops"  # the staff user
+    assert newest["request_count"] == 3 and earliest["error_count"] >= 1
+    diff = staff_client.get(earliest["diff_url"]).json()
+    assert (diff["original"], diff["replay"]) == ("wf-declined", declined["correlation_id"])
+    assert row(diff, "payment_gateway.charge")["replay"]["status"] == "error"
+    # A replay is no original of its own, and a workflow never replayed has none.
+    replays_of_replay = staff_client.get(f"{WORKFLOWS}{paid['correlation_id']}/replays/")
+    assert replays_of_replay.json() == {
+        "original": paid["correlation_id"],
+        "count": 0,
+        "results": [],
+    }
+
+
+def test_the_replay_history_is_staff_only_and_in_the_schema(
+    live_server, staff_client, customer_client, real_recorder
+):
+    Browser(live_server.url, correlation_id="wf-plain").call("GET", "/api/v1/products/")
+    captured(real_recorder, "wf-plain")
+    history = f"{WORKFLOWS}wf-plain/replays/"
+    assert customer_client.get(history).status_code == 403
+    assert staff_client.get(f"{WORKFLOWS}wf-unknown/replays/").status_code == 404
+    assert staff_client.get(history).json()["count"] == 0
+    schema = staff_client.get("/debugging/schema/", {"format": "json"}).json()
+    answer = schema["paths"]["/debugging/workflows/{correlation_id}/replays/"]["get"]
+    assert "200" in answer["responses"] and "404" in answer["responses"]

@@ -3,7 +3,7 @@
 // the budget, in ms and percent — and, on the overview, what went over.
 
 import { badge, code, emptyState, fmt, h, panel, replace, table } from "../dom.js";
-import { coalesced } from "./overview.js";
+import { reloadOn } from "../live.js";
 
 // Workflows end in bursts: one read of budgets/ for the burst.
 const RELOAD_MS = 2000;
@@ -83,12 +83,7 @@ export async function render(container, params, ctx) {
     panel("Budget used", body, { id: "budgets-panel", testid: "budgets", wide: true }));
   // A workflow that ends moves its type's p95s: read them again.
   const budgeted = new Set(data.budgets.map((usage) => usage.workflow_type));
-  const reload = coalesced(async () => draw(body, await load()), RELOAD_MS);
-  const off = ctx.bus.on("workflow_update", ({ workflow }) => {
-    if (ENDED.includes(workflow.status) && budgeted.has(workflow.workflow_type)) reload();
-  });
-  return () => {
-    off();
-    reload.cancel();
-  };
+  return reloadOn(ctx.bus, "workflow_update",
+    ({ workflow }) => ENDED.includes(workflow.status) && budgeted.has(workflow.workflow_type),
+    async () => draw(body, await load()), RELOAD_MS);
 }
