@@ -1,7 +1,7 @@
 """Budgets in the page, on real shop traffic under the example's budgets: the product fetch
 that waited on the deliberately slow recommendations takes the type's API time over its
 budget, which the Budgets view and the overview's health name with the store's figures; a
-checkout stays within its budget."""
+checkout stays within its budget, its payment call's step within its own."""
 
 from contextlib import contextmanager
 from datetime import timedelta
@@ -47,7 +47,7 @@ def usage_now(workflow_type):
 
 
 def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
-    live_server, shop_data, staff_session, real_recorder, playwright_api, settings_slow
+    live_server, shop_data, staff_session, real_recorder, playwright_api, settings_slow, settings
 ):
     novel = shop_data[0]
     product_fetches(live_server.url, novel, slow=1)
@@ -57,6 +57,13 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
     assert (fetches["workflows"], fetches["over"]) == (3, ["api"])
     api = next(line for line in fetches["layers"] if line["name"] == "api")
     assert api["p95_ms"] >= SLOW_MS and usage_now("checkout")["over"] == []
+    [charge] = usage_now("checkout")["steps"]
+    assert (charge["name"], charge["workflows"], charge["budget_ms"]) == (
+        "payment_gateway.charge",
+        1,
+        300.0,
+    )
+    assert charge["p95_ms"] >= settings.SHOP_PAYMENT_GATEWAY["LATENCY_MS"]
 
     expect = playwright_api.expect
     with budgets_page(playwright_api, live_server.url, staff_session) as page:
@@ -74,6 +81,15 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
         checkout = page.get_by_test_id("budget-checkout")
         expect(checkout).to_have_attribute("data-over", "")
         expect(checkout.locator('tr[data-over="true"]')).to_have_count(0)
+        # The payment call's own bar: the one checkout's charge against its 300 ms.
+        payment = checkout.locator('tr[data-kind="step"][data-name="payment_gateway.charge"]')
+        expect(payment).to_have_attribute("data-over", "false")
+        expect(payment).to_contain_text("step payment_gateway.charge · 1 workflow")
+        expect(payment).to_contain_text("300 ms")
+        expect(payment.locator(".bar-fill.within")).to_have_count(1)
+        used = page.evaluate("(v) => v.toLocaleString(undefined, {maximumFractionDigits: 1})",
+                             charge["used_percent"])  # fmt: skip
+        expect(payment).to_contain_text(f"{used} %")
         # Budgets without workflows in the window say so rather than 0 %.
         expect(page.get_by_test_id("budget-login")).to_contain_text("0 workflows")
 
