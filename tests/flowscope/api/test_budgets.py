@@ -105,6 +105,11 @@ def test_each_step_budget_with_its_p95_over_the_workflows_that_ran_the_step(staf
             "used_percent": 103.8,
         }
     ]
+    # The overview's health names it too.
+    overview = staff_client.get("/api/v1/debugging/dashboard-data/", {"window": "1h"}).json()
+    assert [(o["kind"], o["name"]) for o in overview["system_health"]["over_budget"]] == [
+        ("step", "api: GET /api/v1/x/")
+    ]
 
 
 def test_a_budget_that_cannot_be_read_is_said_not_a_500(staff_client, settings):

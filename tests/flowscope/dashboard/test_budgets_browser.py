@@ -101,6 +101,29 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
         expect(page.get_by_test_id("budgets")).to_be_visible()
 
 
+def test_a_step_over_its_budget_is_named_as_a_step(
+    live_server, shop_data, staff_session, real_recorder, playwright_api, settings
+):
+    # The gateway waits SHOP_PAYMENT_GATEWAY["LATENCY_MS"] (5 ms in these tests) at least.
+    steps = {"payment_gateway.charge": settings.SHOP_PAYMENT_GATEWAY["LATENCY_MS"] / 5}
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "BUDGETS": {"checkout": {"steps": steps}}}
+    assert buy(Browser(live_server.url, "checkout"), shop_data[0], VALID_CARD).status == 201
+    assert real_recorder.flush(15)
+    assert usage_now("checkout")["over"] == ["payment_gateway.charge"]
+
+    expect = playwright_api.expect
+    with budgets_page(playwright_api, live_server.url, staff_session) as page:
+        shown = page.get_by_test_id("budget-checkout")
+        expect(shown).to_have_attribute("data-over", "payment_gateway.charge")
+        row = shown.locator('tr[data-kind="step"]')
+        expect(row).to_have_attribute("data-over", "true")
+        expect(row.locator(".bar-fill.over")).to_have_count(1)
+        page.get_by_role("link", name="Overview").click()
+        note = page.get_by_test_id("over-budget")
+        expect(note).to_contain_text("checkout step payment_gateway.charge p95")
+        expect(note.locator("a")).to_have_attribute("data-kind", "step")
+
+
 def test_an_open_budgets_view_shows_the_budget_gone_over_as_workflows_end(
     asgi_live_server, shop_data, staff_session, real_recorder, playwright_api, settings_slow
 ):
