@@ -205,8 +205,9 @@ DEFAULTS = {
     # Business invariants per workflow type, checked once on each workflow that completes
     # or fails, off the request path: {type: [rule, ...]}. Rules: docs/invariants.md.
     "INVARIANTS": {},
-    # Latency budgets per workflow type: the p95 (ms) its workflows may take in all and in
-    # each layer ({type: {"total_ms": 800, "layers": {"api": 250}}}); none by default.
+    # Latency budgets per workflow type: the p95 (ms) its workflows may take in all, in
+    # each layer and in the steps of a name ({type: {"total_ms": 800, "layers": {"api":
+    # 250}, "steps": {"payment_gateway.charge": 300}}}); none by default.
     # Shown as budget used, alerted on by "latency_budget" rules. Format: docs/budgets.md.
     "BUDGETS": {},
     # The drop-off funnel's steps: workflow types a journey goes through, in order, e.g.
