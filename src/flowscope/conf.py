@@ -17,6 +17,9 @@ DEFAULTS = {
     # The release of the running code (a version or commit), tagged on every workflow this
     # process captures for release comparison; default: $FLOWSCOPE_RELEASE, else untagged.
     "RELEASE": os.environ.get("FLOWSCOPE_RELEASE", "")[:64],
+    # Where the dashboard's links to Flowscope's documentation lead: the URL of its docs/
+    # folder, ending in "/" (None: the page names the file, docs/funnel.md say, unlinked).
+    "DOCS_URL": None,
     # Share of workflows (0..1) whose steps are stored, decided per correlation ID.
     # Errors are always stored, and every request counts in the performance rollups.
     "SAMPLE_RATE": 1.0,
@@ -202,13 +205,15 @@ DEFAULTS = {
     # Business invariants per workflow type, checked once on each workflow that completes
     # or fails, off the request path: {type: [rule, ...]}. Rules: docs/invariants.md.
     "INVARIANTS": {},
-    # Latency budgets per workflow type: the p95 (ms) its workflows may take in all and in
-    # each layer ({type: {"total_ms": 800, "layers": {"api": 250}}}); none by default.
+    # Latency budgets per workflow type: the p95 (ms) its workflows may take in all, in
+    # each layer and in the steps of a name ({type: {"total_ms": 800, "layers": {"api":
+    # 250}, "steps": {"payment_gateway.charge": 300}}}); none by default.
     # Shown as budget used, alerted on by "latency_budget" rules. Format: docs/budgets.md.
     "BUDGETS": {},
-    # The drop-off funnel's steps: workflow types a journey goes through, in order. A
+    # The drop-off funnel's steps: workflow types a journey goes through, in order, e.g.
+    # ["login", "checkout"]; none by default (the page says how to declare them). A
     # journey reaches a step when a workflow of its type completed. See docs/funnel.md.
-    "FUNNEL": ["login", "product_fetch", "cart_update", "checkout"],
+    "FUNNEL": [],
     # Alert rules, evaluated after each committed batch (never on the request path); []
     # turns alerting off. Kinds and their fields: docs/configuration.md, "Alerts".
     "ALERT_RULES": [

@@ -1,6 +1,6 @@
-"""``latency_budget`` rules: a budgeted workflow type whose p95, in all or in a layer, went
-over its budget (``FLOWSCOPE["BUDGETS"]``) over the rule's window; one firing per line
-over, naming the layer.
+"""``latency_budget`` rules: a budgeted workflow type whose p95, in all, in a layer or in a
+step, went over its budget (``FLOWSCOPE["BUDGETS"]``) over the rule's window; one firing per
+line over, naming the layer or step.
 
 A batch in which a workflow of the type ended asks the read model for the type's budget
 used (``analysis.budgets``: a count and up to SAMPLE workflows' steps). That is the most
@@ -14,7 +14,7 @@ from datetime import timedelta
 from flowscope.alerts.firings import UNTYPED, Firing
 from flowscope.alerts.wording import plural, quantity, span_of
 from flowscope.analysis.budget_settings import BudgetError, configured_budgets
-from flowscope.analysis.budgets import COUNTED, TOTAL, usage_of
+from flowscope.analysis.budgets import COUNTED, TOTAL, budget_lines, usage_of
 from flowscope.models import WorkflowSession
 
 logger = logging.getLogger("flowscope.alerts")
@@ -70,17 +70,20 @@ def _types_that_ended(batch):
 
 
 def _firings(rule, usage, window):
-    lines = ([usage["total"]] if usage["total"] else []) + usage["layers"]
-    for line in lines:
+    for kind, line in budget_lines(usage):
         if line["over"]:
-            yield _firing(rule, usage, line, window)
+            yield _firing(rule, usage, kind, line, window)
 
 
-def _firing(rule, usage, line, window):
+def _firing(rule, usage, kind, line, window):
     workflow_type, name = usage["workflow_type"], line["name"]
-    where = workflow_type if name == TOTAL else f"{workflow_type} {name}"
+    where = {TOTAL: workflow_type, "step": f"{workflow_type} step {name}"}.get(
+        kind, f"{workflow_type} {name}"
+    )
+    # A step's p95 is over the workflows that had it.
+    counted = line["workflows"] if kind == "step" else usage["workflows"]
     over = f"{quantity(line['p95_ms'], 'ms')} over {quantity(line['budget_ms'], 'ms')}"
-    context = f"{span_of(window)}, {plural(usage['workflows'], 'workflow')}"
+    context = f"{span_of(window)}, {plural(counted, 'workflow')}"
     return Firing(
         rule,
         subject=f"{workflow_type}:{name}",
@@ -90,9 +93,9 @@ def _firing(rule, usage, line, window):
         message=f"{where} over budget: p95 {over}, {line['used_percent']:,.0f} % used ({context})",
         details={
             "workflow_type": workflow_type,
-            "layer": name,
+            "step" if kind == "step" else "layer": name,
             "used_percent": line["used_percent"],
-            "workflows": usage["workflows"],
+            "workflows": counted,
             "sampled": usage["sampled"],
             "window_seconds": window,
         },

@@ -1,8 +1,15 @@
 """Latency budgets as configured in ``FLOWSCOPE["BUDGETS"]``, read and checked.
 
-``{workflow type: {"total_ms": 800, "layers": {"api": 250, "database": 100, ...}}}``: the
-p95 a workflow of the type may take in all, and in each layer; either may be left out.
-Like alert rules and invariants they live in the settings, reviewed with the code.
+``{workflow type: {"total_ms": 800, "layers": {"api": 250, ...}, "steps": {"payment_gateway.charge":
+200, ...}}}``: the p95 a workflow of the type may take in all, in each layer and in the steps
+of a name; any may be left out. Like alert rules and invariants they live in the settings,
+reviewed with the code.
+
+A step is named as the workflow page names it (``TraceStep.name``: "POST
+/api/v1/orders/checkout/" for a request, the normalized SQL of a query, a custom step's
+name). A browser's fetch is named like the request it reaches, so a name may be qualified
+with its layer as the page's step titles write it ("api: POST /api/v1/orders/checkout/"):
+then only that layer's steps of the name count.
 """
 
 import math
@@ -13,7 +20,9 @@ from flowscope.models import Layer
 
 LAYERS = tuple(Layer.values)
 
-KEYS = ("total_ms", "layers")
+KEYS = ("total_ms", "layers", "steps")
+MAX_STEP_NAME = 500  # TraceStep.name's length
+LAYER_SEPARATOR = ": "
 
 
 class BudgetError(ValueError):
@@ -25,6 +34,14 @@ class Budget:
     workflow_type: str
     total_ms: float | None = None
     layers: dict = field(default_factory=dict)  # {layer: ms}, in LAYERS order
+    steps: dict = field(default_factory=dict)  # {step key: ms}, as declared
+
+
+def step_of(key):
+    """``(layer or None, name)`` a step budget's key counts: "api: POST /x/" counts the API
+    steps named "POST /x/", "POST /x/" the steps of that name in every layer."""
+    layer, separator, name = key.partition(LAYER_SEPARATOR)
+    return (layer, name) if separator and layer in LAYERS else (None, key)
 
 
 def read_budget(workflow_type, entry):
@@ -33,7 +50,7 @@ def read_budget(workflow_type, entry):
     if not isinstance(workflow_type, str) or not 1 <= len(workflow_type) <= 64:
         raise BudgetError(f"{where}: a workflow type is text of 1 to 64 characters")
     if not isinstance(entry, dict) or not entry or set(entry) - set(KEYS):
-        raise BudgetError(f'{where} must be a dict with "total_ms", "layers" or both')
+        raise BudgetError(f'{where} must be a dict with "total_ms", "layers" and/or "steps"')
     total = entry.get("total_ms")
     if total is not None:
         _check_ms(where, "total_ms", total)
@@ -46,7 +63,21 @@ def read_budget(workflow_type, entry):
     for layer, ms in layers.items():
         _check_ms(where, f"layers[{layer!r}]", ms)
     ordered = {layer: float(layers[layer]) for layer in LAYERS if layer in layers}
-    return Budget(workflow_type, None if total is None else float(total), ordered)
+    steps = _read_steps(where, entry.get("steps", {}))
+    return Budget(workflow_type, None if total is None else float(total), ordered, steps)
+
+
+def _read_steps(where, steps):
+    if not isinstance(steps, dict):
+        raise BudgetError(f'{where}: "steps" must be a dict of ms by step name')
+    for key, ms in steps.items():
+        if not isinstance(key, str) or not 1 <= len(step_of(key)[1].strip()) <= MAX_STEP_NAME:
+            raise BudgetError(
+                f"{where}: steps[{key!r}]: a step is named by text of 1 to {MAX_STEP_NAME} "
+                "characters, as the workflow page shows it"
+            )
+        _check_ms(where, f"steps[{key!r}]", ms)
+    return {key: float(ms) for key, ms in steps.items()}
 
 
 def _check_ms(where, key, value):

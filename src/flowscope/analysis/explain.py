@@ -3,9 +3,10 @@
 What runs is the database's plan of the statement, never the statement itself: EXPLAIN
 without ANALYZE (PostgreSQL, MySQL/MariaDB) or EXPLAIN QUERY PLAN (SQLite), of one
 statement that sqlparse reads as a SELECT writing nothing. Belt and braces around it: a
-transaction that is always rolled back, read-only on PostgreSQL, and a time limit
-(EXPLAIN_TIMEOUT_MS) on every backend. The parameters are the step's stored ones; one the
-scrubber masked (or cut) is not the value the query ran with, so the caller must supply it.
+transaction that is always rolled back and read-only (on MySQL/MariaDB, unless the caller
+is in a transaction already), and a time limit (EXPLAIN_TIMEOUT_MS) on every backend. The
+parameters are the step's stored ones; one the scrubber masked (or cut) is not the value
+the query ran with, so the caller must supply it.
 """
 
 import time
@@ -168,8 +169,10 @@ def _limited(connection, cursor, timeout_ms):
         cursor.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
         yield "EXPLAIN"
     elif connection.vendor == "mysql" and connection.mysql_is_mariadb:
+        _read_only_mysql(connection, cursor)
         yield f"SET STATEMENT max_statement_time = {timeout_ms / 1000} FOR EXPLAIN"
     elif connection.vendor == "mysql":
+        _read_only_mysql(connection, cursor)
         cursor.execute("SELECT @@SESSION.max_execution_time")
         (before,) = cursor.fetchone()
         cursor.execute(f"SET SESSION max_execution_time = {timeout_ms}")
@@ -187,6 +190,13 @@ def _limited(connection, cursor, timeout_ms):
             raw.set_progress_handler(None, 0)
     else:
         raise Refused(f"EXPLAIN is not supported on {connection.vendor}.")
+
+
+def _read_only_mysql(connection, cursor):
+    """The transaction about to start is read-only: only possible before its first
+    statement, so not inside a caller's transaction (which the rollback still covers)."""
+    if not connection.savepoint_ids:
+        cursor.execute("SET TRANSACTION READ ONLY")
 
 
 def _cell(value):

@@ -46,18 +46,30 @@ def step_tree(steps, serialize):
 def time_per_layer(steps):
     """Total and self time per layer; self time leaves out what the step's children took,
     so a request's API time is not counted again as its queries' time."""
-    children = children_by_parent(steps)
+    return layer_times(self_times(steps))
+
+
+def layer_times(timed):
+    """``time_per_layer`` of ``(step, self ms)`` pairs already reckoned."""
     layers = defaultdict(lambda: {"count": 0, "total_ms": 0.0, "self_ms": 0.0})
-    for step in steps:
-        own = step.duration_ms - sum(child.duration_ms for child in children[step.span_id])
+    for step, own in timed:
         entry = layers[step.layer]
         entry["count"] += 1
         entry["total_ms"] += step.duration_ms
-        entry["self_ms"] += max(own, 0.0)
+        entry["self_ms"] += own
     return {
         layer: {k: round(v, 3) if isinstance(v, float) else v for k, v in entry.items()}
         for layer, entry in layers.items()
     }
+
+
+def self_times(steps):
+    """``(step, self ms)`` of each step: its duration less its children's, never below 0
+    (children that ran side by side can add up to more than their parent)."""
+    children = children_by_parent(steps)
+    for step in steps:
+        own = step.duration_ms - sum(child.duration_ms for child in children[step.span_id])
+        yield step, max(own, 0.0)
 
 
 def critical_path(steps):

@@ -119,6 +119,11 @@ urlpatterns = [
         name="workflow-replay",
     ),
     path(
+        "workflows/<str:correlation_id>/replays/",
+        replay.ReplayHistoryView.as_view(),
+        name="workflow-replays",
+    ),
+    path(
         "workflows/<str:correlation_id>/replay-diff/",
         replay.ReplayDiffView.as_view(),
         name="workflow-replay-diff",

@@ -18,7 +18,8 @@ def check_budgets(app_configs=None, **kwargs):
             checks.Error(
                 f"{SETTING}: {exc}.",
                 hint='e.g. {"checkout": {"total_ms": 800, "layers": {"api": 250, '
-                '"database": 100}}}; the format: flowscope\'s docs/budgets.md.',
+                '"database": 100}, "steps": {"POST /api/v1/checkout/": 200}}}; the format: '
+                "flowscope's docs/budgets.md.",
                 id="flowscope.E183",
             )
         ]

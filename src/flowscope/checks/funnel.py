@@ -37,10 +37,10 @@ def _problem(steps):
 
 
 def _unknown_types(steps):
-    """Steps of the host's own FUNNEL that no WORKFLOWS type is named: the default is not
-    judged (a host that never set it has not asked for a funnel)."""
+    """Steps of FUNNEL that no WORKFLOWS type is named (there are none by default: a host
+    that never declared a funnel has nothing to judge)."""
     workflows = flowscope_settings.WORKFLOWS
-    if "FUNNEL" not in flowscope_settings.user_settings or not isinstance(workflows, dict):
+    if not isinstance(workflows, dict):
         return []
     return [
         checks.Warning(

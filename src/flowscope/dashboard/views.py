@@ -93,6 +93,7 @@ class DashboardPageView(TemplateView):
             "csrf_token_value": get_token(self.request),
             "username": self.request.user.get_username(),
             "login_url": login_url(self.request),
+            "docs_url": flowscope_settings.DOCS_URL or "",
             # What the host left out: the page says so rather than fail on it.
             "live_updates_off": prerequisites.live_updates(),
             "api_docs_off": prerequisites.api_docs(),

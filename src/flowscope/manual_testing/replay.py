@@ -7,17 +7,21 @@ masked is supplied again by name, from ``FLOWSCOPE["REPLAY_VALUES"]`` (the test 
 or from the values sent with the replay, which win. A value may name fields of earlier
 answers of the replay (``"Token {token}"``: the token its own login got back).
 
+An id an earlier answer created and a later request names (``POST .../checkout/`` answers
+``{"id": 7}``, then ``GET /orders/7/``) is taken from the replay's own answer instead
+(``id_links``): the replay's rows have ids of their own. Each result says what it linked.
+
 A masked body or query value without a value is refused before anything is sent (400,
 naming it); a masked header without one is left out (a cookie of the original browser,
 say), and the result says so. The headers a proxy sets are never replayed: the replay
 arrives from the tester, as a manual test does.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from flowscope.conf import flowscope_settings
-from flowscope.manual_testing import payloads, proxy_headers, response_body, safety
+from flowscope.manual_testing import id_links, payloads, proxy_headers, response_body, safety
 from flowscope.manual_testing.environ import ManualRequest
 from flowscope.manual_testing.templates import MissingValue, render
 from flowscope.manual_testing.workflow_run import StepRefused
@@ -64,6 +68,7 @@ class Request:
     body: object = None
     content_type: str = ""
     problem: str = ""
+    answer: object = None  # the stored JSON answer, when stored (CAPTURE_RESPONSE_BODIES)
 
 
 def is_masked(value):
@@ -93,6 +98,7 @@ def _request(step):
         headers={k: v for k, v in headers.items() if k not in dropped},
         body=meta.get("request_body"),
         content_type=content_type,
+        answer=meta.get("response_body"),
     )
     request.problem = _unsendable(request)
     return request
@@ -171,41 +177,88 @@ def run(requests, values, origin, correlation_id, workflow_type, worker):
     if missing:
         raise MissingValues(missing)
     headers = {"X-Correlation-ID": correlation_id, "X-Workflow-Type": workflow_type}
-    answers, reports = {}, []
+    run = _Run(values, origin, headers, worker)
     sendable = [r for r in requests if not r.problem]
-    for request in requests:
+    links = id_links.links_of(requests)
+    reports = []
+    for number, request in enumerate(requests, 1):
         if request.problem:
             reports.append(_report(request, error=request.problem, skipped=True))
             continue
         if request is sendable[-1]:
             headers["X-Workflow-Complete"] = "true"  # the replay ends, rather than times out
-        reports.append(_send(request, values, answers, origin, headers, worker))
+        reports.append(run.send(number, request, links[number - 1]))
     return reports
 
 
-def _send(request, values, answers, origin, headers, worker):
-    try:
-        tested, left_out = _tested(request, values, answers)
-    except (MissingValue, StepRefused) as exc:
-        return _report(request, error=str(exc))
-    response = worker.send(
-        tested, origin, timeout_ms=flowscope_settings.MANUAL_TESTING_TIMEOUT_MS, headers=headers
-    )
-    document = response_body.parsed_json(response)
-    if isinstance(document, dict):  # what later values may name: "Token {token}"
-        answers.update({k: v for k, v in document.items() if not isinstance(v, dict | list)})
-    return _report(
-        request,
-        status_code=response.status_code,
-        response_time_ms=round(response.elapsed_ms, 1),
-        left_out=left_out,
-        error=scrub_text(response.error) if response.error else "",
-    )
+@dataclass
+class _Run:
+    """What a replay carries from request to request: the fields of its answers that later
+    values name (``"Token {token}"``) and each answer, for the ids later requests take."""
+
+    values: dict
+    origin: object
+    headers: dict
+    worker: object
+    fields: dict = field(default_factory=dict)
+    answers: dict = field(default_factory=dict)
+
+    def send(self, number, request, links):
+        stored = request
+        request, linked = self.linked(request, links)
+        try:
+            tested, left_out = _tested(request, self.values, self.fields)
+        except (MissingValue, StepRefused) as exc:
+            return _report(stored, error=str(exc), linked=linked)
+        response = self.worker.send(
+            tested,
+            self.origin,
+            timeout_ms=flowscope_settings.MANUAL_TESTING_TIMEOUT_MS,
+            headers=self.headers,
+        )
+        document = response_body.parsed_json(response)
+        if isinstance(document, dict | list):
+            self.answers[number] = document
+        if isinstance(document, dict):  # what later values may name: "Token {token}"
+            self.fields.update(
+                {k: v for k, v in document.items() if not isinstance(v, dict | list)}
+            )
+        return _report(
+            stored,
+            status_code=response.status_code,
+            response_time_ms=round(response.elapsed_ms, 1),
+            left_out=left_out,
+            linked=linked,
+            error=scrub_text(response.error) if response.error else "",
+        )
+
+    def linked(self, request, links):
+        """``request`` with the ids its ``links`` take from this run's answers, and what
+        the result says of each."""
+        if not links:
+            return request, []
+        path, query, body, sent = id_links.linked(request, links, self.answers)
+        notes = [_link_note(request, link, value) for link, value in sent]
+        return replace(request, path=path, query=query, body=body), notes
+
+
+def _link_note(request, link, value):
+    note = {
+        "where": link.where,
+        "value": link.value,
+        "step": link.step,
+        "field": link.field,
+        "sent": value if value is not None else link.value,
+        "note": link.describe(request),
+    }
+    if value is None:
+        note["note"] += f", which had no {link.field}: the stored value was sent"
+    return note
 
 
 def _report(request, *, error="", skipped=False, **sent):
     report = {"name": request.name, "method": request.method, "path": scrub_text(request.path)}
-    report.update(status_code=None, response_time_ms=None, left_out=[], skipped=skipped)
+    report.update(status_code=None, response_time_ms=None, left_out=[], linked=[], skipped=skipped)
     report.update(sent)
     if error:
         report["error"] = error
@@ -259,7 +312,9 @@ def _filled(value, key, fill):
 
 
 def describe(requests):
-    """What the replay would send, for the page's form: scrubbed as stored."""
+    """What the replay would send, for the page's form: scrubbed as stored; ``linked``:
+    the ids it takes from the replay's earlier answers."""
+    links = id_links.links_of(requests)
     return [
         {
             "name": r.name,
@@ -267,6 +322,7 @@ def describe(requests):
             "path": r.path,
             "body": r.body,
             "problem": r.problem,
+            "linked": [link.describe(r) for link in found],
         }
-        for r in requests
+        for r, found in zip(requests, links, strict=True)
     ]

@@ -43,6 +43,7 @@ _INSERT = re.compile(
 )
 _TARGET = re.compile(rf"^\s*(?:UPDATE|INSERT\s+(?:IGNORE\s+)?INTO|DELETE\s+FROM)\s+{_NAME}", re.I)
 _LOOK_BACK = 200  # characters before a value searched for its column
+_CARD_SIZED = 10**12  # a smaller integer has too few digits to be a card number
 EXACT_TYPES = (str, datetime.date, datetime.time, decimal.Decimal, uuid.UUID)
 
 
@@ -85,8 +86,9 @@ def store(sql, metadata):
             params, metadata["params_cut"] = params[:cap], True
         pairs = [(i, everything) for i in range(len(params))]
     stored, withheld = {}, []
+    limit = flowscope_settings.SQL_PARAM_MAX_LENGTH
     for key, secret in pairs:
-        value, exact = (FILTERED, False) if secret else _stored(params[key])
+        value, exact = (FILTERED, False) if secret else _stored(params[key], limit)
         stored[key] = value
         if not exact:
             withheld.append(key if isinstance(key, str) else key + 1)
@@ -110,15 +112,19 @@ def _explainable_with(sql, scrub_keys):
     return all(scrub_text(literal) == literal for literal in shape.literals)
 
 
-def _stored(value):
+def _stored(value, limit):
     """``(stored value, whether it is the value the driver got)``."""
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or type(value) is bool:
+        return value, True
+    if type(value) is int and -_CARD_SIZED < value < _CARD_SIZED:  # most of them: ids
+        return value, True
+    if isinstance(value, int | float):
         stored = scrub(value)  # a card number sent as an int; NaN as text
         return stored, stored == value
     if isinstance(value, bytes | bytearray | memoryview):
         return f"[{len(bytes(value))} bytes]", False
     text = value if isinstance(value, str) else str(value)
-    stored = scrub_text(text, limit=flowscope_settings.SQL_PARAM_MAX_LENGTH)
+    stored = scrub_text(text, limit=limit)
     return stored, stored == text and isinstance(value, EXACT_TYPES)
 
 

@@ -12,15 +12,22 @@ run it, and its requests run in transactions of their own, as they did in produc
 (inside ``TestCase``'s transaction every ``atomic`` block would add savepoint queries that
 production never ran). Masked values become constants at the top of the file, empty until
 the user fills them in; nothing masked is ever written out.
+
+An id an earlier answer created and a later request names (``id_links``: the checkout's
+``{"id": 7}``, then ``GET /orders/7/``) is read from the test's own answer
+(``f"/api/v1/orders/{answer_4['id']}/"``), with a comment saying so: on the test's database
+the row has an id of its own.
 """
 
+import json
 import keyword
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flowscope.analysis.diff import shape
-from flowscope.manual_testing import payloads, replay
+from flowscope.manual_testing import id_links, payloads, replay
+from flowscope.manual_testing.json_paths import parse
 from flowscope.regression.source import INDENT, WIDTH, Call, Code, lines, one_line, string
 
 ANSWER_KEPT = "_truncated"  # a stored answer cut short: no shape to hold it to
@@ -40,11 +47,37 @@ def export(workflow, steps):
     requests = replay.requests_of(steps)
     constants = masked_constants(requests)
     writer = _Writer(workflow, constants, _cache_hits(steps))
-    pairs = zip(replay.request_steps(steps), requests, strict=True)
-    for number, (step, request) in enumerate(pairs, 1):
-        writer.request(number, step, request)
+    links = _sent_links(requests)
+    writer.kept_answers = {link.step for found in links for link in found}
+    pairs = zip(replay.request_steps(steps), requests, links, strict=True)
+    for number, (step, request, found) in enumerate(pairs, 1):
+        writer.request(number, step, request, found)
     kind = _identifier(workflow.workflow_type) or "captured"
     return ExportedTest(f"test_{kind}_{workflow.correlation_id[:8]}.py", writer.module())
+
+
+def _sent_links(requests):
+    """The replay's links, less those to the answer of a request the test does not send."""
+    unsent = {
+        number
+        for number, request in enumerate(requests, 1)
+        if request.method.lower() not in CLIENT_METHODS
+    }
+    return [[k for k in found if k.step not in unsent] for found in id_links.links_of(requests)]
+
+
+def answer_expression(link, quote='"'):
+    """``answer_4["items"][0]["id"]``: the linked field of the test's own answer (its keys
+    in single quotes inside an f-string)."""
+    keys = "".join(
+        f"[{segment['index']}]" if "index" in segment else f"[{_quoted(segment['key'], quote)}]"
+        for segment in parse(link.field)
+    )
+    return f"answer_{link.step}{keys}"
+
+
+def _quoted(key, quote):
+    return f"{quote}{key}{quote}"  # a plain key (id_links reads no other): nothing to escape
 
 
 def masked_constants(requests):
@@ -114,8 +147,9 @@ class _Writer:
         self.server_errors = False
         self.count = 0
         self.learn_at = None
+        self.kept_answers = set()
 
-    def request(self, number, step, request):
+    def request(self, number, step, request, links=()):
         meta = step.metadata
         self._comment(f"{number}. {request.name}: answered {meta.get('status_code')}.")
         if request.problem or request.method.lower() not in CLIENT_METHODS:
@@ -124,7 +158,9 @@ class _Writer:
             return
         self.count += 1
         self._notes(step)
-        call = self._call(request)
+        for link in links:  # the test's rows get ids of their own
+            self.body += comment(f"{link.describe(request)}, here answer_{link.step}.", 2)
+        call = self._call(_linked(request, links))
         queries = meta.get("query_count")
         if _whole_number(queries):
             self.testing.add("assert_num_queries")
@@ -139,6 +175,8 @@ class _Writer:
         else:
             self._comment("Its status was not stored.")
         self._shape(meta.get("response_body"))
+        if number in self.kept_answers:
+            self._line(f"answer_{number} = response.json()  # a later request takes its id")
         if self.constants:  # what later values may name; the last answer is named by none
             self.learn_at = len(self.body)
             self._line("values.learn(response)")
@@ -296,6 +334,36 @@ class _Writer:
             "them in setUp.",
             1,
         )
+
+
+def _linked(request, links):
+    """``request`` with each linked value an expression reading the test's answer: the
+    path an f-string, a query or body value the answer's field itself."""
+    if not links:
+        return request
+    segments = request.path.split("/")
+    parts = [json.dumps(s)[1:-1].replace("{", "{{").replace("}", "}}") for s in segments]
+    query = {k: list(v) if isinstance(v, list) else v for k, v in request.query.items()}
+    body = json.loads(json.dumps(request.body))  # a copy to set expressions in
+    for link in links:
+        code = Code(answer_expression(link))
+        if link.where == "path":
+            parts[link.place] = "{" + answer_expression(link, "'") + "}"
+        elif link.where == "query":
+            name, position = link.place
+            if position is None:
+                query[name] = code
+            else:
+                query[name][position] = code
+        else:
+            place = body
+            for key in link.place[:-1]:
+                place = place[key]
+            place[link.place[-1]] = code
+    path = request.path
+    if any(link.where == "path" for link in links):
+        path = Code('f"' + "/".join(parts) + '"')
+    return replace(request, path=path, query=query, body=body)
 
 
 def comment(text, indent):

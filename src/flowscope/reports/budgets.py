@@ -1,8 +1,9 @@
 """The latency budgets section of the system health and performance reports: per budgeted
-workflow type, the p95 of its total and of each layer against the budget over the period."""
+workflow type, the p95 of its total, of each layer and of each budgeted step against the
+budget over the period."""
 
 from flowscope.analysis.budget_settings import BudgetError
-from flowscope.analysis.budgets import SAMPLE, budget_usage
+from flowscope.analysis.budgets import SAMPLE, budget_lines, budget_usage
 from flowscope.reports.sections import ms, table
 
 COLUMNS = ["Type", "Budget of", "Workflows", "p95 (ms)", "Budget (ms)", "Used (%)", "Over"]
@@ -20,14 +21,14 @@ def budgets_section(start, end):
     rows = [
         [
             usage["workflow_type"],
-            line["name"],
-            usage["workflows"],
+            f"step {line['name']}" if kind == "step" else line["name"],
+            line["workflows"] if kind == "step" else usage["workflows"],
             ms(line["p95_ms"]),
             line["budget_ms"],
             line["used_percent"],
             "over" if line["over"] else "",
         ]
         for usage in usages
-        for line in ([usage["total"]] if usage["total"] else []) + usage["layers"]
+        for kind, line in budget_lines(usage)
     ]
     return table("budgets", "Latency budgets", COLUMNS, rows, note=note)

@@ -30,6 +30,8 @@ def section(start, end):
         for step in found["steps"]
     ]
     note = f"{found['started']} journeys started the funnel (a workflow of its first step's type)."
+    if not found["steps"]:
+        note = "No funnel is declared: FLOWSCOPE['FUNNEL'] lists no steps (docs/funnel.md)."
     return table("funnel", "Funnel", COLUMNS, rows, note=note)
 
 

@@ -7,7 +7,7 @@ Bounded whatever the workflow: its first ``MAX_STEPS`` steps and ``MAX_ERRORS`` 
 import statistics
 from datetime import timedelta
 
-from flowscope.analysis import invariants, timing, workflows
+from flowscope.analysis import invariants, replays, timing, workflows
 from flowscope.analysis.recommendations import recommend
 from flowscope.models import Layer
 from flowscope.reports.sections import fields, ms, ratio, table, text
@@ -52,6 +52,7 @@ def build(workflow):
             frontend(steps),
             advice(workflow, steps),
             comparison(workflow, steps),
+            *latest_replay(workflow),
         ],
     }
 
@@ -251,6 +252,58 @@ def comparison(workflow, steps):
         "a step's own time, less its children's."
     )
     return table("comparison", title, COMPARISON_COLUMNS, rows, note=note)
+
+
+REPLAY_COLUMNS = ["Step", "Layer", "Change", "Status code", "Queries", "Duration (ms)"]
+
+
+def latest_replay(workflow):
+    """The latest replay of this workflow against it, as two sections: its summary (who ran
+    it and when, how each ended, steps changed, added and gone, the queries before and
+    after), then the steps that differ (those that stayed the same are left out)."""
+    replayed, found = replays.latest_diff(workflow)
+    if replayed is None:
+        return [text("replay", "Latest replay", "Never replayed.")]
+    summary = found["summary"]
+    queries = summary["queries"]
+    values = {
+        "Replay": replayed.correlation_id,
+        "By": replays.replayed_by(replayed) or None,
+        "When": replayed.started_at.isoformat(),
+        "Status": f"{found['status']['original']} → {found['status']['replay']}",
+        "Steps changed": summary["changed"],
+        "Steps added": summary["added"],
+        "Steps gone": summary["gone"],
+        "Queries": f"{queries['original']} → {queries['replay']}",
+    }
+    rows = [_replay_row(row) for row in found["steps"] if row["change"] != "same"]
+    return [
+        fields("replay", "Latest replay", values),
+        table(
+            "replay_steps",
+            "Latest replay: steps that differ",
+            REPLAY_COLUMNS,
+            rows,
+            note="" if rows else "Every step matched the original's.",
+        ),
+    ]
+
+
+def _replay_row(row):
+    before, after = row["original"] or {}, row["replay"] or {}
+
+    def pair(key, fmt=lambda v: v):
+        values = [fmt(side[key]) if side.get(key) is not None else "—" for side in (before, after)]
+        return f"{values[0]} → {values[1]}"
+
+    return [
+        row["name"],
+        row["layer"],
+        row["change"],
+        pair("status_code"),
+        pair("query_count"),
+        pair("duration_ms", ms),
+    ]
 
 
 def _self_ms(layers, layer):

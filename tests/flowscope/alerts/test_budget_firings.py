@@ -43,6 +43,21 @@ def test_the_total_over_budget_fires_on_its_own(committed, alert_settings):
     assert alert.message.startswith("checkout over budget: p95 400 ms over 300 ms, 133 % used")
 
 
+def test_the_step_over_its_budget_is_named(committed, alert_settings):
+    steps = {"SELECT cart": 40, "api: GET /api/v1/x/": 400, "payment.charge": 1}
+    alert_settings(ALERT_RULES=[RULE], BUDGETS={"checkout": {"steps": steps}})
+    record(checkouts(5))
+    # Each checkout's query took 50 ms; its request 350 ms of its own; none paid.
+    [alert] = evaluate(committed)
+    assert (alert.subject, alert.value, alert.threshold) == ("checkout:SELECT cart", 50.0, 40.0)
+    assert alert.message == (
+        "checkout step SELECT cart over budget: p95 50 ms over 40 ms, 125 % used "
+        "(15 min, 5 workflows)"
+    )
+    assert (alert.details["step"], alert.details["workflows"]) == ("SELECT cart", 5)
+    assert "layer" not in alert.details
+
+
 def test_within_budget_nothing_fires(committed, alert_settings):
     alert_settings(ALERT_RULES=[RULE], BUDGETS=CHECKOUT_BUDGET)
     record(checkouts(5, request_ms=200.0))
@@ -86,3 +101,11 @@ def test_a_budget_for_a_type_no_workflow_names_is_a_warning(alert_settings):
         BUDGETS={"chekout": {"total_ms": 800}},
     )
     assert [m.id for m in budget_messages() if "'chekout'" in m.msg] == ["flowscope.W183"]
+
+
+def test_a_step_budget_that_is_no_number_of_ms_is_a_check_error(alert_settings):
+    alert_settings(BUDGETS={"checkout": {"steps": {"payment_gateway.charge": -200}}})
+    [error] = budget_messages()
+    assert error.id == "flowscope.E183"
+    assert "steps['payment_gateway.charge'] must be a number of milliseconds above 0" in error.msg
+    assert '"steps"' in error.hint

@@ -1,5 +1,5 @@
 """Budget used over a window, on stored workflows built by hand: exact p95s of the total and
-of each layer's self time, only real workflows that ended counted."""
+of each layer's and budgeted step's self time, only real workflows that ended counted."""
 
 from datetime import timedelta
 
@@ -102,6 +102,7 @@ def test_what_went_over_most_over_first(checkouts):
     assert over_budget(usages) == [
         {
             "workflow_type": "checkout",
+            "kind": "total",
             "name": "total",
             "p95_ms": 1190.0,
             "budget_ms": 1000.0,
@@ -109,6 +110,7 @@ def test_what_went_over_most_over_first(checkouts):
         },
         {
             "workflow_type": "checkout",
+            "kind": "layer",
             "name": "api",
             "p95_ms": 290.0,
             "budget_ms": 250.0,
@@ -125,8 +127,8 @@ def test_budgets_are_read_in_layer_order():
 @pytest.mark.parametrize(
     ("entry", "says"),
     [
-        ({}, '"total_ms", "layers" or both'),
-        ({"total": 800}, '"total_ms", "layers" or both'),
+        ({}, '"total_ms", "layers" and/or "steps"'),
+        ({"total": 800}, '"total_ms", "layers" and/or "steps"'),
         ({"total_ms": 0}, "total_ms must be a number of milliseconds above 0"),
         ({"total_ms": "800"}, "total_ms must be a number"),
         ({"total_ms": float("nan")}, "total_ms must be a number of milliseconds above 0"),
@@ -134,6 +136,12 @@ def test_budgets_are_read_in_layer_order():
         ({"layers": {"db": 100}}, "db not a layer"),
         ({"layers": {"api": True}}, "layers['api'] must be a number"),
         ({"layers": [250]}, '"layers" must be a dict'),
+        ({"steps": {"payment.charge": 0}}, "steps['payment.charge'] must be a number"),
+        ({"steps": {"payment.charge": "200"}}, "steps['payment.charge'] must be a number"),
+        ({"steps": {"": 200}}, "a step is named by text of 1 to 500 characters"),
+        ({"steps": {"api: ": 200}}, "a step is named by text of 1 to 500 characters"),
+        ({"steps": {"x" * 501: 200}}, "a step is named by text of 1 to 500 characters"),
+        ({"steps": ["payment.charge"]}, '"steps" must be a dict'),
     ],
 )
 def test_a_malformed_budget_says_what_is_wrong(entry, says):
@@ -141,3 +149,75 @@ def test_a_malformed_budget_says_what_is_wrong(entry, says):
         read_budget("checkout", entry)
     assert says in str(raised.value)
     assert "budget 'checkout'" in str(raised.value)
+
+
+def add_steps(n, *steps):
+    """Steps ``(span id, layer, name, ms)`` added to counted workflow ``n``."""
+    workflow = WorkflowSession.objects.get(correlation_id=f"checkout-completed-{n}-workflow")
+    TraceStep.objects.bulk_create(
+        TraceStep(workflow=workflow, span_id=span, layer=layer, name=name,
+                  started_at=workflow.started_at, duration_ms=ms)
+        for span, layer, name, ms in steps
+    )  # fmt: skip
+
+
+def test_a_steps_self_time_against_its_budget_over_the_workflows_that_have_it(checkouts):
+    # Four checkouts paid: 110 (two calls of 60 and 50), 120, 130 and 140 ms.
+    add_steps(
+        1, ("p1", "external", "payment.charge", 60.0), ("p1b", "external", "payment.charge", 50.0)
+    )
+    for n in (2, 3, 4):
+        add_steps(n, (f"p{n}", "external", "payment.charge", 100.0 + 10 * n))
+    # Two browsers' fetches named like the request they reached: 50 ms of their own.
+    for n in (1, 2):
+        add_steps(n, (f"f{n}", "frontend", "POST /checkout/", 50.0))
+    budget = Budget("checkout", None, {}, {
+        "payment.charge": 135.0,
+        "api: POST /checkout/": 300.0,
+        "POST /checkout/": 300.0,
+        "database: SELECT": 90.0,
+        "api: SELECT": 10.0,
+    })  # fmt: skip
+    usage = usage_of(budget, SINCE, UNTIL)
+    lines = {line["name"]: line for line in usage["steps"]}
+    assert list(lines) == list(budget.steps)
+    # The four paid ones only, not the sixteen without a payment call: the 4th of 4.
+    assert lines["payment.charge"] == {
+        "name": "payment.charge",
+        "budget_ms": 135.0,
+        "p95_ms": 140.0,
+        "used_percent": 103.7,
+        "over": True,
+        "workflows": 4,
+    }
+    # The request's own time (300 - 5n ms: 200..295); with its layer named, the fetches'
+    # 50 ms are not added to workflows 1 and 2's 295 and 290.
+    api = lines["api: POST /checkout/"]
+    assert (api["p95_ms"], api["workflows"], api["over"]) == (290.0, 20, False)
+    anywhere = lines["POST /checkout/"]
+    assert (anywhere["p95_ms"], anywhere["used_percent"], anywhere["over"]) == (340.0, 113.3, True)
+    assert (lines["database: SELECT"]["p95_ms"], lines["database: SELECT"]["over"]) == (95.0, True)
+    assert lines["api: SELECT"] == {
+        "name": "api: SELECT",
+        "budget_ms": 10.0,
+        "p95_ms": None,
+        "used_percent": None,
+        "over": False,
+        "workflows": 0,
+    }
+    assert usage["over"] == ["payment.charge", "POST /checkout/", "database: SELECT"]
+    assert [(o["kind"], o["name"]) for o in over_budget([usage])] == [
+        ("step", "POST /checkout/"),
+        ("step", "database: SELECT"),
+        ("step", "payment.charge"),
+    ]
+
+
+def test_step_budgets_cost_one_read_of_the_steps_whatever_their_number(
+    checkouts, django_assert_num_queries
+):
+    many = {f"step {n}": 100.0 for n in range(50)}
+    budget = Budget("checkout", None, {"api": 250.0}, {**many, "POST /checkout/": 280.0})
+    with django_assert_num_queries(2):  # the sampled workflows, then their steps
+        usage = usage_of(budget, SINCE, UNTIL)
+    assert len(usage["steps"]) == 51 and usage["over"] == ["api", "POST /checkout/"]

@@ -61,6 +61,57 @@ def test_each_budget_with_its_p95s_against_it(staff_client):
     ]
 
 
+def test_each_step_budget_with_its_p95_over_the_workflows_that_ran_the_step(staff_client, settings):
+    steps = {"api: GET /api/v1/x/": 260, "SELECT cart": 120, "payment.charge": 50}
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "BUDGETS": {"checkout": {"steps": steps}}}
+    checkouts([200.0 + 10 * n for n in range(20)], [20.0 + 5 * n for n in range(20)])
+    [checkout] = staff_client.get(URL, {"window": "1h"}).json()["budgets"]
+    assert (checkout["total"], checkout["layers"]) == (None, [])
+    # The request's own time is 180 + 5n ms; the 19th of 20 (n = 18) is the p95.
+    assert checkout["steps"] == [
+        {
+            "name": "api: GET /api/v1/x/",
+            "budget_ms": 260.0,
+            "p95_ms": 270.0,
+            "used_percent": 103.8,
+            "over": True,
+            "workflows": 20,
+        },
+        {
+            "name": "SELECT cart",
+            "budget_ms": 120.0,
+            "p95_ms": 110.0,
+            "used_percent": 91.7,
+            "over": False,
+            "workflows": 20,
+        },
+        {
+            "name": "payment.charge",
+            "budget_ms": 50.0,
+            "p95_ms": None,
+            "used_percent": None,
+            "over": False,
+            "workflows": 0,
+        },
+    ]
+    assert checkout["over"] == ["api: GET /api/v1/x/"]
+    assert staff_client.get(URL, {"window": "1h"}).json()["over_budget"] == [
+        {
+            "workflow_type": "checkout",
+            "kind": "step",
+            "name": "api: GET /api/v1/x/",
+            "p95_ms": 270.0,
+            "budget_ms": 260.0,
+            "used_percent": 103.8,
+        }
+    ]
+    # The overview's health names it too.
+    overview = staff_client.get("/api/v1/debugging/dashboard-data/", {"window": "1h"}).json()
+    assert [(o["kind"], o["name"]) for o in overview["system_health"]["over_budget"]] == [
+        ("step", "api: GET /api/v1/x/")
+    ]
+
+
 def test_a_budget_that_cannot_be_read_is_said_not_a_500(staff_client, settings):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "BUDGETS": {"checkout": {"layers": {"db": 1}}}}
     answer = staff_client.get(URL).json()
@@ -94,3 +145,7 @@ def test_the_schema_describes_the_budgets():
     assert [p["name"] for p in answer["parameters"]] == ["window"]
     line = schema["components"]["schemas"]["BudgetLine"]["properties"]
     assert {"name", "budget_ms", "p95_ms", "used_percent", "over"} <= set(line)
+    step = schema["components"]["schemas"]["StepBudgetLine"]["properties"]
+    assert {"name", "budget_ms", "p95_ms", "used_percent", "over", "workflows"} <= set(step)
+    usage = schema["components"]["schemas"]["BudgetUsage"]["properties"]
+    assert usage["steps"]["items"]["$ref"].endswith("/StepBudgetLine")

@@ -3,10 +3,11 @@ anything but one SELECT, a masked parameter and anyone but staff are refused."""
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connection
+from django.contrib.auth.models import Group
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from flowscope.analysis.explain import _run
+from flowscope.analysis.explain import _limited, _run
 from flowscope.models import TraceStep
 from flowscope.recording import writer
 from tests.flowscope.capture.sql_views import PLAIN_PASSWORD, store_requests
@@ -159,3 +160,14 @@ def test_even_a_write_past_the_check_cannot_change_postgresql(db):
         cursor.execute("SELECT to_regclass('explain_wrote')")
         assert cursor.fetchone() == (None,)
     assert get_user_model().objects.create_user("still-writable").pk  # rolled back, not stuck
+
+
+@pytest.mark.mysql
+def test_the_explain_transaction_cannot_write_on_mysql(transactional_db):
+    """On MySQL/MariaDB the rolled-back transaction is read-only too: a write reaching it
+    past the check fails instead of writing."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        with _limited(connection, cursor, 1000), pytest.raises(DatabaseError, match="READ ONLY"):
+            cursor.execute("INSERT INTO auth_group (name) VALUES ('explain wrote')")
+        transaction.set_rollback(True)
+    assert not Group.objects.filter(name="explain wrote").exists()

@@ -61,3 +61,12 @@ def test_the_schema_describes_the_funnel():
     assert {"workflow_type", "reached", "conversion", "stopped", "errors", "slowest_steps"} <= set(
         step
     )
+
+
+def test_a_project_that_declares_no_funnel_has_one_of_no_steps(staff_client, settings):
+    settings.FLOWSCOPE = {k: v for k, v in settings.FLOWSCOPE.items() if k != "FUNNEL"}
+    journeys = Journeys(now() - timedelta(minutes=5))
+    journeys.workflow("j-paid", "login")
+    journeys.workflow("j-paid", "checkout")
+    answer = staff_client.get(URL, {"window": "1h"}).json()
+    assert (answer["started"], answer["steps"]) == (0, [])

@@ -23,6 +23,7 @@ ENDPOINTS = [
     "releases/",
     "releases/compare/",
     "workflows/original/replay/",
+    "workflows/original/replays/",
     "workflows/replay/replay-diff/",
     "workflows/original/export-test/",
 ]
@@ -67,9 +68,10 @@ def store(scale):
             )
             trace.release = release
             writer.write([trace])
-    for cid in ("original", "replay"):
+    replays = [f"replay-{scale}-{i}" for i in range(scale)]
+    for cid in ("original", "replay", *replays):
         trace = make_trace(cid, at=now() - timedelta(minutes=3), spans=requests(scale))
-        if cid == "replay":
+        if cid != "original":
             trace.workflow_metadata.update(synthetic=True, replay_of="original")
         writer.write([trace])
 

@@ -7,12 +7,14 @@ import time
 import pytest
 from rest_framework.response import Response
 
+from flowscope.manual_testing import id_links
 from flowscope.models import WorkflowSession
 from shop import payments
-from shop.models import Order, Product
+from shop.models import CartItem, Order, Product
+from shop.simulation import scenarios
 from shop.simulation.browser import Browser
 from shop.views.products import RelatedProductsView
-from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, buy
+from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, VALID_CARD, buy, sign_in
 
 WORKFLOWS = "/api/v1/debugging/workflows/"
 ALICE_IDENTITY = {"password": ALICE_PASSWORD, "authorization": "Token {token}", "cvv": "123"}
@@ -143,6 +145,55 @@ def test_a_masked_value_nothing_supplies_is_refused_before_anything_is_sent(
     assert WorkflowSession.objects.count() == before
 
 
+def change_and_reread(live_server, recorder, product, settings):
+    """Alice puts a book in her cart, takes two instead, pays and reads her new order back:
+    the cart line's id and the order's, each named by a later request. Every answer is
+    stored, so that the replay can read the ids out of them."""
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "CAPTURE_RESPONSE_BODIES": "all"}
+    browser = Browser(live_server.url, "checkout", correlation_id="wf-reread")
+    sign_in(browser)
+    cart = browser.call("POST", "/api/v1/cart/items/", {"product_id": product.pk, "quantity": 1})
+    (line,) = cart.body["items"]
+    changed = browser.call("PATCH", f"/api/v1/cart/items/{line['id']}/", {"quantity": 2})
+    assert changed.status == 200, changed
+    order = scenarios.checkout(browser, VALID_CARD)
+    assert order.status == 201, order
+    assert browser.call("GET", f"/api/v1/orders/{order.body['id']}/").status == 200
+    captured(recorder, "wf-reread")
+    # As on a fresh database: the rows the capture created are gone (the checkout emptied
+    # the cart), and the replay's rows get ids of their own.
+    Order.objects.all().delete()
+    assert not CartItem.objects.exists()
+    return line["id"], order.body["id"]
+
+
+def test_ids_the_replay_created_are_the_ones_its_later_requests_name(
+    live_server, staff_client, real_recorder, novel, alice, alice_identity, settings
+):
+    item_id, order_id = change_and_reread(live_server, real_recorder, novel, settings)
+    replay = replayed(staff_client, "wf-reread", {"card_number": VALID_CARD})
+    assert [r["status_code"] for r in replay["requests"]] == [200, 201, 200, 201, 200]
+    _, _, change, checkout, reread = replay["requests"]
+    (item,) = change["linked"]
+    assert item["note"] == ("path /api/v1/cart/items/{items[0].id}/ uses the id of step 2's answer")
+    assert (item["value"], item["field"]) == (str(item_id), "items[0].id")
+    assert item["sent"] != item_id  # the replay's own cart line
+    (order,) = reread["linked"]
+    assert order["note"] == "path /api/v1/orders/{id}/ uses the id of step 4's answer"
+    assert order["value"] == str(order_id) and order["sent"] != order_id
+    assert checkout["linked"] == []
+    assert not Order.objects.exists()  # rolled back
+
+
+def test_without_its_ids_linked_the_replay_would_name_the_captured_rows(
+    live_server, staff_client, real_recorder, novel, alice, alice_identity, settings, monkeypatch
+):
+    change_and_reread(live_server, real_recorder, novel, settings)
+    monkeypatch.setattr(id_links, "links_of", lambda requests: [[] for _ in requests])
+    replay = replayed(staff_client, "wf-reread", {"card_number": VALID_CARD})
+    assert [r["status_code"] for r in replay["requests"]] == [200, 201, 404, 201, 404]
+
+
 def fixed_related_products(self, request, pk):
     """The shop's RelatedProductsView.get with the N+1 fixed: categories joined."""
     product = Product.objects.filter(pk=pk).first()
@@ -211,3 +262,51 @@ def test_replay_is_staff_only(live_server, customer_client, real_recorder):
     replay = f"{WORKFLOWS}wf-plain/replay/"
     assert customer_client.post(replay, {}, format="json").status_code == 403
     assert customer_client.get(replay).status_code == 403
+
+
+def test_a_workflows_earlier_replays_are_listed_newest_first_each_opening_its_diff(
+    live_server, staff_client, real_recorder, novel, alice, settings
+):
+    declined_checkout(live_server, real_recorder, novel)
+    identity = {**ALICE_IDENTITY, "card_number": payments.VALID_CARD_NUMBER}
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REPLAY_VALUES": identity}
+    declined = replayed(staff_client, "wf-declined", {"card_number": DECLINED_CARD})
+    replay_diff(staff_client, real_recorder, declined)
+    paid = replayed(staff_client, "wf-declined")
+    replay_diff(staff_client, real_recorder, paid)
+
+    history = staff_client.get(f"{WORKFLOWS}wf-declined/replays/")
+    assert history.status_code == 200
+    body = history.json()
+    assert (body["original"], body["count"]) == ("wf-declined", 2)
+    newest, earliest = body["results"]
+    assert newest["correlation_id"] == paid["correlation_id"]
+    assert earliest["correlation_id"] == declined["correlation_id"]
+    assert newest["started_at"] >= earliest["started_at"]
+    assert (newest["status"], earliest["status"]) == ("completed", "failed")
+    assert newest["replayed_by"] == earliest["replayed_by"] == "ops"  # the staff user
+    assert newest["request_count"] == 3 and earliest["error_count"] >= 1
+    diff = staff_client.get(earliest["diff_url"]).json()
+    assert (diff["original"], diff["replay"]) == ("wf-declined", declined["correlation_id"])
+    assert row(diff, "payment_gateway.charge")["replay"]["status"] == "error"
+    # A replay is no original of its own, and a workflow never replayed has none.
+    replays_of_replay = staff_client.get(f"{WORKFLOWS}{paid['correlation_id']}/replays/")
+    assert replays_of_replay.json() == {
+        "original": paid["correlation_id"],
+        "count": 0,
+        "results": [],
+    }
+
+
+def test_the_replay_history_is_staff_only_and_in_the_schema(
+    live_server, staff_client, customer_client, real_recorder
+):
+    Browser(live_server.url, correlation_id="wf-plain").call("GET", "/api/v1/products/")
+    captured(real_recorder, "wf-plain")
+    history = f"{WORKFLOWS}wf-plain/replays/"
+    assert customer_client.get(history).status_code == 403
+    assert staff_client.get(f"{WORKFLOWS}wf-unknown/replays/").status_code == 404
+    assert staff_client.get(history).json()["count"] == 0
+    schema = staff_client.get("/debugging/schema/", {"format": "json"}).json()
+    answer = schema["paths"]["/debugging/workflows/{correlation_id}/replays/"]["get"]
+    assert "200" in answer["responses"] and "404" in answer["responses"]

@@ -3,6 +3,8 @@ type of WORKFLOWS a warning naming it."""
 
 import pytest
 
+from flowscope.conf import flowscope_settings
+
 
 def with_funnel(settings, steps):
     settings.FLOWSCOPE = {**settings.FLOWSCOPE, "FUNNEL": steps}
@@ -34,6 +36,12 @@ def test_a_step_of_no_configured_workflow_type_is_named(settings, reported):
     assert reported("flowscope.E210") == []
 
 
-def test_the_default_funnel_is_not_judged_where_the_host_never_set_it(settings, reported):
+def test_a_host_that_never_declared_a_funnel_has_none_and_nothing_to_report(settings, reported):
     settings.FLOWSCOPE = {"WORKFLOWS": {"signup": {"routes": ["POST /api/v1/auth/login/"]}}}
-    assert reported("flowscope.W210") == []
+    assert flowscope_settings.FUNNEL == []
+    assert reported("flowscope.E210") == reported("flowscope.W210") == []
+
+
+def test_the_example_declares_its_shops_four_workflows_as_its_funnel(settings):
+    assert settings.FLOWSCOPE["FUNNEL"] == ["login", "product_fetch", "cart_update", "checkout"]
+    assert set(settings.FLOWSCOPE["FUNNEL"]) <= set(settings.FLOWSCOPE["WORKFLOWS"])

@@ -22,6 +22,8 @@ from tests.browser import browser_page
 from tests.flowscope.dashboard.traffic import shop_traffic
 from tests.servers import free_port
 
+SHUTDOWN_SECONDS = 10
+
 
 @pytest.fixture
 def asgi_live_server(transactional_db):
@@ -35,6 +37,10 @@ def asgi_live_server(transactional_db):
             lifespan="off",
             log_level="warning",
             ws="websockets-sansio",
+            # A socket still open after this cancels: a server left running would keep
+            # its sockets' receives on the channel layer, which channels-redis refuses
+            # to share with the next test's server loop.
+            timeout_graceful_shutdown=SHUTDOWN_SECONDS,
         )
     )
     thread = threading.Thread(target=server.run, name="asgi-live-server", daemon=True)
@@ -47,7 +53,8 @@ def asgi_live_server(transactional_db):
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(15)
+        thread.join(SHUTDOWN_SECONDS * 4)
+        assert not thread.is_alive(), "uvicorn did not stop"
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Budgets in the page, on real shop traffic under the example's budgets: the product fetch
 that waited on the deliberately slow recommendations takes the type's API time over its
 budget, which the Budgets view and the overview's health name with the store's figures; a
-checkout stays within its budget."""
+checkout stays within its budget, its payment call's step within its own."""
 
 from contextlib import contextmanager
 from datetime import timedelta
@@ -47,7 +47,7 @@ def usage_now(workflow_type):
 
 
 def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
-    live_server, shop_data, staff_session, real_recorder, playwright_api, settings_slow
+    live_server, shop_data, staff_session, real_recorder, playwright_api, settings_slow, settings
 ):
     novel = shop_data[0]
     product_fetches(live_server.url, novel, slow=1)
@@ -57,6 +57,13 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
     assert (fetches["workflows"], fetches["over"]) == (3, ["api"])
     api = next(line for line in fetches["layers"] if line["name"] == "api")
     assert api["p95_ms"] >= SLOW_MS and usage_now("checkout")["over"] == []
+    [charge] = usage_now("checkout")["steps"]
+    assert (charge["name"], charge["workflows"], charge["budget_ms"]) == (
+        "payment_gateway.charge",
+        1,
+        300.0,
+    )
+    assert charge["p95_ms"] >= settings.SHOP_PAYMENT_GATEWAY["LATENCY_MS"]
 
     expect = playwright_api.expect
     with budgets_page(playwright_api, live_server.url, staff_session) as page:
@@ -74,6 +81,15 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
         checkout = page.get_by_test_id("budget-checkout")
         expect(checkout).to_have_attribute("data-over", "")
         expect(checkout.locator('tr[data-over="true"]')).to_have_count(0)
+        # The payment call's own bar: the one checkout's charge against its 300 ms.
+        payment = checkout.locator('tr[data-kind="step"][data-name="payment_gateway.charge"]')
+        expect(payment).to_have_attribute("data-over", "false")
+        expect(payment).to_contain_text("step payment_gateway.charge · 1 workflow")
+        expect(payment).to_contain_text("300 ms")
+        expect(payment.locator(".bar-fill.within")).to_have_count(1)
+        used = page.evaluate("(v) => v.toLocaleString(undefined, {maximumFractionDigits: 1})",
+                             charge["used_percent"])  # fmt: skip
+        expect(payment).to_contain_text(f"{used} %")
         # Budgets without workflows in the window say so rather than 0 %.
         expect(page.get_by_test_id("budget-login")).to_contain_text("0 workflows")
 
@@ -83,6 +99,29 @@ def test_the_layer_over_budget_is_named_in_the_budgets_view_and_the_overview(
         expect(note.locator("a")).to_have_count(1)
         note.locator("a").click()
         expect(page.get_by_test_id("budgets")).to_be_visible()
+
+
+def test_a_step_over_its_budget_is_named_as_a_step(
+    live_server, shop_data, staff_session, real_recorder, playwright_api, settings
+):
+    # The gateway waits SHOP_PAYMENT_GATEWAY["LATENCY_MS"] (5 ms in these tests) at least.
+    steps = {"payment_gateway.charge": settings.SHOP_PAYMENT_GATEWAY["LATENCY_MS"] / 5}
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "BUDGETS": {"checkout": {"steps": steps}}}
+    assert buy(Browser(live_server.url, "checkout"), shop_data[0], VALID_CARD).status == 201
+    assert real_recorder.flush(15)
+    assert usage_now("checkout")["over"] == ["payment_gateway.charge"]
+
+    expect = playwright_api.expect
+    with budgets_page(playwright_api, live_server.url, staff_session) as page:
+        shown = page.get_by_test_id("budget-checkout")
+        expect(shown).to_have_attribute("data-over", "payment_gateway.charge")
+        row = shown.locator('tr[data-kind="step"]')
+        expect(row).to_have_attribute("data-over", "true")
+        expect(row.locator(".bar-fill.over")).to_have_count(1)
+        page.get_by_role("link", name="Overview").click()
+        note = page.get_by_test_id("over-budget")
+        expect(note).to_contain_text("checkout step payment_gateway.charge p95")
+        expect(note.locator("a")).to_have_attribute("data-kind", "step")
 
 
 def test_an_open_budgets_view_shows_the_budget_gone_over_as_workflows_end(

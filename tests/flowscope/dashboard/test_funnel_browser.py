@@ -85,3 +85,26 @@ def test_a_window_without_journeys_says_so(asgi_live_server, staff_session, play
             "No journey started the funnel in this window"
         )
     assert [p for p in problems if "WebSocket connection to" not in p] == []
+
+
+@pytest.mark.parametrize("docs_url", [None, "https://docs.example.org/flowscope/"])
+def test_a_project_without_a_funnel_is_told_how_to_declare_one(
+    live_server, staff_session, playwright_api, settings, docs_url
+):
+    declared = {k: v for k, v in settings.FLOWSCOPE.items() if k != "FUNNEL"}
+    settings.FLOWSCOPE = {**declared, "DOCS_URL": docs_url}
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": live_server.url}])
+        page.goto(f"{live_server.url}/debugging/#/funnel")
+        told = page.get_by_test_id("funnel-undeclared")
+        expect(told).to_contain_text("No funnel declared")
+        expect(told).to_contain_text('FLOWSCOPE["FUNNEL"]')
+        expect(told).to_contain_text("docs/funnel.md")
+        link = told.get_by_role("link", name="docs/funnel.md")
+        if docs_url:
+            expect(link).to_have_attribute("href", f"{docs_url}funnel.md")
+        else:
+            expect(link).to_have_count(0)  # the file is named; there is nowhere to link
+        expect(page.get_by_test_id("funnel-steps")).to_have_count(0)
+    assert [p for p in problems if "WebSocket connection to" not in p] == []

@@ -4,7 +4,7 @@ query named with the query and its call site; a workflow's page links to its rel
 import pytest
 
 from tests.browser import browser_page
-from tests.release_traffic import PRODUCT_PAGE, two_releases
+from tests.release_traffic import PRODUCT_PAGE, browse, two_releases
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,4 +57,27 @@ def test_with_fewer_than_two_releases_the_view_says_how_to_tag_them(
         empty = page.get_by_test_id("empty-state")
         expect(empty).to_contain_text("Fewer than two releases seen")
         expect(empty).to_contain_text("FLOWSCOPE_RELEASE")
+    assert [p for p in problems if "WebSocket connection to" not in p] == []
+
+
+def test_an_open_comparison_follows_the_traffic_of_its_releases(
+    asgi_live_server, shop_data, staff_session, real_recorder, playwright_api, settings, monkeypatch
+):
+    two_releases(asgi_live_server, settings, monkeypatch, real_recorder, customers=2)
+    expect = playwright_api.expect
+    with browser_page(playwright_api) as (page, problems):
+        page.context.add_cookies([{**staff_session, "url": asgi_live_server}])
+        page.goto(f"{asgi_live_server}/debugging/#/releases")
+        expect(page.get_by_test_id("connection-state")).to_have_attribute("data-state", "live")
+        product_fetch = page.get_by_test_id("release-types").locator("tbody tr")
+        expect(product_fetch).to_contain_text("product_fetch")
+        expect(product_fetch.locator("td").nth(1)).to_have_text("2 → 2")
+
+        # Two more customers of v2 (still served): the comparison counts them as they end.
+        browse(asgi_live_server, settings.FLOWSCOPE_INGEST_KEY, 2)
+        expect(product_fetch.locator("td").nth(1)).to_have_text("2 → 4", timeout=30_000)
+        v2 = page.get_by_test_id("releases").locator("tbody tr").first
+        expect(v2.locator("td").nth(3)).to_have_text("4")  # the releases seen follow too
+        changed = page.get_by_test_id("release-change").filter(has_text="chattier")
+        expect(changed).to_have_attribute("data-step", PRODUCT_PAGE)
     assert [p for p in problems if "WebSocket connection to" not in p] == []

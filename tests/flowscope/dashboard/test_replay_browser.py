@@ -7,7 +7,7 @@ import pytest
 from shop.simulation.browser import Browser
 from shop.views.products import RelatedProductsView
 from tests.browser import browser_page
-from tests.flowscope.api.test_replay import fixed_related_products
+from tests.flowscope.api.test_replay import change_and_reread, fixed_related_products
 from tests.flowscope.dashboard.shots import Shots
 from tests.shop_data import ALICE_PASSWORD, DECLINED_CARD, buy
 
@@ -118,3 +118,63 @@ def test_an_n_plus_one_recommendation_replays_to_confirm_the_fix(
     form.get_by_role("button", name="Replay now").click()
     expect(verdict).to_have_attribute("data-verdict", "gone", timeout=30_000)
     expect(verdict).to_contain_text(f"{RelatedProductsView.limit} → 0 times")
+
+
+def test_the_workflow_page_lists_its_replays_as_they_run_and_reopens_each_diff(
+    page, live_server, shop_data, real_recorder, playwright_api
+):
+    expect = playwright_api.expect
+    browser = Browser(live_server.url, "checkout", correlation_id="wf-declined")
+    assert buy(browser, shop_data[0], DECLINED_CARD).status == 402
+    assert real_recorder.flush(10)
+    page.goto(f"{live_server.url}/debugging/#/workflows/wf-declined")
+    history = page.get_by_test_id("replays-panel")
+    expect(history).to_contain_text("Never replayed")
+
+    # Replayed from another window: the workflow's page, left open, lists it once written.
+    other = page.context.browser.new_page()
+    other.context.add_cookies(page.context.cookies())
+    form = open_replay(other, live_server.url, "wf-declined")
+    other.get_by_test_id("masked-card_number").fill(DECLINED_CARD)
+    form.get_by_role("button", name="Replay now").click()
+    expect(other.get_by_test_id("replay-diff")).to_be_visible(timeout=30_000)
+    replay_id = other.get_by_test_id("replay-trace").get_attribute("href").rsplit("/", 1)[1]
+    other.context.close()
+
+    listed = page.get_by_test_id("replay-history").locator(f'tr[data-replay="{replay_id}"]')
+    expect(listed).to_have_attribute("data-status", "failed", timeout=30_000)
+    expect(listed).to_contain_text("ops")  # who ran it
+    expect(listed).to_contain_text("failed")
+    listed.get_by_test_id("replay-history-diff").click()
+    expect(page.get_by_test_id("earlier-replay")).to_contain_text(replay_id[:8])
+    payment = diff_row(page, "payment_gateway.charge")
+    expect(payment).to_contain_text("declined")
+    expect(diff_row(page, "POST /api/v1/orders/checkout/")).to_contain_text("402")
+    expect(page.get_by_test_id("diff-summary")).to_contain_text("0 gone")
+
+
+@pytest.fixture
+def reread(live_server, shop_data, real_recorder, settings):
+    """The cart line and order a checkout created, changed and read back; captured before
+    the page opens (the database is not for Playwright's event loop)."""
+    item_id, _ = change_and_reread(live_server, real_recorder, shop_data[0], settings)
+    return item_id
+
+
+def test_the_replay_says_which_ids_it_took_from_its_own_answers(
+    reread, page, live_server, playwright_api
+):
+    expect = playwright_api.expect
+    item_id = reread
+
+    form = open_replay(page, live_server.url, "wf-reread")
+    plan = page.get_by_test_id("replay-requests")
+    expect(plan).to_contain_text(
+        "path /api/v1/cart/items/{items[0].id}/ uses the id of step 2's answer"
+    )
+    expect(plan).to_contain_text("path /api/v1/orders/{id}/ uses the id of step 4's answer")
+    form.get_by_role("button", name="Replay now").click()
+
+    sent = page.get_by_test_id("replay-sent")
+    expect(sent).to_contain_text(f"({item_id} → ", timeout=30_000)  # the replay's own line
+    expect(sent.locator("tr", has_text="PATCH")).to_contain_text("200")

@@ -272,3 +272,55 @@ def test_no_stored_text_becomes_code_in_the_exported_test(tmp_path):
     assert "Its status was not stored." in source
     assert "Its number of queries was not stored." in source
     compile(source, "exported.py", "exec")
+
+
+JSON = {"Content-Type": "application/json"}
+CART = {"items": [{"id": 41, "product": {"id": 3}, "quantity": 2}], "total": "25.00"}
+LINKED = [
+    request(
+        "add",
+        0,
+        "POST",
+        "/api/v1/cart/items/",
+        status_code=201,
+        request_headers=JSON,
+        request_body={"product_id": 3, "quantity": 2},
+        response_body=CART,
+    ),
+    request(
+        "change",
+        10,
+        "PATCH",
+        "/api/v1/cart/items/41/",
+        request_headers=JSON,
+        request_body={"quantity": 3},
+        response_body=CART,
+    ),
+    request(
+        "checkout",
+        20,
+        "POST",
+        "/api/v1/orders/checkout/",
+        status_code=201,
+        request_headers=JSON,
+        request_body={"item": 41, "card": FILTERED_CARD},
+        response_body={"id": 7, "items": []},
+    ),
+    request("order", 30, "GET", "/api/v1/orders/7/", query={"order_id": "7"}),
+]
+
+
+def test_ids_an_earlier_answer_created_are_read_from_the_tests_own_answers(tmp_path):
+    source = exported(*LINKED).source
+    kept = "= response.json()  # a later request takes its id"
+    assert [n for n in range(1, 5) if f"answer_{n} {kept}" in source] == [1, 2, 3]
+    assert "f\"/api/v1/cart/items/{answer_1['items'][0]['id']}/\"" in source
+    assert '"item": answer_2["items"][0]["id"]' in source  # the most recent answer
+    assert "f\"/api/v1/orders/{answer_3['id']}/\"" in source
+    assert 'query_params={"order_id": answer_3["id"]}' in source
+    assert (
+        "        # 4. GET /api/v1/orders/7/: answered 200.\n"
+        "        # path /api/v1/orders/{id}/ uses the id of step 3's answer, here answer_3.\n"
+    ) in source
+    assert_clean(source, tmp_path)
+    assert_clean(source.replace('CARD = ""', 'CARD = "4242 {item}"'), tmp_path)

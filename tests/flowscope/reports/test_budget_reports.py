@@ -11,7 +11,13 @@ from tests.flowscope.reports.test_reports import URL, section
 
 pytestmark = pytest.mark.django_db
 
-BUDGETS = {"checkout": {"total_ms": 800, "layers": {"api": 250, "database": 100}}}
+BUDGETS = {
+    "checkout": {
+        "total_ms": 800,
+        "layers": {"api": 250, "database": 100},
+        "steps": {"api: GET /api/v1/x/": 500, "SELECT cart": 30, "payment.charge": 100},
+    }
+}
 
 
 @pytest.fixture
@@ -31,6 +37,10 @@ def test_each_budget_line_with_its_p95_and_the_share_used(staff_client, checkout
         ["checkout", "total", 3, 500.0, 800.0, 62.5, ""],
         ["checkout", "api", 3, 460.0, 250.0, 184.0, "over"],
         ["checkout", "database", 3, 40.0, 100.0, 40.0, ""],
+        # The request's own time, and its query's, in the workflows that ran them; none paid.
+        ["checkout", "step api: GET /api/v1/x/", 3, 460.0, 500.0, 92.0, ""],
+        ["checkout", "step SELECT cart", 3, 40.0, 30.0, 133.3, "over"],
+        ["checkout", "step payment.charge", 0, None, 100.0, None, ""],
     ]
 
 

@@ -30,3 +30,12 @@ def test_the_performance_report_has_the_funnel_of_its_period(staff_client, setti
     assert checkout[:5] == ["checkout", 1, 0.3333, 0.3333, 2]
     assert checkout[5].startswith("HTTP 402 x1 (error ")
     assert "external payment_gateway.charge 300.0" in checkout[6]
+
+
+def test_without_a_declared_funnel_the_section_says_so(staff_client, settings):
+    settings.FLOWSCOPE = {k: v for k, v in settings.FLOWSCOPE.items() if k != "FUNNEL"}
+    Journeys(timezone.now() - timedelta(minutes=10)).workflow("j-paid", "login")
+    report = staff_client.post(URL, {"hours": 1}, format="json").json()
+    funnel = next(s for s in report["sections"] if s["key"] == "funnel")
+    assert funnel["rows"] == []
+    assert funnel["note"].startswith("No funnel is declared: FLOWSCOPE['FUNNEL'] lists no steps")

@@ -10,10 +10,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from reportlab.platypus import Paragraph
 
 from flowscope.models import Report
+from flowscope.reports.exporters import pdf
+from shop import payments
 from shop.simulation.browser import Browser
 from tests.browser import browser_page
+from tests.flowscope.api.test_replay import ALICE_IDENTITY, replay_diff, replayed
 from tests.shop_data import DECLINED_CARD, buy
 
 URL = "/api/v1/debugging/reports/"
@@ -41,6 +45,10 @@ def failed_checkout(live_server, real_recorder, settings, novel, alice):
     assert buy(browser, novel, DECLINED_CARD).status == 402
     assert real_recorder.flush(10)
     return "wf-report"
+
+
+def section(report, key):
+    return next(s for s in report["sections"] if s["key"] == key)
 
 
 def generate(client, correlation_id):
@@ -129,3 +137,44 @@ def test_the_html_report_shows_tree_error_and_advice_in_a_browser(
     assert "N+1" in visible
     assert "select_related" in visible or "prefetch_related" in visible
     assert Report.objects.get(pk=report_id).report_type == "workflow"
+
+
+def flat(flowables):
+    for flowable in flowables:
+        yield flowable
+        yield from flat(getattr(flowable, "_content", []))
+
+
+def test_each_format_holds_the_latest_replays_diff_summary(
+    staff_client, failed_checkout, real_recorder, settings
+):
+    never = staff_client.get(f"{URL}{generate(staff_client, failed_checkout)}/").json()
+    assert section(never, "replay")["text"] == "Never replayed."
+    identity = {**ALICE_IDENTITY, "card_number": payments.VALID_CARD_NUMBER}
+    settings.FLOWSCOPE = {**settings.FLOWSCOPE, "REPLAY_VALUES": identity}
+    replay = replayed(staff_client, failed_checkout)  # with the test card: paid this time
+    replay_diff(staff_client, real_recorder, replay)
+
+    report_id = generate(staff_client, failed_checkout)
+    stored = staff_client.get(f"{URL}{report_id}/").json()
+    summary = section(stored, "replay")["fields"]
+    assert summary["Replay"] == replay["correlation_id"]
+    assert (summary["By"], summary["Status"]) == ("ops", "failed → completed")
+    assert summary["Steps changed"] >= 1 and summary["Steps gone"] == 0
+    checkout = next(
+        r
+        for r in section(stored, "replay_steps")["rows"]
+        if r[0] == "POST /api/v1/orders/checkout/"
+    )
+    assert checkout[2:4] == ["changed", "402 → 201"]
+    answers = {
+        fmt: staff_client.get(f"{URL}{report_id}/export/", {"format": fmt}).content
+        for fmt in ("json", "csv", "md", "html", "pdf")
+    }
+    for fmt in ("json", "csv", "md", "html"):
+        text = answers[fmt].decode()
+        assert "Latest replay" in text and replay["correlation_id"] in text, fmt
+        assert "failed → completed" in text and "402 → 201" in text, fmt
+    assert answers["pdf"].startswith(b"%PDF-")  # its text is in subset fonts: read its story
+    headings = [f.text for f in flat(pdf._story(stored, "", 500)) if isinstance(f, Paragraph)]
+    assert "Latest replay" in headings and "Latest replay: steps that differ" in headings

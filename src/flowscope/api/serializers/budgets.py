@@ -7,6 +7,7 @@ from flowscope.analysis.budgets import TOTAL
 from flowscope.analysis.windows import WINDOWS
 
 NAMES = (TOTAL, *LAYERS)
+KINDS = (TOTAL, "layer", "step")
 
 
 class BudgetLineSerializer(serializers.Serializer):
@@ -21,6 +22,22 @@ class BudgetLineSerializer(serializers.Serializer):
     over = serializers.BooleanField()
 
 
+class StepBudgetLineSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        help_text='The step budgeted, as FLOWSCOPE["BUDGETS"] names it: a step\'s name, or '
+        '"layer: name" for that layer\'s steps of the name only.'
+    )
+    budget_ms = serializers.FloatField()
+    p95_ms = serializers.FloatField(
+        allow_null=True,
+        help_text="p95 over the workflows of the window that have the step, of the self time "
+        "of each one's steps of that name, summed. Null: none had it.",
+    )
+    used_percent = serializers.FloatField(allow_null=True, help_text="p95 / budget, in %.")
+    over = serializers.BooleanField()
+    workflows = serializers.IntegerField(help_text="How many of the sampled had the step.")
+
+
 class BudgetUsageSerializer(serializers.Serializer):
     workflow_type = serializers.CharField()
     workflows = serializers.IntegerField(
@@ -31,14 +48,17 @@ class BudgetUsageSerializer(serializers.Serializer):
     )
     total = BudgetLineSerializer(allow_null=True, help_text="Null: no total budget.")
     layers = BudgetLineSerializer(many=True)
+    steps = StepBudgetLineSerializer(many=True)
     over = serializers.ListField(
-        child=serializers.ChoiceField(NAMES), help_text="What went over its budget."
+        child=serializers.CharField(),
+        help_text='What went over its budget: "total", layers, then steps, by name.',
     )
 
 
 class OverBudgetSerializer(serializers.Serializer):
     workflow_type = serializers.CharField()
-    name = serializers.ChoiceField(NAMES)
+    kind = serializers.ChoiceField(KINDS, help_text="What the line budgets.")
+    name = serializers.CharField(help_text='"total", the layer or the step.')
     p95_ms = serializers.FloatField()
     budget_ms = serializers.FloatField()
     used_percent = serializers.FloatField()

@@ -4,18 +4,21 @@
 needs; ``POST`` runs it (as a manual test run: in-process, synthetic, rolled back, limited
 by ``MANUAL_TESTING_RATE`` and ``MANUAL_TESTING_MAX_CONCURRENT``) under a new correlation
 ID whose workflow names the original (``metadata.replay_of``).
+``GET workflows/<id>/replays/`` lists the earlier replays of a workflow: when, by whom, how
+each ended, and where its diff is read.
 ``GET workflows/<replay id>/replay-diff/`` is the replay against its original, step by
 step (with ``?query=<SQL>``, whether the replay still runs that query: a recommendation's
 "replay to confirm the fix"); the replay's requests are written a moment after they ran,
 so a client asks until ``requests_stored`` reaches the ``sent`` the replay answered.
 """
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.response import Response
 
-from flowscope.analysis import diff, workflows
+from flowscope.analysis import diff, replays, workflows
 from flowscope.api.access import DashboardAPIView
 from flowscope.api.exceptions import ApiErrorSerializer
 from flowscope.api.schema import extend_schema
@@ -71,6 +74,29 @@ REPLAY_DIFF = inline_serializer(
         "time_per_layer": serializers.DictField(),
         "browser_steps_left_out": serializers.IntegerField(),
         "query": serializers.DictField(allow_null=True),
+    },
+)
+
+
+REPLAY_HISTORY = inline_serializer(
+    "ReplayHistory",
+    {
+        "original": serializers.CharField(),
+        "count": serializers.IntegerField(),
+        "results": inline_serializer(
+            "ReplayOfWorkflow",
+            {
+                "correlation_id": serializers.CharField(),
+                "started_at": serializers.DateTimeField(),
+                "replayed_by": serializers.CharField(),
+                "status": serializers.CharField(),
+                "request_count": serializers.IntegerField(),
+                "error_count": serializers.IntegerField(),
+                "duration_ms": serializers.FloatField(allow_null=True),
+                "diff_url": serializers.URLField(),
+            },
+            many=True,
+        ),
     },
 )
 
@@ -142,7 +168,8 @@ class ReplayView(OutsideRequestTransactionMixin, ManualRunThrottledMixin, Dashbo
         if missing:
             raise ValidationError({"values": missing})
         new_id = chosen_correlation_id(request.data)
-        reports = self.perform_replay(workflow, requests, values, Origin.of(request), new_id)
+        by = request.user.get_username() if request.user.is_authenticated else ""
+        reports = self.perform_replay(workflow, requests, values, Origin.of(request), new_id, by)
         return Response(
             {
                 "original": workflow.correlation_id,
@@ -154,9 +181,9 @@ class ReplayView(OutsideRequestTransactionMixin, ManualRunThrottledMixin, Dashbo
         )
 
     @staticmethod
-    def perform_replay(workflow, requests, values, origin, new_id):
+    def perform_replay(workflow, requests, values, origin, new_id, by=""):
         try:
-            worker = dispatch.start_run(replay_of=workflow.correlation_id)
+            worker = dispatch.start_run(replay_of=workflow.correlation_id, replayed_by=by)
         except dispatch.PoolFull as exc:
             raise RunPoolFull(str(exc)) from None
         with worker:
@@ -195,3 +222,35 @@ class ReplayDiffView(DashboardAPIView):
             original, workflows.steps_of(original), replayed, workflows.steps_of(replayed), query
         )
         return Response({**result, "requests_stored": replayed.request_count})
+
+
+class ReplayHistoryView(DashboardAPIView):
+    """The earlier replays of a workflow, newest first (the latest 50): when, by whom, how
+    each ended, and where its diff against this workflow is read."""
+
+    @extend_schema(parameters=[CORRELATION_ID_PARAMETER], responses=REPLAY_HISTORY)
+    def get(self, request, correlation_id):
+        original = workflow_or_404(correlation_id)
+        return Response(
+            {
+                "original": original.correlation_id,
+                "count": replays.count(original),
+                "results": [_replay_row(request, r) for r in replays.of(original)],
+            }
+        )
+
+
+def _replay_row(request, replayed):
+    path = reverse(
+        "flowscope:workflow-replay-diff", kwargs={"correlation_id": replayed.correlation_id}
+    )
+    return {
+        "correlation_id": replayed.correlation_id,
+        "started_at": replayed.started_at,
+        "replayed_by": replays.replayed_by(replayed),
+        "status": replayed.status,
+        "request_count": replayed.request_count,
+        "error_count": replayed.error_count,
+        "duration_ms": replayed.duration_ms,
+        "diff_url": request.build_absolute_uri(path),
+    }

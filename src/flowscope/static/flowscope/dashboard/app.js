@@ -68,6 +68,7 @@ const ctx = {
   wsWorkflowPath: (id) => `${app.dataset.wsWorkflow}${encodeURIComponent(id)}/`,
   sockets: app.dataset.live !== "poll", // false when the server has none (WSGI)
   liveOff: app.dataset.liveOff || "", // why the server has no live updates (no channel layer)
+  docsUrl: app.dataset.docsUrl || "", // FLOWSCOPE["DOCS_URL"]: where links to docs/ lead
   navigate(hash) {
     location.hash = hash;
   },

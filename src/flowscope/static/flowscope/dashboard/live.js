@@ -176,3 +176,41 @@ export class Bus {
     }
   }
 }
+
+// Runs `task` once for any number of calls while it waits or runs: the last call is always
+// followed by a run that starts after it.
+export function coalesced(task, delayMs) {
+  let timer = null;
+  let running = null;
+  let again = false;
+  const run = async () => {
+    timer = null;
+    running = task().catch(() => {}).finally(() => {
+      running = null;
+      if (again) {
+        again = false;
+        schedule();
+      }
+    });
+  };
+  const schedule = () => {
+    if (running) again = true;
+    else if (!timer) timer = setTimeout(run, delayMs);
+  };
+  schedule.cancel = () => clearTimeout(timer);
+  return schedule;
+}
+
+// Reads a view's data again when the live feed says something it shows changed: once for a
+// burst of messages (workflows end in bursts), never two reads at once. `concerns(message)`
+// picks the messages that matter. The returned function stops it (the view's cleanup).
+export function reloadOn(bus, type, concerns, task, delayMs) {
+  const reload = coalesced(task, delayMs);
+  const off = bus.on(type, (message) => {
+    if (concerns(message)) reload();
+  });
+  return () => {
+    off();
+    reload.cancel();
+  };
+}

@@ -1,15 +1,23 @@
 // Budgets: per budgeted workflow type (FLOWSCOPE["BUDGETS"]), the budget used over the
-// window — the p95 of its workflows' total and of each layer's time per workflow, against
-// the budget, in ms and percent — and, on the overview, what went over.
+// window — the p95 of its workflows' total, of each layer's and of each budgeted step's
+// time per workflow, against the budget, in ms and percent — and, on the overview, what
+// went over.
 
 import { badge, code, emptyState, fmt, h, panel, replace, table } from "../dom.js";
-import { coalesced } from "./overview.js";
+import { reloadOn } from "../live.js";
 
 // Workflows end in bursts: one read of budgets/ for the burst.
 const RELOAD_MS = 2000;
 const ENDED = ["completed", "failed"];
 
-const label = (name) => (name === "total" ? "Total" : name);
+// A step's line is over the workflows that ran it, which may be fewer than the type's.
+function label(line) {
+  if (line.kind === "total") return "Total";
+  if (line.kind === "layer") return line.name;
+  return h("span", { class: "budget-step", title: line.name },
+    h("span", { class: "muted small", text: "step " }), code(line.name),
+    h("span", { class: "muted small", text: ` · ${fmt.num(line.workflows, 0)} workflow${line.workflows === 1 ? "" : "s"}` }));
+}
 
 function used(line) {
   if (line.used_percent === null) return "—";
@@ -21,7 +29,7 @@ function used(line) {
 }
 
 const COLUMNS = [
-  { label: "Budget of", render: (l) => label(l.name) },
+  { label: "Budget of", render: label },
   { label: "p95", class: "num", render: (l) => fmt.ms(l.p95_ms) },
   { label: "Budget", class: "num", render: (l) => fmt.ms(l.budget_ms) },
   { label: "Used", render: used },
@@ -29,7 +37,12 @@ const COLUMNS = [
 ];
 
 function lines(usage) {
-  return [usage.total, ...usage.layers].filter(Boolean).map((line) => ({ ...line, __dataset: { name: line.name, over: String(line.over) } }));
+  const kinded = (kind) => (line) => ({ ...line, kind, __dataset: { name: line.name, kind, over: String(line.over) } });
+  return [
+    ...[usage.total].filter(Boolean).map(kinded("total")),
+    ...usage.layers.map(kinded("layer")),
+    ...usage.steps.map(kinded("step")),
+  ];
 }
 
 function workflowBudget(usage) {
@@ -46,10 +59,12 @@ function workflowBudget(usage) {
 
 function noBudgets() {
   return emptyState("No latency budgets",
-    h("p", {}, "Declare the p95 each workflow type may take, in all and per layer, in ",
+    h("p", {}, "Declare the p95 each workflow type may take, in all, per layer and per step, in ",
       code('FLOWSCOPE["BUDGETS"]'), ", e.g. ",
       code('{"checkout": {"total_ms": 800, "layers": {"api": 250, "database": 100}}}'), "."));
 }
+
+const OVER_WORDS = { total: () => "in all", layer: (name) => name, step: (name) => `step ${name}` };
 
 // One line per budget gone over, for the overview's health panel.
 export function overBudgetNote(items) {
@@ -58,8 +73,8 @@ export function overBudgetNote(items) {
     h("strong", { text: "Over budget: " }),
     items.map((item, i) => [i ? " · " : "", h("a", {
       href: "#/budgets",
-      dataset: { workflowType: item.workflow_type, name: item.name },
-      text: `${item.workflow_type} ${item.name === "total" ? "in all" : item.name} p95 ${fmt.ms(item.p95_ms)} of ${fmt.ms(item.budget_ms)} (${fmt.num(item.used_percent, 0)} %)`,
+      dataset: { workflowType: item.workflow_type, kind: item.kind, name: item.name },
+      text: `${item.workflow_type} ${OVER_WORDS[item.kind](item.name)} p95 ${fmt.ms(item.p95_ms)} of ${fmt.ms(item.budget_ms)} (${fmt.num(item.used_percent, 0)} %)`,
     })]));
 }
 
@@ -83,12 +98,7 @@ export async function render(container, params, ctx) {
     panel("Budget used", body, { id: "budgets-panel", testid: "budgets", wide: true }));
   // A workflow that ends moves its type's p95s: read them again.
   const budgeted = new Set(data.budgets.map((usage) => usage.workflow_type));
-  const reload = coalesced(async () => draw(body, await load()), RELOAD_MS);
-  const off = ctx.bus.on("workflow_update", ({ workflow }) => {
-    if (ENDED.includes(workflow.status) && budgeted.has(workflow.workflow_type)) reload();
-  });
-  return () => {
-    off();
-    reload.cancel();
-  };
+  return reloadOn(ctx.bus, "workflow_update",
+    ({ workflow }) => ENDED.includes(workflow.status) && budgeted.has(workflow.workflow_type),
+    async () => draw(body, await load()), RELOAD_MS);
 }

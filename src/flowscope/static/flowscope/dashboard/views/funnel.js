@@ -2,8 +2,10 @@
 // conversion at each step, and at each drop what the journeys that stopped there met — their
 // error groups and their slowest steps. Refreshed as workflows of a journey change.
 
-import { emptyState, fmt, h, panel, replace, table } from "../dom.js";
+import { code, emptyState, fmt, h, panel, replace, table } from "../dom.js";
+import { reloadOn } from "../live.js";
 
+const RELOAD_MS = 1500; // one read for a burst of workflow updates
 const plural = (n, one) => `${fmt.num(n, 0)} ${one}${n === 1 ? "" : "s"}`;
 
 function reachedBar(step) {
@@ -55,6 +57,19 @@ function drops(found) {
   });
 }
 
+// A link to one of Flowscope's docs where FLOWSCOPE["DOCS_URL"] says they are, else its name.
+function docLink(ctx, file) {
+  const name = `docs/${file}`;
+  return ctx.docsUrl ? h("a", { href: `${ctx.docsUrl}${file}`, "data-testid": "docs-link", text: name }) : code(name);
+}
+
+function undeclared(ctx) {
+  return h("div", { "data-testid": "funnel-undeclared" }, emptyState("No funnel declared",
+    h("p", {}, "List the workflow types a journey goes through, in order, in ",
+      code('FLOWSCOPE["FUNNEL"]'), ", e.g. ", code('["login", "product_fetch", "cart_update", "checkout"]'),
+      ". What counts as reaching a step: ", docLink(ctx, "funnel.md"), ".")));
+}
+
 function body(found, windowName) {
   const path = found.steps.map((s) => s.workflow_type).join(" → ");
   if (!found.started) {
@@ -76,17 +91,15 @@ export async function render(container, params, ctx) {
   container.dataset.title = "Funnel";
   const load = () => ctx.api("funnel/", { query: { window: ctx.window } });
   const found = await load();
+  if (!found.steps.length) {
+    replace(container, h("div", { class: "view-head" }, h("h1", { text: "Funnel" })), undeclared(ctx));
+    return null;
+  }
   const head = h("div", { class: "view-head" }, h("h1", { text: "Funnel" }),
     h("p", { class: "muted", "data-testid": "funnel-path", text: `last ${ctx.window} · ${found.steps.map((s) => s.workflow_type).join(" → ")}` }));
   const content = h("div", { class: "view" }, body(found, ctx.window));
-  let pending = null;
-  const off = ctx.bus.on("workflow_update", (message) => {
-    if (!message.workflow?.journey_id || pending) return;
-    pending = setTimeout(() => {
-      pending = null;
-      load().then((fresh) => replace(content, body(fresh, ctx.window))).catch(() => {});
-    }, 1500);
-  });
+  const stop = reloadOn(ctx.bus, "workflow_update", (message) => Boolean(message.workflow?.journey_id),
+    async () => replace(content, body(await load(), ctx.window)), RELOAD_MS);
   replace(container, head, content);
-  return () => { off(); clearTimeout(pending); };
+  return stop;
 }

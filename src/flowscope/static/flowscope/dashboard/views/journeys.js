@@ -2,8 +2,10 @@
 // loads, sign-in, checkout — with where each failed and what a retry recovered.
 
 import { badge, emptyState, fmt, h, panel, replace, table } from "../dom.js";
+import { reloadOn } from "../live.js";
 import { workflowDuration, workflowLink } from "./overview.js";
 
+const RELOAD_MS = 1500; // one read for a burst of workflow updates
 const plural = (n, one) => `${n} ${one}${n === 1 ? "" : "s"}`;
 
 export function journeyLink(id) {
@@ -113,13 +115,9 @@ export async function renderDetail(container, { id }, ctx) {
     replace(summaryBox, summary(fresh));
     replace(timelineBox, timeline(fresh));
   };
-  let pending = null;
-  const off = ctx.bus.on("workflow_update", (message) => {
-    if (message.workflow?.journey_id !== id || pending) return;
-    pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 1500);
-  });
+  const stop = reloadOn(ctx.bus, "workflow_update", (message) => message.workflow?.journey_id === id, load, RELOAD_MS);
   replace(container, head,
     panel("Summary", summaryBox, { wide: true }),
     panel("Workflows in order", timelineBox, { wide: true, testid: "journey-panel" }));
-  return () => { off(); clearTimeout(pending); };
+  return stop;
 }

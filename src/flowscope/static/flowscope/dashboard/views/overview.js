@@ -2,6 +2,7 @@
 // recommendations — kept current by the dashboard socket.
 
 import { lineChart } from "../charts.js";
+import { coalesced } from "../live.js";
 import { badge, code, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
 import { overBudgetNote } from "./budgets.js";
 import { replayHref } from "./replay.js";
@@ -135,30 +136,6 @@ async function charts(ctx) {
       points.length ? lineChart(points, { format: chart.format, label: `${chart.title} over the window` })
         : h("p", { class: "muted small", text: "Charts fill in once the first full minute is rolled up." }));
   }));
-}
-
-// Runs `task` once for any number of calls while it waits or runs: the last call is always
-// followed by a run that starts after it.
-export function coalesced(task, delayMs) {
-  let timer = null;
-  let running = null;
-  let again = false;
-  const run = async () => {
-    timer = null;
-    running = task().catch(() => {}).finally(() => {
-      running = null;
-      if (again) {
-        again = false;
-        schedule();
-      }
-    });
-  };
-  const schedule = () => {
-    if (running) again = true;
-    else if (!timer) timer = setTimeout(run, delayMs);
-  };
-  schedule.cancel = () => clearTimeout(timer);
-  return schedule;
 }
 
 export async function render(container, params, ctx) {

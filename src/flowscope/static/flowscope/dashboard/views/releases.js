@@ -2,6 +2,11 @@
 // workflow type and step, with what got slower or chattier and the queries behind it.
 
 import { badge, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
+import { reloadOn } from "../live.js";
+
+// Workflows end in bursts: one read of the comparison for the burst.
+const RELOAD_MS = 2000;
+const ENDED = ["completed", "failed"];
 
 const delta = (pick, format) => (row) => {
   const before = row.base ? pick(row.base) : null;
@@ -41,10 +46,11 @@ function picker(name, label, rows, value) {
     rows.map((r) => h("option", { value: r.release, text: r.release, selected: r.release === value }))));
 }
 
-export async function render(container, params, ctx) {
-  container.dataset.title = "Releases";
+// Everything the view shows, read again: the releases seen and, given two, their comparison.
+async function content(params, ctx) {
   const listed = (await ctx.api("releases/")).results;
-  const head = h("div", { class: "view-head" }, h("h1", { text: "Releases" }));
+  const head = h("div", { class: "view-head" }, h("h1", { text: "Releases" }),
+    h("p", { class: "muted", text: "Tagged workflows that completed or failed · updated live" }));
   const seen = panel("Releases seen", table([
     { label: "Release", render: (r) => h("code", { text: r.release }) },
     { label: "First seen", render: (r) => timeEl(r.first_seen) },
@@ -53,9 +59,8 @@ export async function render(container, params, ctx) {
     { label: "Failed", class: "num", render: (r) => String(r.failed) },
   ], listed, { testid: "releases" }), { wide: true });
   if (listed.length < 2) {
-    replace(container, head, emptyState("Fewer than two releases seen",
-      h("p", { class: "muted", text: "Set RELEASE in FLOWSCOPE (or FLOWSCOPE_RELEASE in the environment) at each deploy to compare them." })), seen);
-    return;
+    return { compared: null, nodes: [head, emptyState("Fewer than two releases seen",
+      h("p", { class: "muted", text: "Set RELEASE in FLOWSCOPE (or FLOWSCOPE_RELEASE in the environment) at each deploy to compare them." })), seen] };
   }
   const base = params.query.get("base") || listed[1].release;
   const headRelease = params.query.get("head") || listed[0].release;
@@ -68,7 +73,7 @@ export async function render(container, params, ctx) {
     location.hash = `#/releases?${chosen}`;
   });
   const comparison = await ctx.api("releases/compare/", { query: { base, head: headRelease } });
-  replace(container, head, form,
+  return { compared: [base, headRelease], nodes: [head, form,
     panel(`What changed from ${base} to ${headRelease}`, comparison.changes.length
       ? comparison.changes.map(change)
       : h("p", { class: "muted", text: "Nothing got slower, chattier or failed more." }), { wide: true, testid: "release-changes" }),
@@ -84,5 +89,19 @@ export async function render(container, params, ctx) {
       { label: "", render: (r) => r.changes.map((c) => badge(c, "change")) },
     ], comparison.steps, { testid: "release-steps" }), { wide: true }),
     h("p", { class: "muted small", text: `p95 and per-step figures from the latest ${comparison.sample_size} workflows of each release.` }),
-    seen);
+    seen] };
+}
+
+export async function render(container, params, ctx) {
+  container.dataset.title = "Releases";
+  let shown = await content(params, ctx);
+  replace(container, ...shown.nodes);
+  // A workflow of a compared release that ends moves its figures (any tagged one, while
+  // fewer than two releases are seen: it may be the second): read them again.
+  const concerns = ({ workflow }) => ENDED.includes(workflow.status) && Boolean(workflow.release)
+    && (!shown.compared || shown.compared.includes(workflow.release));
+  return reloadOn(ctx.bus, "workflow_update", concerns, async () => {
+    shown = await content(params, ctx);
+    replace(container, ...shown.nodes);
+  }, RELOAD_MS);
 }

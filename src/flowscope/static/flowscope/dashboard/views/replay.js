@@ -18,6 +18,11 @@ export function replayHref(id, sql) {
   return `#/replay/${encodeURIComponent(target)}`;
 }
 
+// The replay view showing the diff of an earlier replay (``replayId``) against ``id``.
+export function replayDiffHref(id, replayId) {
+  return `#/replay/${encodeURIComponent(`${id}?${new URLSearchParams({ diff: replayId })}`)}`;
+}
+
 const VERDICTS = {
   gone: "The query the recommendation named is gone",
   fewer: "The query the recommendation named runs fewer times",
@@ -57,8 +62,15 @@ function requestList(plan) {
   return table([
     { label: "Request", render: (r) => h("code", { text: `${r.method} ${r.path}` }) },
     { label: "Route", render: (r) => r.name },
-    { label: "", render: (r) => (r.problem ? h("span", { class: "alert small", text: r.problem }) : "") },
+    { label: "", render: (r) => (r.problem ? h("span", { class: "alert small", text: r.problem }) : linkedNote(r.linked || [])) },
   ], plan.requests, { testid: "replay-requests" });
+}
+
+// The ids a request takes from the replay's earlier answers ("path /orders/{id}/ uses the
+// id of step 4's answer"): the plan lists them as text, a result with what it sent.
+function linkedNote(linked) {
+  const notes = linked.map((l) => (typeof l === "string" ? l : `${l.note} (${l.value} → ${l.sent})`));
+  return notes.length ? h("span", { class: "muted small", text: notes.join("; ") }) : "";
 }
 
 function sentList(result) {
@@ -67,6 +79,7 @@ function sentList(result) {
     { label: "Status", class: "num", render: (r) => String(r.status_code ?? "—") },
     { label: "Time", class: "num", render: (r) => fmt.ms(r.response_time_ms) },
     { label: "", render: (r) => [r.error || "", r.left_out.length ? ` left out: ${r.left_out.join(", ")}` : ""].join("") },
+    { label: "Ids", render: (r) => linkedNote(r.linked || []) },
   ], result.requests, { testid: "replay-sent" });
 }
 
@@ -167,7 +180,9 @@ async function waitForDiff(ctx, result, query, stillHere) {
 
 export async function render(container, params, ctx) {
   const [id, search] = params.id.split("?");
-  const query = new URLSearchParams(search || "").get("query");
+  const asked = new URLSearchParams(search || "");
+  const query = asked.get("query");
+  const earlier = asked.get("diff"); // an earlier replay whose diff is shown again
   const plan = await ctx.api(`workflows/${encodeURIComponent(id)}/replay/`);
   container.dataset.title = `Replay ${fmt.short(id)}`;
   let here = true;
@@ -187,6 +202,12 @@ export async function render(container, params, ctx) {
       button.disabled = false;
     }
   };
+  if (earlier) {
+    const diff = await ctx.api(`workflows/${encodeURIComponent(earlier)}/replay-diff/`, { query: { query } });
+    replace(out, h("p", { class: "muted", "data-testid": "earlier-replay" }, "The replay ",
+      h("a", { href: workflowHref(earlier), class: "mono", text: fmt.short(earlier) }),
+      ", run earlier. Replay now to send the requests again."), diffView(diff));
+  }
   replace(container,
     h("div", { class: "view-head" },
       h("p", { class: "crumbs" }, h("a", { href: "#/workflows", text: "Workflows" }), " / ", h("a", { href: workflowHref(id), class: "mono", text: fmt.short(id) }), " / "),

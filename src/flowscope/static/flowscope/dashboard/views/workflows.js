@@ -1,13 +1,15 @@
 // Workflows: a searchable, filterable list, and one workflow's trace as a live waterfall.
 
 import { url } from "../api.js";
-import { LiveConnection } from "../live.js";
+import { LiveConnection, reloadOn } from "../live.js";
 import { badge, emptyState, fmt, h, panel, replace, table, timeEl } from "../dom.js";
 import { formState, fromAddress, keepInAddress, numberField, refused, selectField, textField, timeField } from "../filters.js";
 import { attemptsNote, journeyLink } from "./journeys.js";
 import { workflowDuration, workflowLink } from "./overview.js";
+import { replayDiffHref } from "./replay.js";
 import { Waterfall } from "./waterfall.js";
 
+const RELOAD_MS = 1500; // one read for a burst of workflow updates
 const STATUSES = [["", "any"], ...["in_progress", "completed", "failed", "timed_out"].map((s) => [s, s])];
 const TYPES = ["login", "product_fetch", "cart_update", "checkout", "page_view", "unknown"];
 const FILTERS = ["q", "kind", "user", "route", "type", "status", "error_type", "min_duration_ms", "max_duration_ms",
@@ -86,13 +88,9 @@ export async function renderList(container, params, ctx) {
   });
   form.addEventListener("change", () => form.requestSubmit());
   await load();
-  let pending = null;
-  const off = ctx.bus.on("workflow_update", () => {
-    if (page !== 1 || pending) return;
-    pending = setTimeout(() => { pending = null; load().catch(() => {}); }, 1500);
-  });
+  const stop = reloadOn(ctx.bus, "workflow_update", () => page === 1, load, RELOAD_MS);
   replace(container, h("div", { class: "view-head" }, h("h1", { text: "Workflows" })), panel("Find a workflow", [form, results], { wide: true }));
-  return () => { off(); clearTimeout(pending); };
+  return stop;
 }
 
 function summary(workflow) {
@@ -109,6 +107,19 @@ function summary(workflow) {
     item("Steps", String(workflow.step_count)),
     item("Errors", String(workflow.error_count)),
     workflow.metadata && workflow.metadata.replay_of ? item("Replay of", workflowLink(workflow.metadata.replay_of)) : null);
+}
+
+// The earlier replays of this workflow, newest first, each linked to its diff against it.
+function replayList(history) {
+  if (!history || !history.results.length) return h("p", { class: "muted", "data-testid": "replay-history-empty", text: "Never replayed. The Replay button above sends its requests again." });
+  const shown = history.count > history.results.length ? h("p", { class: "muted small", text: `The latest ${history.results.length} of ${history.count}.` }) : null;
+  return [table([
+    { label: "When", render: (r) => timeEl(r.started_at) },
+    { label: "By", render: (r) => r.replayed_by || "—" },
+    { label: "Outcome", render: (r) => [badge(r.status), r.error_count ? h("span", { class: "muted small", text: ` ${r.error_count} error${r.error_count === 1 ? "" : "s"}` }) : null] },
+    { label: "Requests", class: "num", render: (r) => String(r.request_count) },
+    { label: "", render: (r) => h("a", { href: replayDiffHref(history.original, r.correlation_id), "data-testid": "replay-history-diff", text: "Diff against this →" }) },
+  ], history.results.map((r) => ({ ...r, __dataset: { replay: r.correlation_id, status: r.status } })), { testid: "replay-history", caption: "Earlier replays of this workflow" }), shown];
 }
 
 function missing(id) {
@@ -189,6 +200,8 @@ export async function renderDetail(container, { id }, ctx) {
     h("span", { class: "dot", "aria-hidden": "true" }), h("span", { class: "text", text: "connecting" }));
   const errorsBox = h("div", {}, errorList(data ? data.errors : []));
   const invariantsBox = h("div", {}, invariantList(data ? data.invariants : null));
+  const loadReplays = () => ctx.api(`workflows/${encodeURIComponent(id)}/replays/`);
+  const replaysBox = h("div", {}, replayList(data ? await loadReplays() : null));
   const refresh = async () => {
     const fresh = await loadWorkflow(ctx, id);
     if (!fresh) return;
@@ -268,7 +281,11 @@ export async function renderDetail(container, { id }, ctx) {
     panel("Trace", waterfall.element, { id: "trace-panel", wide: true, testid: "waterfall-panel" }),
     panel("Errors", errorsBox, { wide: true }),
     panel("Invariants", invariantsBox, { wide: true, testid: "invariants-panel" }),
-    panel("Where the time went", analysisBox, { wide: true }));
-  return () => { socket.stop(); clearTimeout(refreshTimer); };
+    panel("Where the time went", analysisBox, { wide: true }),
+    panel("Replays", replaysBox, { wide: true, testid: "replays-panel" }));
+  // A replay of this workflow started, moved on or ended: the list follows it.
+  const stopReplays = reloadOn(ctx.bus, "workflow_update", ({ workflow }) => workflow.metadata?.replay_of === id,
+    async () => replace(replaysBox, replayList(await loadReplays())), RELOAD_MS);
+  return () => { socket.stop(); clearTimeout(refreshTimer); stopReplays(); };
 }
 
