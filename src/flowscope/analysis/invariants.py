@@ -1,10 +1,16 @@
 """Invariants as the store holds them: violations per rule over a window (each rule is an
 error group of ``InvariantViolation`` errors), workflows checked per type, and one
-workflow's check."""
+workflow's check.
 
-from django.db.models import Count, Max
+Manual test runs and replays are checked too (a replay's page says whether the rule holds
+now), but the window's figures are live traffic's, as the budgets' and the funnel's are.
+"""
+
+from django.db.models import Count, Max, Q
 
 from flowscope.models import ErrorLog, InvariantCheck
+
+RUN_BY_HAND = Q(workflow__metadata__has_key="synthetic")  # models.SYNTHETIC, one join away
 
 RULE = "invariant"  # the key of a violation's request_context naming its rule
 
@@ -16,6 +22,7 @@ def violations(since, until):
         ErrorLog.objects.filter(
             error_type=InvariantCheck.ERROR_TYPE, created_at__gte=since, created_at__lt=until
         )
+        .exclude(RUN_BY_HAND)
         .values("fingerprint")
         .annotate(
             count=Count("id"),
@@ -36,6 +43,7 @@ def checked_per_type(since, until):
     """``{workflow type: workflows checked in the window}``."""
     rows = (
         InvariantCheck.objects.filter(checked_at__gte=since, checked_at__lt=until)
+        .exclude(RUN_BY_HAND)
         .values_list("workflow__workflow_type")
         .annotate(n=Count("workflow", distinct=True))
         .order_by()

@@ -115,3 +115,17 @@ def test_the_schema_describes_the_rules_and_a_workflows_check():
     assert {"name", "workflow_type", "checked", "violations", "fingerprint"} <= set(rule)
     detail = components["WorkflowAnalysis"]["properties"]["invariants"]
     assert "WorkflowInvariants" in str(detail)
+
+
+def test_a_replay_or_manual_run_is_checked_but_not_counted_as_live_traffic(staff_client):
+    checkout("wf-live", order_rows=2)
+    at = now() - timedelta(minutes=1)
+    spans = [make_span("database", INSERT, at=at) for _ in range(3)]
+    replay = make_trace("wf-replay", at=at, workflow_type="checkout", complete=True, spans=spans)
+    replay.workflow_metadata["synthetic"] = {"run": "replay"}  # as capture marks a replay
+    record([replay])
+    broken = by_name(staff_client.get(URL, {"window": "1h"}).json())[("checkout", "one order row")]
+    assert (broken["checked"], broken["violations"]) == (1, 1)
+    assert "observed 2" in broken["latest_message"]
+    check = staff_client.get("/api/v1/debugging/workflows/wf-replay/").json()["invariants"]
+    assert [broken["rule"] for broken in check["violated"]] == ["one order row"]
