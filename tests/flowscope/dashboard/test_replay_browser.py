@@ -52,6 +52,7 @@ def test_a_declined_checkout_replayed_from_the_page_shows_the_declined_payment(
     expect(page.get_by_test_id("replay-requests")).to_contain_text("POST /api/v1/orders/checkout/")
     card = page.get_by_test_id("masked-card_number")
     expect(card).to_have_attribute("placeholder", "configured (REPLAY_VALUES)")
+    expect(card).to_have_attribute("type", "password")  # a secret is typed unseen
     expect(page.get_by_test_id("masked-password")).to_be_visible()
     card.fill(DECLINED_CARD)  # the card the customer typed, masked when stored
     form.get_by_role("button", name="Replay now").click()

@@ -42,7 +42,7 @@ function maskedForm(plan, onSubmit) {
     const hint = field.configured ? "configured (REPLAY_VALUES)" : field.where === "header" ? "left out if empty" : "required";
     return h("label", { class: "field" },
       h("span", { class: "label", text: `${field.name} (${field.where})` }),
-      h("input", { name: field.name, class: "mono", autocomplete: "off", placeholder: hint, "data-testid": `masked-${field.name}` }));
+      h("input", { name: field.name, type: "password", class: "mono", autocomplete: "off", placeholder: hint, "data-testid": `masked-${field.name}` }));
   });
   const form = h("form", { class: "console", "data-testid": "replay-form", onsubmit: (event) => {
     event.preventDefault();
