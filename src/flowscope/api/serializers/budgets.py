@@ -22,19 +22,16 @@ class BudgetLineSerializer(serializers.Serializer):
     over = serializers.BooleanField()
 
 
-class StepBudgetLineSerializer(serializers.Serializer):
+class StepBudgetLineSerializer(BudgetLineSerializer):
     name = serializers.CharField(
         help_text='The step budgeted, as FLOWSCOPE["BUDGETS"] names it: a step\'s name, or '
         '"layer: name" for that layer\'s steps of the name only.'
     )
-    budget_ms = serializers.FloatField()
     p95_ms = serializers.FloatField(
         allow_null=True,
         help_text="p95 over the workflows of the window that have the step, of the self time "
         "of each one's steps of that name, summed. Null: none had it.",
     )
-    used_percent = serializers.FloatField(allow_null=True, help_text="p95 / budget, in %.")
-    over = serializers.BooleanField()
     workflows = serializers.IntegerField(help_text="How many of the sampled had the step.")
 
 
