@@ -26,6 +26,7 @@ from flowscope.realtime.health_ticker import health_ticker
 from flowscope.realtime.layer_probe import layer_probe
 from flowscope.realtime.publisher import publisher
 from flowscope.realtime.sequence import GapFinder
+from flowscope.realtime.stopping import until_cancelled
 from flowscope.records.correlation import CORRELATION_ID
 
 MAX_MESSAGE_BYTES = 4096
@@ -68,10 +69,24 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
     """Shared by both sockets: who may connect, staying allowed, staying in groups."""
 
     groups_joined = ()
+    released = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.gaps = GapFinder()
+
+    async def __call__(self, scope, receive, send):
+        """Channels calls ``disconnect`` only when it handles ``websocket.disconnect``. A
+        socket can end without that message: a client that leaves while the socket is set
+        up (or while an event goes out) makes the next send fail in the server (uvicorn
+        raises ``ClientDisconnected``), and that error ends the consumer before it reads
+        the disconnect. What the socket holds is let go of however it ends, or its checks
+        would run forever, its groups keep it for a day and the process's health ticker
+        and layer probe never stop."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.release()
 
     async def connect(self):
         await self.accept()  # accept first: a close code only reaches an accepted socket
@@ -93,6 +108,13 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
             await self.close(code=1011)
 
     async def disconnect(self, code):
+        await self.release()
+
+    async def release(self):
+        """Stop watching and checking the socket and leave its groups; once."""
+        if self.released:
+            return
+        self.released = True
         health_ticker.unwatch(self)
         layer_probe.unwatch(self)
         task = getattr(self, "housekeeping", None)
@@ -156,7 +178,7 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         delay, most = LAYER_RETRY_SECONDS
         while True:
             try:
-                return await self._layer_receive()
+                return await until_cancelled(self._layer_receive())
             except Exception as exc:
                 publisher.count("layer_errors")
                 log_layer_failure(exc)
