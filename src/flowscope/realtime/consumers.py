@@ -26,7 +26,6 @@ from flowscope.realtime.health_ticker import health_ticker
 from flowscope.realtime.layer_probe import layer_probe
 from flowscope.realtime.publisher import publisher
 from flowscope.realtime.sequence import GapFinder
-from flowscope.realtime.stopping import until_cancelled
 from flowscope.records.correlation import CORRELATION_ID
 
 MAX_MESSAGE_BYTES = 4096
@@ -178,7 +177,7 @@ class FlowscopeConsumer(AsyncWebsocketConsumer):
         delay, most = LAYER_RETRY_SECONDS
         while True:
             try:
-                return await until_cancelled(self._layer_receive())
+                return await self._layer_receive()
             except Exception as exc:
                 publisher.count("layer_errors")
                 log_layer_failure(exc)

@@ -21,7 +21,6 @@ import weakref
 from channels.layers import InMemoryChannelLayer
 
 from flowscope.conf import flowscope_settings
-from flowscope.realtime.stopping import until_cancelled
 
 logger = logging.getLogger("flowscope.realtime")
 ANSWER_SECONDS = 10
@@ -90,7 +89,7 @@ class LayerProbe:
         await layer.group_send(group, {"type": "flowscope.probe", "number": number})
         try:
             async with asyncio.timeout(ANSWER_SECONDS):
-                while (await until_cancelled(layer.receive(channel))).get("number") != number:
+                while (await layer.receive(channel)).get("number") != number:
                     pass  # an answer that came too late to an earlier check
         except TimeoutError:
             return False
