@@ -56,6 +56,18 @@ def database_url():
     return f"{scheme}://{login}@{db['HOST']}:{db['PORT'] or port}/{db['NAME']}"
 
 
+def wait_until_ready(process, output):
+    """Until the worker says it is ready: a task's deadline must not pay its start-up."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the celery worker exited"
+        output.seek(0)
+        if " ready." in output.read():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the celery worker was not ready within {DEADLINE} s")
+
+
 @contextmanager
 def celery_worker(queue, **env):
     """A ``celery worker`` process serving ``queue`` on this test database."""
@@ -79,6 +91,7 @@ def celery_worker(queue, **env):
             stderr=subprocess.STDOUT,
         )
         try:
+            wait_until_ready(process, output)
             yield process
         finally:
             process.terminate()
